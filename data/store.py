@@ -1,0 +1,172 @@
+"""The Parquet store: atomic writes, checked loads.
+
+Layout of the store folder::
+
+    current -> builds/20260101T120000-1a2b3c   (symlink, swapped atomically)
+    builds/<id>/counts.parquet
+    builds/<id>/organisations.parquet
+    builds/<id>/manifest.json
+
+A build is written into a fresh folder and only then published by replacing the ``current``
+link in one ``rename``, so a failed build or ingest leaves the previous store untouched and a
+running server never sees a half-written store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from data import schema, settings
+
+log = logging.getLogger(__name__)
+
+CURRENT = "current"
+BUILDS = "builds"
+KEEP_BUILDS = 3
+# String columns with few distinct values are held as categoricals in memory.
+_CATEGORICAL = ("source", "metric", "org_code", "org_level", "period_label", "period_kind",
+                "dimension", "group")
+
+
+class StoreError(RuntimeError):
+    """The store is missing or unreadable."""
+
+
+@dataclass(frozen=True)
+class Store:
+    """One loaded build of the store."""
+
+    path: Path
+    counts: pl.DataFrame
+    organisations: pl.DataFrame
+    manifest: dict
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.manifest.get("synthetic"))
+
+    @property
+    def build_id(self) -> str:
+        return self.path.name
+
+
+def write_store(
+    counts: pl.DataFrame,
+    organisations: pl.DataFrame,
+    manifest: dict,
+    root: Path | None = None,
+) -> Path:
+    """Validate and write a new build, then publish it atomically; return the build folder."""
+    root = Path(root or settings.data_dir())
+    counts = schema.conform(counts, "counts").sort(["metric", "org_level", "org_code"])
+    organisations = schema.conform(organisations, "organisations")
+    schema.validate(counts, "counts")
+    schema.validate(organisations, "organisations")
+    builds = root / BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
+    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    staging = builds / f".staging-{build_id}"
+    try:
+        staging.mkdir()
+        counts.write_parquet(staging / "counts.parquet", statistics=True, row_group_size=65_536)
+        organisations.write_parquet(staging / "organisations.parquet")
+        full_manifest = manifest | {
+            "schema_version": schema.SCHEMA_VERSION,
+            "build_id": build_id,
+            "rows": {"counts": counts.height, "organisations": organisations.height},
+        }
+        (staging / "manifest.json").write_text(
+            json.dumps(full_manifest, indent=2, default=str), encoding="utf-8"
+        )
+        final = builds / build_id
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _publish(root, final)
+    _prune(builds)
+    return final
+
+
+def _publish(root: Path, build: Path) -> None:
+    link = root / f".{CURRENT}-{uuid.uuid4().hex[:6]}"
+    os.symlink(Path(BUILDS) / build.name, link)
+    os.replace(link, root / CURRENT)
+
+
+def _prune(builds: Path) -> None:
+    done = sorted(p for p in builds.iterdir() if not p.name.startswith("."))
+    current = (builds.parent / CURRENT).resolve()
+    for old in done[:-KEEP_BUILDS]:
+        if old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def current_build(root: Path | None = None) -> Path:
+    """The folder of the published build, or :class:`StoreError` if there is none."""
+    root = Path(root or settings.data_dir())
+    link = root / CURRENT
+    if not link.exists():
+        raise StoreError(
+            f"No data store at {root}. Build the demo with `equalities build-demo` "
+            "or load files with `equalities ingest`."
+        )
+    return link.resolve()
+
+
+def exists(root: Path | None = None) -> bool:
+    """True when a published build is present."""
+    try:
+        current_build(root)
+    except StoreError:
+        return False
+    return True
+
+
+def read_build(build: Path) -> Store:
+    """Read and check one build folder."""
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        counts = pl.read_parquet(build / "counts.parquet")
+        organisations = pl.read_parquet(build / "organisations.parquet")
+    except (OSError, ValueError, pl.exceptions.PolarsError) as error:
+        raise StoreError(f"The data store at {build} cannot be read: {error}") from error
+    try:
+        schema.validate(counts, "counts", where=str(build / "counts.parquet"))
+        schema.validate(organisations, "organisations", where=str(build / "organisations.parquet"))
+    except schema.SchemaError as error:
+        raise StoreError(str(error)) from error
+    counts = counts.with_columns(pl.col(c).cast(pl.Categorical) for c in _CATEGORICAL)
+    return Store(build, counts, organisations, manifest)
+
+
+_loaded: dict[Path, Store] = {}
+_lock = threading.Lock()
+
+
+def load_store(root: Path | None = None) -> Store:
+    """The published build, read once per build and kept in memory.
+
+    A new build published while the process runs is picked up on the next call.
+    """
+    build = current_build(root)
+    store = _loaded.get(build)
+    if store is None:
+        with _lock:
+            store = _loaded.get(build)
+            if store is None:
+                store = read_build(build)
+                _loaded.clear()
+                _loaded[build] = store
+                log.info("loaded store %s (%d rows)", build.name, store.counts.height)
+    return store

@@ -1,0 +1,1 @@
+"""The synthetic England demo: fictional trusts, births simulated record by record."""
