@@ -107,10 +107,9 @@ def cmd_list_periods(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app import create_app
+    from app import get_app
 
-    app = create_app()
-    app.run(host=args.host, port=args.port, debug=args.debug)
+    get_app().run(host=args.host, port=args.port, debug=args.debug)
     return 0
 
 

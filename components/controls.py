@@ -1,0 +1,66 @@
+"""Labelled form controls shared by the pages (options come from the registry and store)."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import dcc, html
+
+from data.schema import LEVEL_LABELS
+from metrics.categories import DIMENSIONS
+from metrics.registry import METRICS_LIST, SECTIONS, Metric
+
+COMPARATORS = {"england": "England", "peer": "Peer group", "none": "No comparator"}
+
+
+def org_options(organisations: pl.DataFrame, levels: tuple[str, ...]) -> list[dict]:
+    """Organisations grouped by level, England first; closed trusts marked."""
+    order = {"england": 0, "region": 1, "icb": 2, "trust": 3}
+    rows = organisations.filter(pl.col("org_level").is_in(list(levels))).with_columns(
+        rank=pl.col("org_level").replace_strict(order, default=9)
+    ).sort("rank", "name")
+    options = []
+    for row in rows.iter_rows(named=True):
+        label = row["name"] if row["org_level"] == "england" else \
+            f"{row['name']} ({LEVEL_LABELS[row['org_level']]})"
+        if row.get("closed"):
+            label += f" – closed {row['closed']:%b %Y}"
+        options.append({"label": label, "value": row["org_code"]})
+    return options
+
+
+def metric_options(metrics: tuple[Metric, ...] = METRICS_LIST) -> list[dict]:
+    return [{"label": f"{m.section}: {m.title}", "value": m.id}
+            for section in SECTIONS for m in metrics if m.section == section]
+
+
+def dimension_options(dimensions: tuple[str, ...]) -> list[dict]:
+    return [{"label": DIMENSIONS[d].label, "value": d} for d in dimensions]
+
+
+def labelled(label: str, control, control_id: str, width: int = 3) -> dbc.Col:
+    return dbc.Col(
+        [html.Label(label, htmlFor=control_id, className="form-label fw-bold"), control],
+        md=width, className="mb-2",
+    )
+
+
+def dropdown(control_id, options: list[dict], value, *, multi: bool = False,
+             clearable: bool = False, placeholder: str | None = None) -> dcc.Dropdown:
+    return dcc.Dropdown(id=control_id, options=options, value=value, multi=multi,
+                        clearable=clearable, placeholder=placeholder, searchable=True,
+                        optionHeight=48 if len(options) > 20 else 36)
+
+
+def card(title: str, *children, body_class: str = "") -> dbc.Card:
+    return dbc.Card([dbc.CardHeader(html.H2(title, className="h5 m-0")),
+                     dbc.CardBody(list(children), className=body_class)],
+                    className="mb-3 shadow-sm")
+
+
+def notices(messages: list[str]) -> dbc.Alert | None:
+    if not messages:
+        return None
+    return dbc.Alert([html.Strong("Some of the link could not be used. "),
+                      " ".join(messages)], color="warning", id="page-notice",
+                     className="mb-3", dismissable=True)

@@ -1,0 +1,73 @@
+"""Small pieces every page uses: a safe layout wrapper, headings, CSV downloads."""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+from collections.abc import Callable
+
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import dcc, html
+
+from data import store
+
+log = logging.getLogger(__name__)
+# Cells starting with these are read as formulas by spreadsheets (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_layout(layout: Callable[..., object]) -> Callable[..., object]:
+    """Render a friendly notice instead of an error page if a layout fails."""
+
+    @functools.wraps(layout)
+    def wrapper(**query):
+        try:
+            return layout(**query)
+        except store.StoreError as error:
+            log.error("store unavailable: %s", error)
+            return dbc.Alert(str(error), color="danger")
+        except Exception:  # noqa: BLE001 - any failure becomes a notice, logged in full
+            log.exception("layout failed for %s with %r", layout.__module__, query)
+            return dbc.Alert(
+                "Sorry, this view could not be shown. The link may be damaged; try the "
+                "page without its options.", color="danger")
+
+    return wrapper
+
+
+def heading(title: str, lead: str) -> html.Div:
+    return html.Div([html.H1(title, className="h2"), html.P(lead, className="lead")],
+                    className="mb-3")
+
+
+def neutralise(text: str) -> str:
+    """Prefix a quote so spreadsheets show a cell literally rather than run it as a formula.
+
+    Lone "-" (the DATA.md symbol for zero) is kept.
+    """
+    if text and text != "-" and text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def csv_text(frame: pl.DataFrame, preamble: list[str] | None = None) -> str:
+    """CSV of ``frame`` with every string cell neutralised, after optional ``#`` lines."""
+    safe = frame.with_columns(
+        pl.col(c).cast(pl.String).map_elements(neutralise, return_dtype=pl.String)
+        for c in frame.columns
+    )
+    buffer = io.StringIO()
+    for line in preamble or []:
+        buffer.write(f"# {neutralise(line)}\n")
+    buffer.write(safe.write_csv())
+    return buffer.getvalue()
+
+
+def download_button(button_id: str, download_id: str, label: str = "Download CSV") -> html.Div:
+    return html.Div([
+        dbc.Button(label, id=button_id, color="primary", outline=True, size="sm",
+                   className="me-2"),
+        dcc.Download(id=download_id),
+    ], className="d-inline-block")

@@ -1,0 +1,92 @@
+"""The page frame: header, navigation, synthetic-data banner, footer."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components import ids
+
+NAV_ORDER = ("/", "/explore", "/benchmark", "/trends", "/scorecard", "/mortality",
+             "/experience", "/data-quality", "/data", "/about")
+
+
+def header() -> html.Header:
+    return html.Header(
+        className="nhs-header",
+        children=dbc.Container(
+            fluid="xl",
+            className="d-flex align-items-center gap-3 py-2",
+            children=[
+                html.Span("NHS", className="nhs-logo", **{"aria-hidden": "true"}),
+                html.Div([
+                    html.P("Maternity and Neonatal Equalities", className="nhs-header__title"),
+                    html.P("Where care and outcomes differ by ethnicity and deprivation, "
+                           "whether the gap is real, and whether it is closing",
+                           className="nhs-header__tagline"),
+                ]),
+            ],
+        ),
+    )
+
+
+def navigation() -> html.Nav:
+    pages = {p["path"]: p for p in dash.page_registry.values()}
+    links = [
+        dbc.NavItem(dbc.NavLink(pages[path]["name"], href=path, active="exact"))
+        for path in NAV_ORDER if path in pages
+    ]
+    return html.Nav(
+        className="nhs-nav",
+        **{"aria-label": "Main"},
+        children=dbc.Container(dbc.Nav(links, className="flex-wrap"), fluid="xl"),
+    )
+
+
+def synthetic_banner(manifest: dict) -> html.Div | None:
+    if not manifest.get("synthetic"):
+        return None
+    return html.Div(
+        className="synthetic-banner",
+        role="note",
+        children=dbc.Container(
+            [html.Strong("Synthetic demonstration data. "),
+             "Every trust, ICB and figure here is invented and calibrated to national "
+             "published rates. No figure describes a real organisation."],
+            fluid="xl",
+        ),
+    )
+
+
+def footer(manifest: dict) -> html.Footer:
+    period = manifest.get("period", {})
+    return html.Footer(
+        className="nhs-footer",
+        children=dbc.Container(fluid="xl", children=[
+            html.P([
+                "Sources: Maternity Services Data Set (NHS England), MBRRACE-UK, CQC maternity "
+                "survey, Maternity and Neonatal Performance Dashboard (Annex 3). ",
+                f"Store: {manifest.get('title', 'unknown')}",
+                f", data {period.get('start', '?')} to {period.get('end', '?')}",
+                f", built {manifest.get('built_at', '?')}.",
+            ]),
+            html.P([dcc.Link("Methods and definitions", href="/data"), " · ",
+                    dcc.Link("About and accessibility", href="/about")]),
+        ]),
+    )
+
+
+def frame(manifest: dict | None, error: str | None = None) -> html.Div:
+    """The whole page: the router's ``page_container`` inside the NHS frame."""
+    manifest = manifest or {}
+    main = dash.page_container if error is None else dbc.Alert(error, color="danger")
+    return html.Div([
+        dcc.Location(id=ids.URL, refresh="callback-nav"),
+        html.A("Skip to main content", href="#main", className="skip-link"),
+        header(),
+        navigation(),
+        synthetic_banner(manifest),
+        html.Main(id="main", className="container-xl py-3", children=main, tabIndex="-1"),
+        footer(manifest),
+    ])

@@ -1,0 +1,42 @@
+"""Helpers for page views held in the URL query string (parse leniently, never raise)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+
+def choose(query: dict, key: str, choices: Sequence[str], default: str,
+           notices: list[str], label: str) -> str:
+    """``query[key]`` if it is one of ``choices``; otherwise ``default`` and a notice."""
+    raw = query.get(key)
+    if raw is None or raw == "":
+        return default
+    value = raw if isinstance(raw, str) else str(raw)
+    if value in choices:
+        return value
+    notices.append(f"Unknown {label} “{value[:60]}”; showing {default} instead.")
+    return default
+
+
+def choose_many(query: dict, key: str, choices: Sequence[str], notices: list[str],
+                label: str, limit: int) -> tuple[str, ...]:
+    """Comma-separated values of ``query[key]`` that are valid, at most ``limit``."""
+    raw = query.get(key)
+    if not raw:
+        return ()
+    values = [v.strip() for v in str(raw).split(",") if v.strip()]
+    valid = tuple(dict.fromkeys(v for v in values if v in choices))
+    unknown = [v for v in values if v not in choices]
+    if unknown:
+        notices.append(f"Ignored unknown {label}: {', '.join(u[:20] for u in unknown[:5])}.")
+    if len(valid) > limit:
+        notices.append(f"Showing the first {limit} {label}s only.")
+    return valid[:limit]
+
+
+def search(params: dict[str, str | Sequence[str] | None]) -> str:
+    """``?a=1&b=x,y`` from ``params`` (empty values dropped), in a stable order."""
+    flat = {k: ",".join(v) if isinstance(v, (list, tuple)) else v
+            for k, v in params.items() if v not in (None, "", (), [])}
+    return "?" + urlencode(flat) if flat else ""

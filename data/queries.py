@@ -1,0 +1,295 @@
+"""The cached seam between the store and the metrics engine.
+
+Pages and the CLI call these functions with canonical primitives (strings, ints, sorted
+tuples); each loads the published store, calls a pure function from ``metrics`` and returns
+a Polars frame or plain data. When the web app has initialised the cache, results are
+memoized with Flask-Caching (keyed by function name, the store's build id and the
+arguments), so a new build never serves stale figures.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import TypeVar
+
+import polars as pl
+from flask import has_app_context
+from flask_caching import Cache
+
+from data import settings, store
+from metrics import benchmark as benchmark_mod
+from metrics import breakdown as breakdown_mod
+from metrics import cells, registry, rollup
+from metrics import inequality as inequality_mod
+from metrics import scorecard as scorecard_mod
+from metrics import trend as trend_mod
+from metrics.categories import DIMENSIONS, ETHNICITY, QUINTILE, TOTAL
+
+cache = Cache()
+CACHE_TIMEOUT = 3600
+T = TypeVar("T")
+
+
+def cache_config() -> dict:
+    """Flask-Caching settings: Redis when ``REDIS_URL`` is set, else in-process."""
+    url = settings.redis_url()
+    if url:
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url,
+                "CACHE_DEFAULT_TIMEOUT": CACHE_TIMEOUT, "CACHE_KEY_PREFIX": "equalities:"}
+    return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": CACHE_TIMEOUT,
+            "CACHE_THRESHOLD": 2000}
+
+
+def init_cache(server) -> None:
+    """Bind the cache to the Flask server (once, before the first request)."""
+    cache.init_app(server, config=cache_config())
+
+
+def cached(function: Callable[..., T]) -> Callable[..., T]:
+    """Memoize ``function`` when a Flask app context is active; call it directly otherwise."""
+    memoized = cache.memoize(timeout=CACHE_TIMEOUT)(function)
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        if has_app_context():
+            return memoized(*args, **kwargs)
+        return function(*args, **kwargs)
+
+    wrapper.uncached = function  # type: ignore[attr-defined]
+    return wrapper
+
+
+def current() -> store.Store:
+    """The published store."""
+    return store.load_store()
+
+
+def build_id() -> str:
+    return current().build_id
+
+
+# -- organisations and periods ------------------------------------------------------------
+
+
+def organisations() -> pl.DataFrame:
+    return current().organisations
+
+
+def org_name(code: str) -> str:
+    orgs = organisations().filter(pl.col("org_code") == code)
+    return orgs["name"][0] if orgs.height else code
+
+
+def org_level(code: str) -> str | None:
+    orgs = organisations().filter(pl.col("org_code") == code)
+    return orgs["org_level"][0] if orgs.height else None
+
+
+def peer_group_of(code: str) -> str | None:
+    orgs = organisations().filter(pl.col("org_code") == code)
+    return orgs["peer_group"][0] if orgs.height else None
+
+
+@cached
+def _periods(build: str, metric_id: str, period_kind: str | None) -> list[str]:
+    return cells.periods(current().counts, metric=metric_id, period_kind=period_kind)[
+        "period_label"
+    ].to_list()
+
+
+def periods(metric_id: str, period_kind: str | None = None) -> list[str]:
+    """Period labels of a metric (optionally of one kind), oldest first."""
+    return _periods(build_id(), metric_id, period_kind)
+
+
+@cached
+def _period_kinds(build: str, metric_id: str) -> list[str]:
+    frame = current().counts.filter(pl.col("metric") == metric_id)
+    return sorted(frame["period_kind"].cast(pl.String).unique().to_list())
+
+
+def period_kind_of(metric_id: str, period_label: str) -> str | None:
+    for kind in registry.get(metric_id).period_kinds:
+        if period_label in periods(metric_id, kind):
+            return kind
+    return None
+
+
+# -- comparators ---------------------------------------------------------------------------
+
+
+def _comparator_counts(comparator: str, org_code: str) -> tuple[pl.DataFrame, str] | None:
+    """Counts and org code of the comparator for ``org_code``: England or its peer group."""
+    s = current()
+    if comparator == "england":
+        return (s.counts, "ENG") if org_code != "ENG" else None
+    if comparator == "peer":
+        group = peer_group_of(org_code)
+        if not group:
+            return None
+        members = s.organisations.filter(pl.col("peer_group") == group)["org_code"]
+        code = "PEER"
+        return rollup.rollup(s.counts, org_codes=tuple(sorted(members)), code=code), code
+    return None
+
+
+@cached
+def _breakdown(build: str, metric_id: str, org_code: str, period_label: str, dimension: str,
+               comparator: str) -> pl.DataFrame:
+    metric = registry.get(metric_id)
+    reference = None
+    found = _comparator_counts(comparator, org_code)
+    if found is not None:
+        counts, code = found
+        reference = breakdown_mod.breakdown(
+            counts, metric=metric, org_code=code, period_label=period_label, dimension=dimension
+        )
+    return breakdown_mod.breakdown(
+        current().counts, metric=metric, org_code=org_code, period_label=period_label,
+        dimension=dimension, comparator=reference,
+    )
+
+
+def breakdown(metric_id: str, org_code: str, period_label: str, dimension: str,
+              comparator: str = "england") -> pl.DataFrame:
+    """:func:`metrics.breakdown.breakdown` for the store, against England or the peer group."""
+    return _breakdown(build_id(), metric_id, org_code, period_label, dimension, comparator)
+
+
+@cached
+def _inequality(build: str, metric_id: str, org_code: str, period_label: str,
+                dimension: str) -> dict:
+    frame = _breakdown(build, metric_id, org_code, period_label, dimension, "none")
+    return inequality_mod.inequality(frame, metric=registry.get(metric_id), dimension=dimension)
+
+
+def inequality(metric_id: str, org_code: str, period_label: str, dimension: str) -> dict:
+    return _inequality(build_id(), metric_id, org_code, period_label, dimension)
+
+
+@cached
+def _completeness(build: str, org_code: str, period_label: str, dimension: str) -> dict | None:
+    return breakdown_mod.completeness(current().counts, org_code=org_code,
+                                      period_label=period_label, dimension=dimension)
+
+
+def completeness(org_code: str, period_label: str, dimension: str) -> dict | None:
+    return _completeness(build_id(), org_code, period_label, dimension)
+
+
+def _england_value(metric_id: str, period_label: str, dimension: str, group: str) -> float | None:
+    frame = _breakdown(build_id(), metric_id, "ENG", period_label, dimension, "none")
+    row = frame.filter(pl.col("group") == group)
+    return row["value"][0] if row.height else None
+
+
+@cached
+def _benchmark(build: str, metric_id: str, period_label: str, dimension: str,
+               group: str) -> pl.DataFrame:
+    s = current()
+    return benchmark_mod.benchmark(
+        s.counts, s.organisations, metric=registry.get(metric_id), period_label=period_label,
+        dimension=dimension, group=group,
+        average=_england_value(metric_id, period_label, dimension, group),
+    )
+
+
+def benchmark(metric_id: str, period_label: str, dimension: str = TOTAL,
+              group: str = "All") -> pl.DataFrame:
+    """All trusts for one group, with funnel significance against England and ranks."""
+    return _benchmark(build_id(), metric_id, period_label, dimension, group)
+
+
+@cached
+def _funnel(build: str, metric_id: str, period_label: str, dimension: str,
+            group: str) -> pl.DataFrame:
+    frame = _benchmark(build, metric_id, period_label, dimension, group)
+    return benchmark_mod.funnel_curve(
+        frame, metric=registry.get(metric_id),
+        average=_england_value(metric_id, period_label, dimension, group),
+    )
+
+
+def funnel(metric_id: str, period_label: str, dimension: str = TOTAL,
+           group: str = "All") -> pl.DataFrame:
+    return _funnel(build_id(), metric_id, period_label, dimension, group)
+
+
+@cached
+def _trend(build: str, metric_id: str, org_code: str, period_kind: str,
+           dimension: str) -> tuple[pl.DataFrame, dict]:
+    return trend_mod.trend(current().counts, metric=registry.get(metric_id), org_code=org_code,
+                           period_kind=period_kind, dimension=dimension)
+
+
+def trend(metric_id: str, org_code: str, period_kind: str, dimension: str):
+    """(points, SPC summaries) for each group of ``dimension``."""
+    return _trend(build_id(), metric_id, org_code, period_kind, dimension)
+
+
+@cached
+def _scorecard(build: str, org_code: str) -> pl.DataFrame:
+    return scorecard_mod.scorecard(current().counts, org_code=org_code)
+
+
+def scorecard(org_code: str) -> pl.DataFrame:
+    return _scorecard(build_id(), org_code)
+
+
+# -- overview cards ------------------------------------------------------------------------
+
+
+MATERIAL_RATIO = 1.05  # overview cards only name gaps of at least 5% either way
+
+
+def _largest_gap(metric_id: str, org_code: str, period_label: str, dimension: str) -> dict | None:
+    """The significant, material gap to the reference group that is largest in relative terms."""
+    frame = _breakdown(build_id(), metric_id, org_code, period_label, dimension, "none")
+    significant = frame.filter(pl.col("gap_significant").fill_null(False)
+                               & (pl.col("ratio").log().abs() >= math.log(MATERIAL_RATIO))
+                               & pl.col("group").is_in(list(DIMENSIONS[dimension].groups)))
+    if significant.is_empty():
+        return None
+    row = significant.with_columns(
+        size=(pl.col("ratio").log()).abs()
+    ).sort("size", descending=True).row(0, named=True)
+    return row | {"reference": DIMENSIONS[dimension].reference, "dimension": dimension}
+
+
+@cached
+def _overview(build: str, org_code: str) -> list[dict]:
+    cards = []
+    for metric in registry.METRICS_LIST:
+        level = org_level(org_code)
+        if level not in metric.levels:
+            continue
+        labels = _periods(build, metric.id, metric.default_period_kind)
+        if not labels:
+            continue
+        row = _breakdown(build, metric.id, org_code, labels[-1], TOTAL, "england").row(
+            0, named=True
+        )
+        previous = None
+        # Compare with the same period a year earlier for rolling and quarterly series.
+        step = 4 if metric.default_period_kind in ("rolling_12_months", "quarter") else 1
+        if len(labels) > step:
+            prev = _breakdown(build, metric.id, org_code, labels[-1 - step], TOTAL, "none")
+            previous = prev.row(0, named=True) | {"period": labels[-1 - step]}
+        gaps = []
+        for dimension in (ETHNICITY, QUINTILE):
+            if dimension in metric.dimensions_at(level):
+                gap = _largest_gap(metric.id, org_code, labels[-1], dimension)
+                if gap:
+                    gaps.append(gap)
+        cards.append({"metric": metric.id, "period": labels[-1], "latest": row,
+                      "previous": previous, "gaps": gaps,
+                      "change": scorecard_mod.change(metric, row, previous)})
+    return cards
+
+
+def overview(org_code: str) -> list[dict]:
+    """Per metric: the latest total with CI and comparison, the value a year earlier and the
+    largest significant gaps by ethnicity and deprivation quintile."""
+    return _overview(build_id(), org_code)

@@ -1,0 +1,241 @@
+"""Explore: one organisation's metric by ethnicity or deprivation, with gaps and comparators.
+
+Answers "where do outcomes differ between groups here, is the difference real, and how do
+we compare with England or trusts like us?"
+
+URL parameters: ``org`` (organisation code), ``metric`` (registry id), ``period`` (label),
+``dim`` (total, ethnicity, deprivation_decile, deprivation_quintile), ``vs`` (england,
+peer, none).
+"""
+
+from dataclasses import dataclass
+
+import dash
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from components import controls, figures, ids, pagekit, tables, viewstate
+from components import format as fmt
+from data import queries
+from metrics import registry
+from metrics.categories import DIMENSIONS, ETHNICITY, TOTAL
+
+dash.register_page(__name__, path="/explore", name="Explore", title="Explore · Equalities",
+                   order=1)
+
+EXPLORE_ORG = "explore-org"
+EXPLORE_METRIC = "explore-metric"
+EXPLORE_PERIOD = "explore-period"
+EXPLORE_DIMENSION = "explore-dimension"
+EXPLORE_COMPARATOR = "explore-comparator"
+EXPLORE_GRAPH = "explore-graph"
+EXPLORE_DOWNLOAD_BUTTON = "explore-download-button"
+EXPLORE_DOWNLOAD = "explore-download"
+LEVELS = ("england", "region", "icb", "trust")
+
+
+@dataclass(frozen=True)
+class ExploreView:
+    org: str
+    metric: str
+    period: str
+    dimension: str
+    comparator: str
+
+    @classmethod
+    def parse(cls, query: dict) -> tuple["ExploreView", list[str]]:
+        notices: list[str] = []
+        orgs = queries.organisations()["org_code"].to_list()
+        org = viewstate.choose(query, "org", orgs, "ENG", notices, "organisation")
+        metric_id = viewstate.choose(query, "metric", list(registry.METRICS), "pph_1500",
+                                     notices, "metric")
+        metric = registry.get(metric_id)
+        level = queries.org_level(org)
+        if level not in metric.levels:
+            notices.append(f"{metric.title} is not published for this kind of organisation; "
+                           "showing England.")
+            org, level = "ENG", "england"
+        labels = [p for kind in metric.period_kinds for p in queries.periods(metric_id, kind)]
+        latest = queries.periods(metric_id, metric.default_period_kind)[-1]
+        period = viewstate.choose(query, "period", labels, latest, notices, "period")
+        dims = metric.dimensions_at(level)
+        default_dim = ETHNICITY if ETHNICITY in dims else dims[0]
+        dimension = viewstate.choose(query, "dim", dims, default_dim, notices, "breakdown")
+        comparator = viewstate.choose(query, "vs", list(controls.COMPARATORS), "england",
+                                      notices, "comparison")
+        if comparator == "peer" and level != "trust":
+            comparator = "england"
+        return cls(org, metric_id, period, dimension, comparator), notices
+
+    def search(self) -> str:
+        return viewstate.search({"org": self.org, "metric": self.metric, "period": self.period,
+                                 "dim": self.dimension, "vs": self.comparator})
+
+
+def comparator_label(view: ExploreView) -> str | None:
+    if view.comparator == "england":
+        return None if view.org == "ENG" else "England"
+    if view.comparator == "peer":
+        return "Peer group"
+    return None
+
+
+def source_line(metric: registry.Metric, view: ExploreView) -> str:
+    synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
+    return f"Source: {metric.source}, {view.period}.{synthetic} Bars: 95% confidence intervals."
+
+
+def statements(frame: pl.DataFrame, metric: registry.Metric, dimension: str) -> list[str]:
+    reference = frame.filter(pl.col("is_reference"))
+    ref_value = reference["value"][0] if reference.height else None
+    out = []
+    for row in frame.iter_rows(named=True):
+        text = fmt.gap_statement(row | {"reference_value": ref_value}, metric, dimension)
+        if text:
+            out.append(text)
+    return out
+
+
+def sii_block(view: ExploreView, metric: registry.Metric) -> html.Div | None:
+    if not DIMENSIONS[view.dimension].ordered:
+        return None
+    result = queries.inequality(view.metric, view.org, view.period, view.dimension)
+    if not result["available"]:
+        return dbc.Alert(f"Slope index of inequality: not available. {result['reason']}",
+                         color="light")
+    unit = metric.unit
+    return html.Div([
+        html.H3("Inequality across deprivation", className="h6"),
+        html.P([
+            html.Strong(f"Slope index of inequality (SII): {result['sii']:,.2f} {unit} "),
+            f"(95% CI {result['sii_lower']:,.2f} to {result['sii_upper']:,.2f}). ",
+            "The modelled gap between the most and the least deprived ends of the population. ",
+            html.Strong(f"Relative index (RII): {result['rii']:.2f} "),
+            f"(95% CI {result['rii_lower']:.2f} to {result['rii_upper']:.2f}); "
+            "above 1 means higher in the least deprived areas.",
+        ]),
+    ], className="mb-3")
+
+
+def quality_warning(view: ExploreView) -> dbc.Alert | None:
+    info = queries.completeness(view.org, view.period, view.dimension)
+    if not info or not info["poor"]:
+        return None
+    what = "Ethnicity" if info["metric"] == "ethnicity_recorded" else "Deprivation"
+    return dbc.Alert([html.Strong("Data quality warning: "),
+                      f"{what} was recorded for only {info['value']:.1f}% of women here "
+                      f"(below {info['threshold']:.0f}%), so this breakdown may be unreliable."],
+                     color="warning")
+
+
+def controls_card(view: ExploreView) -> dbc.Card:
+    metric = registry.get(view.metric)
+    level = queries.org_level(view.org)
+    periods = [p for kind in metric.period_kinds for p in reversed(queries.periods(view.metric,
+                                                                                    kind))]
+    return controls.card("Choose a view", dbc.Row([
+        controls.labelled("Organisation", controls.dropdown(
+            EXPLORE_ORG, controls.org_options(queries.organisations(), metric.levels),
+            view.org), EXPLORE_ORG, 4),
+        controls.labelled("Metric", controls.dropdown(
+            EXPLORE_METRIC, controls.metric_options(), view.metric), EXPLORE_METRIC, 4),
+        controls.labelled("Period", controls.dropdown(
+            EXPLORE_PERIOD, [{"label": p, "value": p} for p in periods], view.period),
+            EXPLORE_PERIOD, 4),
+        controls.labelled("Breakdown", controls.dropdown(
+            EXPLORE_DIMENSION, controls.dimension_options(metric.dimensions_at(level)),
+            view.dimension), EXPLORE_DIMENSION, 4),
+        dbc.Col([
+            html.Label("Compare with", htmlFor=EXPLORE_COMPARATOR, className="form-label fw-bold"),
+            dbc.RadioItems(id=EXPLORE_COMPARATOR, inline=True, value=view.comparator,
+                           options=[{"label": v, "value": k}
+                                    for k, v in controls.COMPARATORS.items()
+                                    if k != "peer" or level == "trust"]),
+        ], md=8),
+    ]))
+
+
+@pagekit.safe_layout
+def layout(**query) -> html.Div:
+    view, notices = ExploreView.parse(query)
+    metric = registry.get(view.metric)
+    frame = queries.breakdown(view.metric, view.org, view.period, view.dimension,
+                              view.comparator)
+    org_name = queries.org_name(view.org)
+    label = comparator_label(view)
+    title = f"{metric.title}: {org_name}, {view.period}, by {DIMENSIONS[view.dimension].label.lower()}"
+    level = queries.org_level(view.org)
+    not_published = [d for d in metric.breakdowns if d not in metric.dimensions_at(level)]
+    gaps = statements(frame, metric, view.dimension) if view.dimension != TOTAL else []
+    table_frame = tables.breakdown_rows(frame, metric, label)
+    return html.Div([
+        pagekit.heading("Explore", "How a metric differs between groups of women and babies, "
+                        "with 95% confidence intervals and honest gap statements."),
+        controls.notices(notices),
+        controls_card(view),
+        quality_warning(view),
+        dbc.Alert(f"{metric.source} does not publish {metric.short_title.lower()} by "
+                  f"{', '.join(DIMENSIONS[d].label.lower() for d in not_published)} for this "
+                  "level of organisation.", color="info")
+        if not_published and level != "england" else None,
+        dbc.Row([
+            dbc.Col(dcc.Graph(id=EXPLORE_GRAPH, config=figures.CONFIG, figure=figures.breakdown_bars(
+                frame, metric, title=figures._wrap(title, 90), source=source_line(metric, view),
+                comparator_label=label)), lg=8),
+            dbc.Col([
+                html.H2("What the figures say", className="h5"),
+                html.Ul([html.Li(s) for s in gaps]) if gaps else html.P(
+                    "No group differs significantly from the reference group at the 95% level."
+                    if view.dimension != TOTAL else "Choose a breakdown to see gaps between "
+                    "groups."),
+                sii_block(view, metric),
+                html.P(html.Small(" ".join(metric.caveats)), className="text-muted"),
+            ], lg=4),
+        ]),
+        html.Div([
+            tables.html_table(table_frame, caption=f"{title}. * suppressed (small numbers); "
+                              ": not available.", table_id="explore-table"),
+            pagekit.download_button(EXPLORE_DOWNLOAD_BUTTON, EXPLORE_DOWNLOAD),
+        ], className="mt-2"),
+    ])
+
+
+@callback(
+    Output(ids.URL, "search", allow_duplicate=True),
+    Input(EXPLORE_ORG, "value"),
+    Input(EXPLORE_METRIC, "value"),
+    Input(EXPLORE_PERIOD, "value"),
+    Input(EXPLORE_DIMENSION, "value"),
+    Input(EXPLORE_COMPARATOR, "value"),
+    State(ids.URL, "search"),
+    prevent_initial_call=True,
+)
+def update_url(org, metric, period, dimension, comparator, current):
+    view, _ = ExploreView.parse({"org": org, "metric": metric, "period": period,
+                                 "dim": dimension, "vs": comparator})
+    new = view.search()
+    return no_update if new == (current or "") else new
+
+
+def download_csv(search: str) -> dict:
+    """The on-screen table for the view in ``search`` as a CSV download."""
+    from urllib.parse import parse_qsl
+
+    view, _ = ExploreView.parse(dict(parse_qsl((search or "").lstrip("?"))))
+    metric = registry.get(view.metric)
+    frame = queries.breakdown(view.metric, view.org, view.period, view.dimension,
+                              view.comparator)
+    rows = tables.breakdown_rows(frame, metric, comparator_label(view))
+    preamble = [f"{metric.title}, {queries.org_name(view.org)}, {view.period}",
+                f"Source: {metric.source}" + (" (synthetic demonstration data)"
+                                              if queries.current().synthetic else ""),
+                "Symbols: * suppressed (small numbers), : not available"]
+    return dict(content=pagekit.csv_text(rows, preamble), filename=f"explore-{view.metric}-"
+                f"{view.org}.csv", type="text/csv")
+
+
+@callback(Output(EXPLORE_DOWNLOAD, "data"), Input(EXPLORE_DOWNLOAD_BUTTON, "n_clicks"),
+          State(ids.URL, "search"), prevent_initial_call=True)
+def on_download(_clicks, search):
+    return download_csv(search)
