@@ -41,7 +41,11 @@ def create_app() -> Dash:
         serve_locally=True,
         update_title=None,
     )
-    app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">')
+    # Language for screen readers; Dash's script holder is a <footer>, which would be a
+    # second contentinfo landmark beside the page's own footer.
+    app.index_string = (app.index_string.replace("<html>", '<html lang="en-GB">')
+                        .replace("<footer>", '<div class="dash-scripts">')
+                        .replace("</footer>", "</div>"))
 
     @app.server.route("/vendor/bootstrap.min.css")
     def _bootstrap():

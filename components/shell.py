@@ -12,8 +12,8 @@ NAV_ORDER = ("/", "/explore", "/benchmark", "/trends", "/scorecard", "/mortality
              "/experience", "/data-quality", "/data", "/about")
 
 
-def header() -> html.Header:
-    return html.Header(
+def header(manifest: dict) -> html.Header:
+    return html.Header([html.Div(
         className="nhs-header",
         children=dbc.Container(
             fluid="xl",
@@ -28,7 +28,7 @@ def header() -> html.Header:
                 ]),
             ],
         ),
-    )
+    ), synthetic_banner(manifest)])
 
 
 def navigation() -> html.Nav:
@@ -84,9 +84,8 @@ def frame(manifest: dict | None, error: str | None = None) -> html.Div:
     return html.Div([
         dcc.Location(id=ids.URL, refresh="callback-nav"),
         html.A("Skip to main content", href="#main", className="skip-link"),
-        header(),
+        header(manifest),
         navigation(),
-        synthetic_banner(manifest),
         html.Main(id="main", className="container-xl py-3", children=main, tabIndex="-1"),
         footer(manifest),
     ])

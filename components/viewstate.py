@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
+
+from dash import no_update
 
 
 def choose(query: dict, key: str, choices: Sequence[str], default: str,
@@ -40,3 +42,20 @@ def search(params: dict[str, str | Sequence[str] | None]) -> str:
     flat = {k: ",".join(v) if isinstance(v, (list, tuple)) else v
             for k, v in params.items() if v not in (None, "", (), [])}
     return "?" + urlencode(flat) if flat else ""
+
+
+def query_of(search: str | None) -> dict[str, str]:
+    """The query string ``?a=1&b=2`` as a dict (last value wins)."""
+    return dict(parse_qsl((search or "").lstrip("?"), keep_blank_values=False))
+
+
+def next_search(view_class, controls: dict, current: str | None):
+    """The search string for the view the controls describe, or ``no_update``.
+
+    Views are compared after parsing, so controls that merely echo the view already in the
+    URL (including one whose bad parameters fell back to defaults) leave the URL, and any
+    notice about it, alone.
+    """
+    wanted, _ = view_class.parse(controls)
+    shown, _ = view_class.parse(query_of(current))
+    return no_update if wanted == shown else wanted.search()

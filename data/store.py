@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 CURRENT = "current"
 BUILDS = "builds"
 KEEP_BUILDS = 3
+# Row order of the counts table: deterministic, and clustered by metric so that Parquet
+# row-group statistics let readers skip other metrics.
+SORT_KEYS = ["metric", "org_level", "org_code", "period_kind", "period_start", "period_end",
+             "dimension", "group_order", "group"]
 # String columns with few distinct values are held as categoricals in memory.
 _CATEGORICAL = ("source", "metric", "org_code", "org_level", "period_label", "period_kind",
                 "dimension", "group")
@@ -68,7 +72,7 @@ def write_store(
 ) -> Path:
     """Validate and write a new build, then publish it atomically; return the build folder."""
     root = Path(root or settings.data_dir())
-    counts = schema.conform(counts, "counts").sort(["metric", "org_level", "org_code"])
+    counts = schema.conform(counts, "counts").sort(SORT_KEYS)
     organisations = schema.conform(organisations, "organisations")
     schema.validate(counts, "counts")
     schema.validate(organisations, "organisations")

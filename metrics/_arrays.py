@@ -87,7 +87,7 @@ def check_non_negative(values: np.ndarray, name: str) -> None:
     """Raise ``ValueError`` if any non-missing value is negative."""
     bad = values < 0
     if np.any(bad):
-        raise ValueError(f"{name} must be >= 0; got {values[bad].flat[0]!r}")
+        raise ValueError(f"{name} must be >= 0; got {float(values[bad].flat[0])!r}")
 
 
 def check_not_above(x: np.ndarray, n: np.ndarray, x_name: str, n_name: str) -> None:
@@ -95,8 +95,8 @@ def check_not_above(x: np.ndarray, n: np.ndarray, x_name: str, n_name: str) -> N
     bad = x > n
     if np.any(bad):
         raise ValueError(
-            f"{x_name} must be <= {n_name} for a proportion; got {x[bad].flat[0]!r} > "
-            f"{n[bad].flat[0]!r}"
+            f"{x_name} must be <= {n_name} for a proportion; got {float(x[bad].flat[0])!r} > "
+            f"{float(n[bad].flat[0])!r}"
         )
 
 

@@ -65,7 +65,7 @@ def benchmark(
             multiplier=metric.multiplier,
         )
     frame = frame.with_columns(
-        funnel=pl.Series(labels, dtype=pl.String),
+        funnel=pl.Series(labels.tolist(), dtype=pl.String),
         status=pl.when(pl.col("suppressed")).then(pl.lit("suppressed"))
         .when(pl.col("value").is_null()).then(pl.lit("no data")).otherwise(pl.lit("ok")),
     )

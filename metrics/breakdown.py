@@ -140,8 +140,8 @@ def breakdown(
     else:
         frame = frame.with_columns(comparator_value=pl.lit(None, dtype=pl.Float64))
     frame = frame.with_columns(
-        vs_comparator=pl.Series(_compare(frame, metric, 0.95), dtype=pl.String),
-        vs_comparator_998=pl.Series(_compare(frame, metric, 0.998), dtype=pl.String),
+        vs_comparator=pl.Series(_compare(frame, metric, 0.95).tolist(), dtype=pl.String),
+        vs_comparator_998=pl.Series(_compare(frame, metric, 0.998).tolist(), dtype=pl.String),
         status=status_expr(),
     )
     return frame.select(BREAKDOWN_COLUMNS).with_columns(pl.col("is_reference").fill_null(False))

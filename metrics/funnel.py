@@ -34,7 +34,7 @@ SIGNIFICANCE_LABELS = (
     "Not significant",
 )
 # Funnel probability per limit: 2s = 95% (p = 0.975 / tail 0.025), 3s = 99.8% (0.999 / 0.001).
-_LEVELS = (("2s", 0.975, 0.025, 0.95), ("3s", 0.999, 0.001, 0.998))
+_LEVELS = (("2s", 0.975, 0.025), ("3s", 0.999, 0.001))
 _AXIS_POINTS = 100
 
 
@@ -43,19 +43,19 @@ _AXIS_POINTS = 100
 
 def sigma_adjustment(
     p: float, population: ArrayLike, average: float, side: str, multiplier: float = 1.0
-) -> np.ndarray:
+) -> float | np.ndarray:
     """Proportion funnel limit at ``population`` for pooled proportion ``average`` (0-1).
 
-    Closed-form Fingertips formula with ``q = qnorm(p)``; the low limit is the observed
-    proportion whose Wilson upper limit equals ``average``, the high limit the one whose
-    Wilson lower limit does. Unclipped.
+    Closed-form Fingertips formula with ``q = qnorm(p)`` (0.975 for the 95% limits, 0.999
+    for 99.8%); the low limit is the observed proportion whose Wilson upper limit equals
+    ``average``, the high limit the one whose Wilson lower limit does. Unclipped.
 
     References
     ----------
     PHEindicatormethods ``sigma_adjustment``; Fingertips technical guidance (funnel plots).
     """
     check_one_of(side, ("low", "high"), "side")
-    n = as_float_array(population)
+    (n,), is_scalar = broadcast(population)
     q2 = special.ndtri(p) ** 2
     av = average
     first = av * (n / q2 + 1)
@@ -66,7 +66,7 @@ def sigma_adjustment(
         )
         last = 1 / q2 + 1 / n
         sign = -1.0 if side == "low" else 1.0
-        return (first + sign * adj / 8) / last / n * multiplier
+        return finish((first + sign * adj / 8) / last / n * multiplier, is_scalar)
 
 
 def _poisson_at_least(mean: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -216,7 +216,9 @@ def _axis(
 
 
 def _pooled_average(
-    numerator: ArrayLike | None, denominator: ArrayLike | None, average: float | None,
+    numerator: ArrayLike | None,
+    denominator: ArrayLike | None,
+    average: float | None,
     multiplier: float,
 ) -> float:
     """Baseline per unit: ``average / multiplier`` or the pooled ``sum(x) / sum(n)``."""
@@ -311,7 +313,7 @@ def funnel_limits(
 
 def _proportion_table(population: np.ndarray, av: float, multiplier: float) -> pl.DataFrame:
     columns: dict[str, np.ndarray] = {"population": population}
-    for name, p, _, _ in _LEVELS:
+    for name, p, _ in _LEVELS:
         low = sigma_adjustment(p, population, av, "low", multiplier)
         high = sigma_adjustment(p, population, av, "high", multiplier)
         columns[f"lower_{name}"] = np.maximum(0.0, low)
@@ -324,7 +326,7 @@ def _proportion_table(population: np.ndarray, av: float, multiplier: float) -> p
 def _ratio_table(observed: np.ndarray, ratio_type: str) -> pl.DataFrame:
     scale, shift = {"count": (1.0, -1.0), "isr": (100.0, 0.0), "ratio": (1.0, 0.0)}[ratio_type]
     columns: dict[str, np.ndarray] = {"observed_events": observed}
-    for name, _, tail, _ in _LEVELS:
+    for name, _, tail in _LEVELS:
         for bound, side in (("lower", "high"), ("upper", "low")):
             expected = np.asarray(poisson_funnel(observed, tail, side), dtype=np.float64)
             columns[f"{bound}_{name}_exp_events"] = expected
@@ -340,7 +342,7 @@ def _rate_table(
     if not av > 0:
         raise ValueError("rate funnels need a positive average rate")
     columns: dict[str, np.ndarray] = {"events": events}
-    for name, _, tail, _ in _LEVELS:
+    for name, _, tail in _LEVELS:
         for bound, side in (("lower", "high"), ("upper", "low")):
             population = np.asarray(poisson_funnel(events, tail, side), dtype=np.float64) / av
             columns[f"{bound}_{name}_population_1_year"] = population / years_of_data
@@ -402,14 +404,15 @@ def funnel_significance(
     if statistic == "proportion":
         check_not_above(x, n, "numerator", "denominator")
     valid = np.isfinite(x) & np.isfinite(n) & (n > 0)
+    labels = np.full(x.shape, None, dtype=object)
+    if not valid.any():
+        return labels[()] if is_scalar else labels
     if statistic == "ratio":
         av = 1.0 if average is None else float(average) / multiplier
     else:
-        av = _pooled_average(
-            np.where(valid, x, np.nan), np.where(valid, n, np.nan), average, multiplier
-        )
+        av = _pooled_average(x[valid], n[valid], average, multiplier)
 
-    labels = np.full(x.shape, "Not significant", dtype=object)
+    labels[valid] = "Not significant"
     with np.errstate(divide="ignore", invalid="ignore"):
         if statistic == "proportion":
             observed = x / n
@@ -421,9 +424,8 @@ def funnel_significance(
                 (observed < sigma_adjustment(0.999, n, av, "low"), "Low (0.001)"),
             ]
         else:
-            (low95, high95), (low998, high998) = (
-                poisson_limits(x, level) for *_, level in _LEVELS
-            )
+            low95, high95 = poisson_limits(x, 0.95)
+            low998, high998 = poisson_limits(x, 0.998)
             rules = [
                 (av > high95 / n, "Low (0.025)"),
                 (av > high998 / n, "Low (0.001)"),
@@ -431,6 +433,5 @@ def funnel_significance(
                 (av < low998 / n, "High (0.001)"),
             ]
     for condition, label in rules:
-        labels[condition] = label
-    labels[~valid] = None
+        labels[condition & valid] = label
     return labels[()] if is_scalar else labels

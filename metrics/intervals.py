@@ -39,10 +39,10 @@ def wilson_limits(x: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.n
         spread = z * np.sqrt(z**2 + 4 * x * (1 - x / n))
         return (2 * x + z**2 + sign * spread) / 2 / (n + z**2)
 
-    # Clipping only removes float noise at x = 0 and x = n (the formula gives 0 and 1).
-    lower = np.clip(where_valid(valid, lambda: limit(-1.0)), 0.0, 1.0)
-    upper = np.clip(where_valid(valid, lambda: limit(+1.0)), 0.0, 1.0)
-    return lower, upper
+    # The formula is 0 at x = 0 and 1 at x = n up to float noise: pin the edges exactly.
+    lower = where_valid(valid, lambda: np.where(x == 0, 0.0, limit(-1.0)))
+    upper = where_valid(valid, lambda: np.where(x == n, 1.0, limit(+1.0)))
+    return np.clip(lower, 0.0, 1.0), np.clip(upper, 0.0, 1.0)
 
 
 def _proportion_inputs(
@@ -281,9 +281,7 @@ def risk_ratio_ci(
     """
     (xa1, na1, xa2, na2), is_scalar = _proportion_inputs((x1, n1, "x1", "n1"), (x2, n2, "x2", "n2"))
     ratio = where_valid((na1 > 0) & (na2 > 0) & (xa2 > 0), lambda: (xa1 / na1) / (xa2 / na2))
-    se = where_valid(
-        (xa1 > 0) & (xa2 > 0), lambda: np.sqrt(1 / xa1 - 1 / na1 + 1 / xa2 - 1 / na2)
-    )
+    se = where_valid((xa1 > 0) & (xa2 > 0), lambda: np.sqrt(1 / xa1 - 1 / na1 + 1 / xa2 - 1 / na2))
     lower, upper = _log_ratio_ci(ratio, se, normalise_confidence(confidence))
     return finish(ratio, is_scalar), finish(lower, is_scalar), finish(upper, is_scalar)
 
@@ -357,4 +355,8 @@ def proportion_difference_ci(
     diff = p1 - p2
     lower = diff - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     upper = diff + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return tuple(finish(v * multiplier, is_scalar) for v in (diff, lower, upper))  # type: ignore[return-value]
+    return (
+        finish(diff * multiplier, is_scalar),
+        finish(lower * multiplier, is_scalar),
+        finish(upper * multiplier, is_scalar),
+    )

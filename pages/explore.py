@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html
 
 from components import controls, figures, ids, pagekit, tables, viewstate
 from components import format as fmt
@@ -212,17 +212,13 @@ def layout(**query) -> html.Div:
     prevent_initial_call=True,
 )
 def update_url(org, metric, period, dimension, comparator, current):
-    view, _ = ExploreView.parse({"org": org, "metric": metric, "period": period,
-                                 "dim": dimension, "vs": comparator})
-    new = view.search()
-    return no_update if new == (current or "") else new
+    return viewstate.next_search(ExploreView, {"org": org, "metric": metric, "period": period,
+                                               "dim": dimension, "vs": comparator}, current)
 
 
 def download_csv(search: str) -> dict:
     """The on-screen table for the view in ``search`` as a CSV download."""
-    from urllib.parse import parse_qsl
-
-    view, _ = ExploreView.parse(dict(parse_qsl((search or "").lstrip("?"))))
+    view, _ = ExploreView.parse(viewstate.query_of(search))
     metric = registry.get(view.metric)
     frame = queries.breakdown(view.metric, view.org, view.period, view.dimension,
                               view.comparator)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html
 
 from components import controls, ids, pagekit, viewstate
 from components import format as fmt
@@ -117,5 +117,4 @@ def layout(**query) -> html.Div:
 @callback(Output(ids.URL, "search", allow_duplicate=True), Input(OVERVIEW_ORG, "value"),
           State(ids.URL, "search"), prevent_initial_call=True)
 def update_url(org, current):
-    new = OverviewView.parse({"org": org})[0].search()
-    return no_update if new == (current or "") else new
+    return viewstate.next_search(OverviewView, {"org": org}, current)

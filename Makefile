@@ -1,0 +1,53 @@
+# Two commands: `make run` (set up and serve the demo) and `make test` (set up and run every test).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8050
+
+.PHONY: run test setup test-setup store browser axe bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+test-setup: $(VENV)/.installed-test browser axe
+
+# Build the demo store only when none is published yet.
+store: $(VENV)/.installed
+	@$(BIN)/equalities info >/dev/null 2>&1 || $(BIN)/equalities build-demo
+
+run: store
+	$(BIN)/equalities serve --host $(HOST) --port $(PORT)
+
+# Debian's Chromium and its driver, for the browser tests (installed when missing).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $(SUDO) apt-get install -y -qq chromium chromium-driver poppler-utils )
+
+# axe-core (accessibility rules engine) from the npm registry, injected by the browser tests.
+axe:
+	@command -v npm >/dev/null || ( $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm )
+	@test -f node_modules/axe-core/axe.min.js || npm install --no-save --no-audit --no-fund axe-core@4
+
+test: test-setup store
+	$(BIN)/python -m pytest
+
+bench: store
+	$(BIN)/python bench/queries.py
+
+clean:
+	rm -rf $(VENV) node_modules data/store

@@ -1,0 +1,71 @@
+"""The store: schema checked at load, atomic publication, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from data import schema, store
+
+
+def test_tables_match_documented_schema(demo):
+    schema.validate(demo.counts.with_columns(
+        pl.col(c).cast(pl.String) for c, t in demo.counts.schema.items() if t == pl.Categorical
+    ), "counts")
+    schema.validate(demo.organisations, "organisations")
+
+
+def test_every_column_is_documented():
+    for table in schema.TABLES.values():
+        for column in table:
+            assert len(column.doc) > 15, column.name
+
+
+def test_manifest_describes_the_build(demo):
+    manifest = demo.manifest
+    assert manifest["synthetic"] is True
+    assert manifest["generator"]["seed"]
+    assert manifest["rows"]["counts"] == demo.counts.height
+    assert manifest["period"]["start"] < manifest["period"]["end"]
+
+
+def test_failed_write_leaves_previous_store(demo_root, demo):
+    before = store.current_build(demo_root)
+    bad = demo.counts.head(5).with_columns(numerator=pl.lit("x"))
+    with pytest.raises((schema.SchemaError, pl.exceptions.PolarsError, ValueError)):
+        store.write_store(bad, demo.organisations, {}, demo_root)
+    assert store.current_build(demo_root) == before
+    assert not [p for p in (demo_root / "builds").iterdir() if p.name.startswith(".staging")]
+
+
+def test_missing_store_is_a_clear_error(tmp_path):
+    with pytest.raises(store.StoreError, match="build-demo"):
+        store.load_store(tmp_path)
+
+
+def test_corrupt_parquet_is_a_clear_error(tmp_path, demo):
+    build = store.write_store(demo.counts.head(100).with_columns(
+        pl.col(c).cast(pl.String) for c, t in demo.counts.schema.items() if t == pl.Categorical
+    ), demo.organisations, {"synthetic": True}, tmp_path)
+    (build / "counts.parquet").write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(store.StoreError, match="cannot be read"):
+        store.read_build(build)
+
+
+def test_schema_error_names_the_column(demo):
+    frame = demo.organisations.drop("peer_group")
+    with pytest.raises(schema.SchemaError, match="peer_group"):
+        schema.validate(frame, "organisations")
+
+
+def test_new_build_is_picked_up(tmp_path, demo):
+    counts = demo.counts.head(50).with_columns(
+        pl.col(c).cast(pl.String) for c, t in demo.counts.schema.items() if t == pl.Categorical
+    )
+    first = store.write_store(counts, demo.organisations, {"title": "one"}, tmp_path)
+    assert store.load_store(tmp_path).path == first
+    second = store.write_store(counts, demo.organisations, {"title": "two"}, tmp_path)
+    assert store.load_store(tmp_path).manifest["title"] == "two"
+    assert json.loads((second / "manifest.json").read_text())["title"] == "two"

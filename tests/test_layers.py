@@ -1,0 +1,41 @@
+"""Data flows one way: metrics imports no web framework, nothing imports pages."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN_IN_METRICS = ("dash", "plotly", "flask", "flask_caching", "dash_bootstrap_components")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_metrics_is_pure():
+    for path in (ROOT / "metrics").rglob("*.py"):
+        bad = _imports(path) & set(FORBIDDEN_IN_METRICS)
+        assert not bad, f"{path.name} imports {bad}"
+
+
+def test_nothing_imports_pages():
+    for folder in ("metrics", "data", "components", "tests"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if path.name.startswith("test_pages") or "pages" in path.parts:
+                continue
+            assert "pages" not in _imports(path), path
+
+
+def test_metrics_does_no_io():
+    for path in (ROOT / "metrics").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for call in ("open(", "read_parquet", "scan_parquet", "write_parquet", "read_csv"):
+            assert call not in text, f"{path.name} calls {call}"
