@@ -26,7 +26,7 @@ TEMPLATE = go.layout.Template(
                    linecolor=theme.NHS_MID_GREY, ticks="outside", automargin=True),
         yaxis=dict(showgrid=True, gridcolor=theme.NHS_PALE_GREY, zeroline=False,
                    linecolor=theme.NHS_MID_GREY, ticks="outside", automargin=True),
-        margin=dict(l=10, r=20, t=70, b=110),
+        margin=dict(l=10, r=20, t=70, b=120),
         hoverlabel=dict(font=dict(family=theme.FONT, size=13)),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"),
     )
@@ -38,7 +38,7 @@ CONFIG = {"displaylogo": False, "responsive": True,
 
 def _source_note(fig: go.Figure, text: str) -> None:
     fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yanchor="top",
-                       xanchor="left", showarrow=False, align="left", yshift=-58,
+                       xanchor="left", showarrow=False, align="left", yshift=-72,
                        font=dict(size=11, color=theme.NHS_DARK_GREY))
 
 
@@ -84,7 +84,7 @@ def breakdown_bars(frame: pl.DataFrame, metric: Metric, *, title: str, source: s
                      arrayminus=[(v - lo) if s else 0 for lo, v, s in
                                  zip(rows["lower95"].fill_null(0), rows["value"].fill_null(0),
                                      shown, strict=True)]),
-        name=metric.short_title,
+        name=metric.short_title, showlegend=False,
         customdata=list(zip(
             [fmt.value(metric, v) for v in values],
             [fmt.interval(metric, lo, hi) for lo, hi in zip(rows["lower95"], rows["upper95"],
@@ -110,7 +110,7 @@ def breakdown_bars(frame: pl.DataFrame, metric: Metric, *, title: str, source: s
             name=comparator_label,
             hovertemplate=f"{comparator_label}: %{{x:,.{metric.decimals}f}}<extra></extra>",
         )
-    fig.update_layout(title=title, height=120 + 42 * len(groups), showlegend=True,
+    fig.update_layout(title=title, height=140 + 42 * len(groups), showlegend=True,
                       bargap=0.35)
     fig.update_xaxes(title=f"{metric.short_title} ({metric.unit}), bars show 95% CIs",
                      rangemode="tozero")
