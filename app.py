@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import dash
 import flask_bootstrap
 from dash import Dash
 from flask import send_from_directory

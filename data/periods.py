@@ -85,7 +85,8 @@ def rolling_3_years(first: int, last: int) -> list[Period]:
     for start in range(first, last - 34):
         year, month = month_of(start)
         if month == 1:
-            out.append(_span("rolling_3_years", f"{year}–{(year + 2) % 100:02d}", start, start + 35))
+            label = f"{year}–{(year + 2) % 100:02d}"
+            out.append(_span("rolling_3_years", label, start, start + 35))
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from metrics.categories import DECILE, ETHNICITY, ETHNICITY_BY_QUINTILE, QUINTILE, TOTAL
+from metrics.categories import DECILE, ETHNICITY, QUINTILE, TOTAL
 
 MSDS = "MSDS"
 MBRRACE = "MBRRACE-UK"

@@ -38,7 +38,9 @@ def change(metric: Metric, latest: dict, previous: dict | None) -> str:
     return "flat"
 
 
-def scorecard(counts: pl.DataFrame, *, org_code: str, period_kind: str | None = None) -> pl.DataFrame:
+def scorecard(
+    counts: pl.DataFrame, *, org_code: str, period_kind: str | None = None
+) -> pl.DataFrame:
     """One row per Annex 3 metric: the trust's latest value with CI, England's value, the
     comparison at 95% and 99.8%, a RAG colour and the direction of change since the
     previous period.

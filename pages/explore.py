@@ -164,7 +164,8 @@ def layout(**query) -> html.Div:
                               view.comparator)
     org_name = queries.org_name(view.org)
     label = comparator_label(view)
-    title = f"{metric.title}: {org_name}, {view.period}, by {DIMENSIONS[view.dimension].label.lower()}"
+    breakdown_label = DIMENSIONS[view.dimension].label.lower()
+    title = f"{metric.title}: {org_name}, {view.period}, by {breakdown_label}"
     level = queries.org_level(view.org)
     not_published = [d for d in metric.breakdowns if d not in metric.dimensions_at(level)]
     gaps = statements(frame, metric, view.dimension) if view.dimension != TOTAL else []
@@ -180,9 +181,11 @@ def layout(**query) -> html.Div:
                   "level of organisation.", color="info")
         if not_published and level != "england" else None,
         dbc.Row([
-            dbc.Col(dcc.Graph(id=EXPLORE_GRAPH, config=figures.CONFIG, figure=figures.breakdown_bars(
-                frame, metric, title=figures._wrap(title, 90), source=source_line(metric, view),
-                comparator_label=label)), lg=8),
+            dbc.Col(dcc.Graph(
+                id=EXPLORE_GRAPH, config=figures.CONFIG,
+                figure=figures.breakdown_bars(frame, metric, title=figures.wrap(title, 90),
+                                              source=source_line(metric, view),
+                                              comparator_label=label)), lg=8),
             dbc.Col([
                 html.H2("What the figures say", className="h5"),
                 html.Ul([html.Li(s) for s in gaps]) if gaps else html.P(

@@ -64,8 +64,8 @@ def metric_card(card: dict, org: str) -> dbc.Col:
                                      className="metric-ci")], className="metric-value")
     compare = None
     if org != "ENG" and row.get("vs_comparator"):
-        compare = html.P(f"Compared with England: {fmt.comparison(row['vs_comparator'], 'England')}.",
-                         className="small mb-1")
+        words = fmt.comparison(row["vs_comparator"], "England")
+        compare = html.P(f"Compared with England: {words}.", className="small mb-1")
     gaps = []
     for gap in card["gaps"]:
         ref = next((g for g in [gap] if g), None)
