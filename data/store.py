@@ -122,8 +122,7 @@ def current_build(root: Path | None = None) -> Path:
     link = root / CURRENT
     if not link.exists():
         raise StoreError(
-            f"No data store at {root}. Build the demo with `equalities build-demo` "
-            "or load files with `equalities ingest`."
+            f"No data store at {root}. Build the demo with `equalities build-demo`."
         )
     return link.resolve()
 

@@ -81,6 +81,7 @@ def choose_option(browser, dropdown_id: str, text: str, timeout: float = 10) -> 
 def click(browser, element_id: str) -> None:
     """Scroll an element into view and click it."""
     element = browser.find_element(By.ID, element_id)
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    browser.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
     time.sleep(0.2)
     element.click()
