@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import logging
+import math
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
 
 from data import store
 
@@ -59,10 +64,22 @@ def cmd_info(args: argparse.Namespace) -> int:
     }
     if args.format == "json":
         _emit([info], "json")
+    elif args.format == "csv":
+        _emit([{k: _flat(v) for k, v in info.items()}], "csv")
     else:
         for key, value in info.items():
             print(f"{key:14} {value}")
     return 0
+
+
+def _flat(value) -> object:
+    """One CSV cell for a list or table value (``england=1; region=7``)."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={_flat(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "; ".join("=".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
+                         for v in value)
+    return value
 
 
 def cmd_list_metrics(args: argparse.Namespace) -> int:
@@ -106,6 +123,298 @@ def cmd_list_periods(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- compute ---------------------------------------------------------------------------------
+
+MEASURES = ("breakdown", "inequality", "trend", "benchmark")
+ALL_DIMENSIONS = "all"
+# Friendly names accepted for --dimension.
+DIMENSION_ALIASES = {"deprivation": "deprivation_decile"}
+# The columns every breakdown output starts with, in this order (analysts' scripts rely on
+# them); more columns follow.
+BREAKDOWN_OUTPUT = (
+    "metric", "org_code", "period", "dimension", "group", "numerator", "denominator",
+    "suppressed", "value", "lower95", "upper95", "lower998", "upper998", "ratio",
+    "ratio_lower95", "ratio_upper95", "difference", "difference_lower95",
+    "difference_upper95", "vs_england",
+)
+BREAKDOWN_EXTRA = ("unit", "status", "is_reference", "gap_significant", "england_value",
+                   "vs_england_998")
+INEQUALITY_OUTPUT = ("metric", "org_code", "period", "dimension", "available", "sii",
+                     "sii_lower95", "sii_upper95", "rii", "rii_lower95", "rii_upper95",
+                     "unit", "quantiles", "reason")
+TREND_OUTPUT = ("metric", "org_code", "dimension", "period_kind", "group", "period",
+                "period_start", "period_end", "numerator", "denominator", "suppressed",
+                "status", "value", "lower95", "upper95", "mean", "lpl", "upl",
+                "special_cause_rule", "point_type", "variation", "unit")
+BENCHMARK_OUTPUT = ("metric", "period", "dimension", "group", "org_code", "name", "region",
+                    "icb", "peer_group", "numerator", "denominator", "suppressed", "status",
+                    "value", "lower95", "upper95", "lower998", "upper998", "england_value",
+                    "funnel", "rank_in_peer_group", "peers_ranked", "rank_overall", "ranked",
+                    "highlight", "unit")
+# A cell starting with one of these is run as a formula by spreadsheet programs.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A checked ``compute`` request."""
+
+    metric: object  # metrics.registry.Metric
+    org_code: str | None
+    level: str
+    period: str | None
+    dimensions: tuple[str, ...]
+    period_kind: str
+
+
+@contextlib.contextmanager
+def _data_dir(path: str | None) -> Iterator[None]:
+    """Point the query layer (which reads ``EQUALITIES_DATA_DIR``) at ``path`` for a while."""
+    if path is None:
+        yield
+        return
+    key = "EQUALITIES_DATA_DIR"
+    before = os.environ.get(key)
+    os.environ[key] = str(path)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Only warnings on stderr while computing, so a usage error is the one line there."""
+    root = logging.getLogger()
+    before = root.level
+    root.setLevel(max(before, logging.WARNING))
+    try:
+        yield
+    finally:
+        root.setLevel(before)
+
+
+def _safe_text(text: str) -> str:
+    """Neutralise spreadsheet formula injection: a leading ``'`` makes the cell plain text."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _plain(value: object) -> object:
+    """A JSON-ready value: NaN and infinities become null, dates ISO strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _safe_text(value)
+    return str(value)
+
+
+def _write_records(records: list[dict], columns: Sequence[str], fmt: str) -> None:
+    """Records as a JSON array or as CSV with exactly ``columns`` (header even when empty)."""
+    records = [{c: _plain(r.get(c)) for c in columns} for r in records]
+    if fmt == "json":
+        json.dump(records, sys.stdout, indent=2, ensure_ascii=False, allow_nan=False)
+        sys.stdout.write("\n")
+        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([_csv_cell(r[c]) for c in columns] for r in records)
+
+
+def _blank_suppressed(frame):
+    """Null every numeric cell of suppressed rows: a suppressed figure is never 0 or a rate."""
+    import polars as pl
+
+    numeric = [c for c, dtype in frame.schema.items() if dtype.is_numeric()]
+    flag = pl.col("suppressed").fill_null(False)
+    return frame.with_columns(
+        pl.when(flag).then(None).otherwise(pl.col(c)).alias(c) for c in numeric
+    )
+
+
+def _choices(values: Sequence[str]) -> str:
+    return ", ".join(values)
+
+
+def _resolve(args: argparse.Namespace) -> Selection:
+    """Check every argument against the registry and the store; :class:`UsageError` if bad."""
+    from data import queries
+    from metrics import registry
+
+    try:
+        metric = registry.get(args.metric)
+    except KeyError as error:
+        raise UsageError(error.args[0]) from None
+    orgs = queries.organisations()
+    codes = set(orgs["org_code"].to_list())
+    org = args.org.strip() if args.org else None
+    if org is not None and org not in codes and org.upper() in codes:
+        org = org.upper()
+    if org is None and args.measure != "benchmark":
+        raise UsageError(f"--org is required for the {args.measure} measure; list the codes "
+                         "with `equalities list-orgs`")
+    if org is not None and org not in codes:
+        raise UsageError(f"unknown organisation {args.org!r}; list the valid codes with "
+                         "`equalities list-orgs` (add --level trust for trusts only)")
+    level = "trust" if args.measure == "benchmark" else queries.org_level(org)
+    if level not in metric.levels:
+        where = ("trusts (benchmark compares trusts)" if args.measure == "benchmark"
+                 else f"{level} organisations such as {org}")
+        raise UsageError(f"{metric.id} is not published for {where}; it is published at "
+                         f"level: {_choices(metric.levels)}")
+    available = metric.dimensions_at(level)
+    wanted = DIMENSION_ALIASES.get(args.dimension, args.dimension)
+    if wanted == ALL_DIMENSIONS:
+        dimensions = available
+    elif wanted in available:
+        dimensions = (wanted,)
+    else:
+        alias = " (deprivation = deprivation_decile)" if "deprivation_decile" in available else ""
+        raise UsageError(f"dimension {args.dimension!r} is not available for {metric.id} at "
+                         f"{level} level; choose one of: "
+                         f"{_choices((*available, ALL_DIMENSIONS))}{alias}")
+    labels = {kind: queries.periods(metric.id, kind) for kind in metric.period_kinds}
+    if args.period is None and args.measure != "trend":
+        latest = labels[metric.default_period_kind][-1:]
+        raise UsageError(f"--period is required for the {args.measure} measure"
+                         + (f", e.g. --period {latest[0]!r}" if latest else "")
+                         + f"; list the labels with `equalities list-periods --metric {metric.id}`")
+    if args.period is not None and not any(args.period in v for v in labels.values()):
+        listing = "; ".join(f"{kind}: {_choices(v)}" for kind, v in labels.items() if v)
+        raise UsageError(f"unknown period {args.period!r} for {metric.id}; choose one of "
+                         f"({listing or 'none in this store'})")
+    kind = args.period_kind or (
+        "quarter" if "quarter" in metric.period_kinds else metric.default_period_kind
+    )
+    if kind not in metric.period_kinds:
+        raise UsageError(f"period kind {kind!r} is not published for {metric.id}; choose one "
+                         f"of: {_choices(metric.period_kinds)}")
+    return Selection(metric, org, level, args.period, dimensions, kind)
+
+
+def _breakdown_records(sel: Selection) -> list[dict]:
+    import polars as pl
+
+    from data import queries
+
+    records = []
+    for dimension in sel.dimensions:
+        frame = queries.breakdown(sel.metric.id, sel.org_code, sel.period, dimension,
+                                  comparator="england")
+        frame = frame.rename({"comparator_value": "england_value",
+                              "vs_comparator": "vs_england",
+                              "vs_comparator_998": "vs_england_998"})
+        frame = _blank_suppressed(frame.drop("events", "group_order")).with_columns(
+            unit=pl.lit(sel.metric.unit)
+        )
+        records += frame.to_dicts()
+    return records
+
+
+def _inequality_records(sel: Selection) -> list[dict]:
+    from data import queries
+    from metrics.categories import DIMENSIONS
+
+    ordered = tuple(d for d in sel.dimensions if DIMENSIONS[d].ordered)
+    if not ordered:
+        possible = [d for d in sel.metric.dimensions_at(sel.level) if DIMENSIONS[d].ordered]
+        if not possible:
+            raise UsageError(f"SII and RII need a deprivation breakdown, and {sel.metric.id} "
+                             f"has none at {sel.level} level")
+        raise UsageError(f"SII and RII need a deprivation dimension; for {sel.metric.id} at "
+                         f"{sel.level} level choose one of: {_choices(possible)}")
+    records = []
+    for dimension in ordered:
+        result = queries.inequality(sel.metric.id, sel.org_code, sel.period, dimension)
+        record = {"metric": sel.metric.id, "org_code": sel.org_code, "period": sel.period,
+                  "dimension": dimension, "available": bool(result.get("available")),
+                  "unit": sel.metric.unit, "reason": result.get("reason"),
+                  "quantiles": result.get("quantiles")}
+        for stat in ("sii", "rii"):
+            record[stat] = result.get(stat)
+            record[f"{stat}_lower95"] = result.get(f"{stat}_lower")
+            record[f"{stat}_upper95"] = result.get(f"{stat}_upper")
+        records.append(record)
+    return records
+
+
+def _trend_records(sel: Selection) -> list[dict]:
+    import polars as pl
+
+    from data import queries
+    from metrics.breakdown import status_expr
+
+    records = []
+    for dimension in sel.dimensions:
+        points, summaries = queries.trend(sel.metric.id, sel.org_code, sel.period_kind,
+                                          dimension)
+        if points.is_empty():
+            continue
+        variation = {g: s.get("variation_type") for g, s in summaries.items()}
+        frame = _blank_suppressed(points.drop("group_order")).with_columns(
+            metric=pl.lit(sel.metric.id), org_code=pl.lit(sel.org_code),
+            dimension=pl.lit(dimension), period_kind=pl.lit(sel.period_kind),
+            variation=pl.col("group").replace_strict(variation, default=None,
+                                                     return_dtype=pl.String),
+            unit=pl.lit(sel.metric.unit), status=status_expr(),
+        )
+        records += frame.to_dicts()
+    return records
+
+
+def _benchmark_records(sel: Selection) -> list[dict]:
+    import polars as pl
+
+    from data import queries
+    from metrics.categories import DIMENSIONS
+
+    records = []
+    for dimension in sel.dimensions:
+        england = queries.breakdown(sel.metric.id, "ENG", sel.period, dimension, comparator="none")
+        for group in DIMENSIONS[dimension].groups:
+            row = england.filter(pl.col("group") == group)
+            frame = queries.benchmark(sel.metric.id, sel.period, dimension, group)
+            frame = _blank_suppressed(frame).with_columns(
+                metric=pl.lit(sel.metric.id), period=pl.lit(sel.period),
+                dimension=pl.lit(dimension), group=pl.lit(group),
+                england_value=pl.lit(row["value"][0] if row.height else None, pl.Float64),
+                highlight=pl.col("org_code") == (sel.org_code or ""),
+                unit=pl.lit(sel.metric.unit),
+            )
+            records += frame.to_dicts()
+    return records
+
+
+_MEASURE_OUTPUT = {
+    "breakdown": (_breakdown_records, BREAKDOWN_OUTPUT + BREAKDOWN_EXTRA),
+    "inequality": (_inequality_records, INEQUALITY_OUTPUT),
+    "trend": (_trend_records, TREND_OUTPUT),
+    "benchmark": (_benchmark_records, BENCHMARK_OUTPUT),
+}
+
+
+def cmd_compute(args: argparse.Namespace) -> int:
+    """Compute one measure for the store and print it as CSV or JSON."""
+    with _data_dir(args.data_dir), _quiet_logs():
+        selection = _resolve(args)
+        build, columns = _MEASURE_OUTPUT[args.measure]
+        records = build(selection)
+    _write_records(records, columns, args.format)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from app import get_app
 
@@ -127,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_build_demo)
 
     p = sub.add_parser("info", help="what the store holds")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--format", choices=["text", "csv", "json"], default="text")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("list-metrics", help="metrics in the registry")
@@ -143,6 +452,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", required=True)
     p.add_argument("--format", choices=["text", "csv", "json"], default="text")
     p.set_defaults(func=cmd_list_periods)
+
+    p = sub.add_parser(
+        "compute",
+        help="compute a breakdown, inequality index, trend or benchmark as CSV or JSON",
+        description="Compute a measure from the store. Suppressed cells have empty figures "
+        "and suppressed=true; values are in the metric's unit (see list-metrics).",
+        epilog="example: equalities compute --metric pph_1500 --org ENG --period 2023-24 "
+        "--dimension ethnicity",
+    )
+    p.add_argument("--metric", required=True, help="metric id (see `equalities list-metrics`)")
+    p.add_argument("--org", help="organisation code (see `equalities list-orgs`); for "
+                   "benchmark optional and only highlighted")
+    p.add_argument("--period", help="period label (see `equalities list-periods`); not used "
+                   "by trend, which gives the whole series")
+    p.add_argument("--dimension", default="total",
+                   help="ethnicity, deprivation_decile (or deprivation), deprivation_quintile, "
+                   "total, or all (every breakdown published at the organisation's level)")
+    p.add_argument("--measure", choices=MEASURES, default="breakdown",
+                   help="breakdown (default): each group with 95%%/99.8%% CIs, gap to the "
+                   "reference group and comparison with England; inequality: SII and RII "
+                   "across deprivation; trend: the series with SPC limits; benchmark: every "
+                   "trust with funnel-plot significance and ranks")
+    p.add_argument("--period-kind", help="trend only: quarter, financial_year, ... (default "
+                   "quarter where published, else the metric's own kind)")
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.set_defaults(func=cmd_compute)
 
     p = sub.add_parser("serve", help="serve the dashboard")
     p.add_argument("--host", default="127.0.0.1")
@@ -162,6 +497,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except store.StoreError as error:
         print(f"equalities: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader closed the pipe (``| head``): stop quietly, as Unix tools do, and keep
+        # Python from complaining again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
 
 

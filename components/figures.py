@@ -127,7 +127,7 @@ def small_multiples(frames: list[tuple[str, pl.DataFrame]], metric: Metric, *, t
     cols = min(4, len(frames))
     rows_n = (len(frames) + cols - 1) // cols
     fig = make_subplots(rows=rows_n, cols=cols, shared_xaxes=True, shared_yaxes=True,
-                        subplot_titles=[_wrap(name, 30) for name, _ in frames],
+                        subplot_titles=[wrap(name, 30) for name, _ in frames],
                         horizontal_spacing=0.03, vertical_spacing=0.12)
     top = max((f["upper95"].max() or 0) for _, f in frames) or 1
     for i, (_, frame) in enumerate(frames):
@@ -143,10 +143,16 @@ def small_multiples(frames: list[tuple[str, pl.DataFrame]], metric: Metric, *, t
                                 zip(rows["upper95"], rows["value"], shown, strict=True)],
                          arrayminus=[(v or 0) - (lo or 0) if s else 0 for lo, v, s in
                                      zip(rows["lower95"], rows["value"], shown, strict=True)]),
-            text=["" if s else "suppressed" for s in shown], textposition="outside",
+            # A group with no row of data is "no data", not suppressed (DATA.md symbols).
+            text=["" if s else "suppressed" if st == "suppressed" else "no data"
+                  for s, st in zip(shown, rows["status"], strict=True)],
+            textposition="outside",
             hovertemplate="%{y}: %{x:,." + str(metric.decimals) + "f}<extra></extra>",
         )
     fig.update_xaxes(range=[0, top * 1.1])
+    # Plotly.js mis-autoranges matched category axes (the first row lost its top groups).
+    n_groups = len({g for _, f in frames for g in f["group"].to_list()})
+    fig.update_yaxes(range=[-0.5, n_groups - 0.5])
     fig.update_layout(template=TEMPLATE, title=title, height=140 + 300 * rows_n,
                       margin=dict(t=90))
     fig.update_annotations(font_size=13)
@@ -154,7 +160,8 @@ def small_multiples(frames: list[tuple[str, pl.DataFrame]], metric: Metric, *, t
     return fig
 
 
-def _wrap(text: str, width: int) -> str:
+def wrap(text: str, width: int) -> str:
+    """Break ``text`` into at most two lines of about ``width`` characters for titles."""
     words, lines, line = text.split(), [], ""
     for word in words:
         if len(line) + len(word) + 1 > width and line:
@@ -279,4 +286,102 @@ def _transparent(colour: str) -> str:
     if colour.startswith("#") and len(colour) == 7:
         r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
         return f"rgba({r},{g},{b},0.15)"
-    return colour.replace("1.00)", "0.15)") if colour.startswith("rgba") else colour
+    # Any rgba (the sequential shades carry alphas other than 1.00): replace the alpha.
+    return colour[:colour.rfind(",") + 1] + " 0.15)" if colour.startswith("rgba") else colour
+
+
+def completeness_funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metric, *,
+                        average: float | None, threshold: float,
+                        focus: tuple[str, ...] | None = None, title: str,
+                        source: str) -> go.Figure:
+    """Funnel plot of recording completeness with the reliability threshold drawn as a line.
+
+    Trusts below ``threshold`` are red diamonds named "Below ...% threshold" in the legend
+    (shape and words, not colour alone); with ``focus`` (org codes, e.g. one region's
+    trusts) every other trust is drawn pale grey for context.
+    """
+    shown = points.filter(pl.col("value").is_not_null())
+    if shown.is_empty():
+        return empty("No trust has a figure to plot for this selection.")
+    fig = go.Figure(layout=dict(template=TEMPLATE))
+    for limit in ("lower_3s", "upper_3s", "lower_2s", "upper_2s"):
+        part = curve.filter(pl.col("limit") == limit) if not curve.is_empty() else curve
+        if part.is_empty():
+            continue
+        name, dash_style = FUNNEL_LINES[limit]
+        fig.add_scatter(x=part["denominator"].to_list(), y=part["value"].to_list(),
+                        mode="lines", line=dict(color=theme.NHS_DARK_GREY, dash=dash_style,
+                                                width=1.3),
+                        name=name, legendgroup=name, showlegend=limit.startswith("upper"),
+                        hoverinfo="skip")
+    if average is not None:
+        fig.add_hline(y=average, line=dict(color=theme.NHS_BLUE, width=2),
+                      annotation_text=f"England {fmt.value(metric, average)}",
+                      annotation_position="bottom right")
+    fig.add_hline(y=threshold, line=dict(color=theme.COMPARISON["worse"], width=2, dash="dot"),
+                  annotation_text=f"{threshold:g}% threshold", annotation_position="bottom left",
+                  annotation_font_color=theme.COMPARISON["worse"])
+    in_focus = shown["org_code"].is_in(list(focus)) if focus else pl.Series([True] * shown.height)
+    below = shown["value"] < threshold
+    groups = (
+        (shown.filter(~in_focus), "Other regions' trusts", dict(
+            size=7, color=theme.NHS_PALE_GREY, symbol="circle",
+            line=dict(width=0.5, color=theme.NHS_MID_GREY))),
+        (shown.filter(in_focus & ~below), f"At or above {threshold:g}%", dict(
+            size=8, color=theme.NHS_BLUE, symbol="circle", opacity=0.85,
+            line=dict(width=0.5, color=theme.TEXT))),
+        (shown.filter(in_focus & below), f"Below {threshold:g}% threshold", dict(
+            size=12, color=theme.COMPARISON["worse"], symbol="diamond",
+            line=dict(width=1, color=theme.TEXT))),
+    )
+    for subset, name, marker in groups:
+        if subset.is_empty():
+            continue
+        fig.add_scatter(
+            x=subset["denominator"].to_list(), y=subset["value"].to_list(), mode="markers",
+            marker=marker, name=name,
+            customdata=list(zip(
+                subset["name"],
+                [fmt.value(metric, v) for v in subset["value"]],
+                [fmt.interval(metric, lo, hi) for lo, hi in
+                 zip(subset["lower95"], subset["upper95"], strict=True)],
+                [fmt.count(n) for n in subset["numerator"]],
+                [fmt.count(d) for d in subset["denominator"]],
+                strict=True,
+            )),
+            hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} (%{customdata[2]})"
+                          "<br>%{customdata[3]} of %{customdata[4]} women booked"
+                          "<extra></extra>",
+        )
+    fig.update_layout(title=title, height=520)
+    fig.update_xaxes(title="Women booked in the period")
+    fig.update_yaxes(title=f"{metric.short_title} ({metric.unit})")
+    _source_note(fig, source)
+    return fig
+
+
+def trend_context(points: pl.DataFrame, metric: Metric, *, title: str,
+                  source: str) -> go.Figure:
+    """A compact :func:`trend` for context beside a breakdown: one line per series with its
+    95% CI band, periods as categories (so "2020" is a label, not a number on a scale)."""
+    fig = trend(points, metric, title=title, source=source)
+    if points.is_empty() or points["value"].is_null().all():
+        return fig
+    # Bands are outlines only; without this Plotly adds markers at their corners.
+    fig.update_traces(selector=dict(fill="toself"), mode="lines")
+    fig.update_xaxes(type="category", categoryorder="array",
+                     categoryarray=points["period"].unique(maintain_order=True).to_list())
+    fig.update_layout(height=400)
+    return fig
+
+
+def breakdown_bars_readable(frame: pl.DataFrame, metric: Metric, *, title: str, source: str,
+                            comparator_label: str | None = None,
+                            min_height: int = 280) -> go.Figure:
+    """:func:`breakdown_bars` with a floor on the height, so that one bar (a total) still
+    has a plot area between the title and the source note."""
+    fig = breakdown_bars(frame, metric, title=title, source=source,
+                         comparator_label=comparator_label)
+    if fig.layout.height is not None and fig.layout.height < min_height:
+        fig.update_layout(height=min_height)
+    return fig

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import polars as pl
+
 from metrics.categories import DECILE, DIMENSIONS, ETHNICITY, QUINTILE, TOTAL
 from metrics.registry import PROPORTION, Metric
 
@@ -88,3 +90,63 @@ def comparison(vs: str | None, comparator: str) -> str:
     if not vs or vs == "not compared":
         return f"not compared with {comparator}"
     return f"{COMPARISON_WORDS.get(vs, vs)} {comparator}"
+
+
+def gap_statements(frame: pl.DataFrame, metric: Metric, dimension: str) -> list[str]:
+    """Plain-English statements of every significant gap in a breakdown frame.
+
+    Parameters
+    ----------
+    frame : a frame from ``data.queries.breakdown`` (columns ``is_reference``, ``value``,
+        ``gap_significant``, ``ratio`` and its limits, ``group``).
+    metric, dimension : the metric and the breakdown the frame holds.
+
+    Returns
+    -------
+    One sentence per group whose ratio to the reference group is significant at 95% (see
+    :func:`gap_statement`), in the frame's order; empty for the total or when no gap is.
+    """
+    if frame.is_empty() or dimension == TOTAL:
+        return []
+    reference = frame.filter(pl.col("is_reference"))
+    ref_value = reference["value"][0] if reference.height else None
+    out = []
+    for row in frame.iter_rows(named=True):
+        text = gap_statement(row | {"reference_value": ref_value}, metric, dimension)
+        if text:
+            out.append(text)
+    return out
+
+
+def count_cell(value: int | None, suppressed: bool = False) -> str:
+    """A count for tables and downloads with DATA.md's symbols: ``*`` suppressed,
+    ``:`` not available, ``-`` zero."""
+    if suppressed and missing(value):
+        return "*"
+    if missing(value):
+        return ":"
+    return "-" if int(value) == 0 else f"{int(value):,}"
+
+
+PUBLISHED_LEVELS = {"england": "England", "region": "regions", "icb": "ICBs / LMNSs",
+                    "trust": "trusts"}
+
+
+def published_levels_note(metric: Metric, level: str | None) -> str | None:
+    """Why some breakdowns are missing at ``level``, or None when all are published there.
+
+    E.g. "MBRRACE-UK publishes “Stillbirth rate” by ethnicity and deprivation quintile for
+    England and regions only, so trust figures are totals."
+    """
+    dims = metric.dimensions_at(level or "")
+    missing_dims = [d for d in metric.breakdowns if d not in dims]
+    if not missing_dims or level in (None, "england"):
+        return None
+    where = " and ".join(PUBLISHED_LEVELS[lv] for lv in metric.levels
+                         if len(metric.dimensions_at(lv)) > 1)
+    what = " and ".join(DIMENSIONS[d].label.lower() for d in missing_dims)
+    kind = {"region": "region", "icb": "ICB / LMNS", "trust": "trust"}.get(level, level)
+    if len(dims) <= 1:
+        return (f"{metric.source} publishes “{metric.title}” by {what} for {where} only, so "
+                f"{kind} figures are totals.")
+    return f"{metric.source} does not publish “{metric.title}” by {what} at this level."

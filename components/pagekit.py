@@ -6,6 +6,7 @@ import functools
 import io
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import dash_bootstrap_components as dbc
 import polars as pl
@@ -71,3 +72,36 @@ def download_button(button_id: str, download_id: str, label: str = "Download CSV
                    className="me-2"),
         dcc.Download(id=download_id),
     ], className="d-inline-block")
+
+
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+
+
+def content_markdown(name: str, *, section: str | None = None,
+                     class_name: str = "content") -> dcc.Markdown | None:
+    """Long-form text from ``content/<name>.md`` so analysts can edit wording, not code.
+
+    With ``section``, only the part under the ``## <section>`` heading (up to the next
+    ``## ``) is returned, so one file can hold a page's intro, caveats and notes. None when
+    the file or section is missing (logged), so a page still renders.
+    """
+    path = CONTENT_DIR / f"{name}.md"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        log.warning("content file missing: %s", path)
+        return None
+    if section is not None:
+        parts = {}
+        current = None
+        for line in text.splitlines():
+            if line.startswith("## "):
+                current = line[3:].strip()
+                parts[current] = []
+            elif current is not None:
+                parts[current].append(line)
+        if section not in parts:
+            log.warning("section %r missing from %s", section, path)
+            return None
+        text = "\n".join(parts[section]).strip()
+    return dcc.Markdown(text, className=class_name, link_target="_self")

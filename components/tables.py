@@ -55,7 +55,9 @@ def html_table(frame: pl.DataFrame, *, caption: str, table_id: str | None = None
     )
 
 
-def sortable_table(frame: pl.DataFrame, *, table_id: str, page_size: int = 20) -> dash_table.DataTable:
+def sortable_table(
+    frame: pl.DataFrame, *, table_id: str, page_size: int = 20
+) -> dash_table.DataTable:
     """A sortable table (native sorting) for long lists such as all trusts."""
     return dash_table.DataTable(
         id=table_id,
@@ -69,3 +71,29 @@ def sortable_table(frame: pl.DataFrame, *, table_id: str, page_size: int = 20) -
                     "textAlign": "left", "whiteSpace": "normal", "height": "auto"},
         style_header={"fontWeight": "bold", "backgroundColor": "#E8EDEE", "color": "#212B32"},
     )
+
+
+def trend_context_rows(points: pl.DataFrame, metric: Metric) -> pl.DataFrame:
+    """A series over time as shown on screen and downloaded, one row per series and period.
+
+    ``points`` has ``group`` (the series' name, e.g. an organisation), ``period``,
+    ``numerator``, ``denominator``, ``suppressed``, ``value``, ``lower95``, ``upper95`` (as
+    from ``data.queries.trend`` with the group renamed). Symbols as DATA.md: ``*``
+    suppressed, ``:`` not available, ``-`` zero.
+    """
+    out = []
+    for row in points.iter_rows(named=True):
+        suppressed = bool(row["suppressed"])
+        shown = not suppressed and not fmt.missing(row["value"])
+        out.append({
+            "Series": row["group"],
+            "Period": row["period"],
+            "Numerator": fmt.count_cell(row["numerator"], suppressed),
+            "Denominator": fmt.count_cell(row["denominator"], suppressed),
+            f"Value ({metric.unit})": fmt.number(row["value"], metric.decimals) if shown
+            else ("*" if suppressed else ":"),
+            "95% CI": f"{fmt.number(row['lower95'], metric.decimals)} to "
+                      f"{fmt.number(row['upper95'], metric.decimals)}" if shown
+            else ("*" if suppressed else ":"),
+        })
+    return pl.DataFrame(out) if out else pl.DataFrame()

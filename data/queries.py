@@ -94,7 +94,8 @@ def peer_group_of(code: str) -> str | None:
 
 @cached
 def _periods(build: str, metric_id: str, period_kind: str | None) -> list[str]:
-    return cells.periods(current().counts, metric=metric_id, period_kind=period_kind)[
+    return cells.periods(current().metric_counts(metric_id), metric=metric_id,
+                         period_kind=period_kind)[
         "period_label"
     ].to_list()
 
@@ -106,7 +107,7 @@ def periods(metric_id: str, period_kind: str | None = None) -> list[str]:
 
 @cached
 def _period_kinds(build: str, metric_id: str) -> list[str]:
-    frame = current().counts.filter(pl.col("metric") == metric_id)
+    frame = current().metric_counts(metric_id)
     return sorted(frame["period_kind"].cast(pl.String).unique().to_list())
 
 
@@ -120,35 +121,30 @@ def period_kind_of(metric_id: str, period_label: str) -> str | None:
 # -- comparators ---------------------------------------------------------------------------
 
 
-def _comparator_counts(comparator: str, org_code: str) -> tuple[pl.DataFrame, str] | None:
-    """Counts and org code of the comparator for ``org_code``: England or its peer group."""
-    s = current()
-    if comparator == "england":
-        return (s.counts, "ENG") if org_code != "ENG" else None
+def _comparator(build: str, metric_id: str, org_code: str, period_label: str, dimension: str,
+                comparator: str) -> pl.DataFrame | None:
+    """The comparator's breakdown for ``org_code``: England's (cached) or its peer group's."""
+    if comparator == "england" and org_code != "ENG":
+        return _breakdown(build, metric_id, "ENG", period_label, dimension, "none")
     if comparator == "peer":
+        s = current()
         group = peer_group_of(org_code)
         if not group:
             return None
-        members = s.organisations.filter(pl.col("peer_group") == group)["org_code"]
-        code = "PEER"
-        return rollup.rollup(s.counts, org_codes=tuple(sorted(members)), code=code), code
+        members = tuple(sorted(s.organisations.filter(pl.col("peer_group") == group)["org_code"]))
+        counts = rollup.rollup(s.metric_counts(metric_id), org_codes=members, code="PEER")
+        return breakdown_mod.breakdown(counts, metric=registry.get(metric_id), org_code="PEER",
+                                       period_label=period_label, dimension=dimension)
     return None
 
 
 @cached
 def _breakdown(build: str, metric_id: str, org_code: str, period_label: str, dimension: str,
                comparator: str) -> pl.DataFrame:
-    metric = registry.get(metric_id)
-    reference = None
-    found = _comparator_counts(comparator, org_code)
-    if found is not None:
-        counts, code = found
-        reference = breakdown_mod.breakdown(
-            counts, metric=metric, org_code=code, period_label=period_label, dimension=dimension
-        )
+    reference = _comparator(build, metric_id, org_code, period_label, dimension, comparator)
     return breakdown_mod.breakdown(
-        current().counts, metric=metric, org_code=org_code, period_label=period_label,
-        dimension=dimension, comparator=reference,
+        current().metric_counts(metric_id), metric=registry.get(metric_id), org_code=org_code,
+        period_label=period_label, dimension=dimension, comparator=reference,
     )
 
 
@@ -171,7 +167,8 @@ def inequality(metric_id: str, org_code: str, period_label: str, dimension: str)
 
 @cached
 def _completeness(build: str, org_code: str, period_label: str, dimension: str) -> dict | None:
-    return breakdown_mod.completeness(current().counts, org_code=org_code,
+    counts = current().metric_counts("ethnicity_recorded", "deprivation_known")
+    return breakdown_mod.completeness(counts, org_code=org_code,
                                       period_label=period_label, dimension=dimension)
 
 
@@ -190,7 +187,8 @@ def _benchmark(build: str, metric_id: str, period_label: str, dimension: str,
                group: str) -> pl.DataFrame:
     s = current()
     return benchmark_mod.benchmark(
-        s.counts, s.organisations, metric=registry.get(metric_id), period_label=period_label,
+        s.metric_counts(metric_id), s.organisations, metric=registry.get(metric_id),
+        period_label=period_label,
         dimension=dimension, group=group,
         average=_england_value(metric_id, period_label, dimension, group),
     )
@@ -220,7 +218,8 @@ def funnel(metric_id: str, period_label: str, dimension: str = TOTAL,
 @cached
 def _trend(build: str, metric_id: str, org_code: str, period_kind: str,
            dimension: str) -> tuple[pl.DataFrame, dict]:
-    return trend_mod.trend(current().counts, metric=registry.get(metric_id), org_code=org_code,
+    return trend_mod.trend(current().metric_counts(metric_id), metric=registry.get(metric_id),
+                           org_code=org_code,
                            period_kind=period_kind, dimension=dimension)
 
 
@@ -231,7 +230,8 @@ def trend(metric_id: str, org_code: str, period_kind: str, dimension: str):
 
 @cached
 def _scorecard(build: str, org_code: str) -> pl.DataFrame:
-    return scorecard_mod.scorecard(current().counts, org_code=org_code)
+    counts = current().metric_counts(*(m.id for m in registry.ANNEX3_METRICS))
+    return scorecard_mod.scorecard(counts, org_code=org_code)
 
 
 def scorecard(org_code: str) -> pl.DataFrame:
@@ -272,8 +272,7 @@ def _overview(build: str, org_code: str) -> list[dict]:
             0, named=True
         )
         previous = None
-        # Compare with the same period a year earlier for rolling and quarterly series.
-        step = 4 if metric.default_period_kind in ("rolling_12_months", "quarter") else 1
+        step = cells.year_earlier_step(metric.default_period_kind)
         if len(labels) > step:
             prev = _breakdown(build, metric.id, org_code, labels[-1 - step], TOTAL, "none")
             previous = prev.row(0, named=True) | {"period": labels[-1 - step]}
@@ -293,3 +292,59 @@ def overview(org_code: str) -> list[dict]:
     """Per metric: the latest total with CI and comparison, the value a year earlier and the
     largest significant gaps by ethnicity and deprivation quintile."""
     return _overview(build_id(), org_code)
+
+
+# -- data downloads (Data and definitions page) ---------------------------------------------
+
+
+@cached
+def _download_rows(build: str) -> dict[str, int]:
+    return {metric: part.height for metric, part in current().by_metric.items()}
+
+
+def download_rows() -> dict[str, int]:
+    """Rows of the counts table per metric id (for stating download sizes)."""
+    return _download_rows(build_id())
+
+
+def download_counts(metric_id: str) -> pl.DataFrame:
+    """Every row of the counts table for one metric, exactly as stored (categoricals as text).
+
+    Not memoized: the frame is a filter of the table already held in memory.
+    """
+    registry.get(metric_id)
+    frame = current().metric_counts(metric_id)
+    return frame.with_columns(pl.col(c).cast(pl.String) for c in frame.columns
+                              if frame.schema[c] == pl.Categorical)
+
+
+@functools.lru_cache(maxsize=2)
+def _download_values(build: str, metric_id: str) -> pl.DataFrame:
+    from metrics.values import with_values  # local: keeps this section self-contained
+
+    metric = registry.get(metric_id)
+    return with_values(cells.select(current().metric_counts(metric_id), metric=metric_id), metric)
+
+
+def download_values(metric_id: str) -> pl.DataFrame:
+    """Every cell of one metric with its value and 95% / 99.8% CIs (display units).
+
+    Kept in a small in-process LRU cache rather than Flask-Caching: a frame is up to ~200,000
+    rows, too large to pickle into the shared cache on every click, and cheap to rebuild.
+    """
+    return _download_values(build_id(), metric_id)
+
+
+# -- context series (Mortality and Experience pages) --------------------------------------
+
+
+def totals_with_england(metric_id: str, org_code: str, period_kind: str) -> pl.DataFrame:
+    """England's total for every period of ``period_kind`` and, unless it is England,
+    ``org_code``'s total beside it: :func:`trend` points with ``group`` holding the
+    organisation's name (England first). Empty when neither has figures."""
+    parts = []
+    for code in dict.fromkeys(("ENG", org_code)):
+        points, _ = trend(metric_id, code, period_kind, TOTAL)
+        if not points.is_empty():
+            parts.append(points.with_columns(group=pl.lit(org_name(code))))
+    return pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()

@@ -51,6 +51,16 @@ def complete_groups(cells: pl.DataFrame, dimension: str) -> pl.DataFrame:
     ).sort("group_order")
 
 
+# Periods back to the same period a year earlier: quarters and rolling 12 months come every
+# quarter (and rolling windows overlap, so only a year apart are they independent).
+YEAR_STEP = {"quarter": 4, "rolling_12_months": 4}
+
+
+def year_earlier_step(period_kind: str) -> int:
+    """How many periods of ``period_kind`` back is the comparable period a year earlier."""
+    return YEAR_STEP.get(period_kind, 1)
+
+
 def periods(counts: pl.DataFrame, *, metric: str, period_kind: str | None = None) -> pl.DataFrame:
     """Distinct periods of ``metric`` (kind, label, start, end), oldest first."""
     frame = counts.filter(pl.col("metric") == metric)

@@ -14,8 +14,10 @@ RAG = {"better": "green", "similar": "amber", "worse": "red",
        "higher": "grey", "lower": "grey", "not compared": "grey"}
 
 
-def _latest_two(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.sort("period_end").tail(2)
+def _latest_and_year_earlier(frame: pl.DataFrame, kind: str) -> tuple[dict, dict | None]:
+    ordered = frame.sort("period_end").to_dicts()
+    step = cells.year_earlier_step(kind)
+    return ordered[-1], ordered[-1 - step] if len(ordered) > step else None
 
 
 def change(metric: Metric, latest: dict, previous: dict | None) -> str:
@@ -43,7 +45,8 @@ def scorecard(
 ) -> pl.DataFrame:
     """One row per Annex 3 metric: the trust's latest value with CI, England's value, the
     comparison at 95% and 99.8%, a RAG colour and the direction of change since the
-    previous period.
+    comparable period a year earlier (quarterly and rolling series step back four periods,
+    so the two windows do not overlap).
 
     Uses each metric's own default period kind (``period_kind`` overrides it where the
     metric publishes that kind), so MBRRACE rows are calendar years and CQC rows survey
@@ -59,9 +62,7 @@ def scorecard(
         if trust.is_empty():
             rows.append({"metric": metric.id, "title": metric.title, "status": "no data"})
             continue
-        latest_two = _latest_two(trust).to_dicts()
-        latest = latest_two[-1]
-        previous = latest_two[0] if len(latest_two) == 2 else None
+        latest, previous = _latest_and_year_earlier(trust, kind)
         eng = england.filter(pl.col("period_label") == latest["period_label"])
         eng_value = eng["value"][0] if eng.height else None
         comparisons = {}

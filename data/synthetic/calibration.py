@@ -152,7 +152,7 @@ CQC_RAISED_CONCERN = 0.55
 CQC_ANSWERED_COMPLAINT = 0.92
 
 # Planted stories (DATA.md): see organisations.STORIES for which trusts carry them.
-PPH_GAP_BEFORE = 2.0  # Black vs White PPH rate ratio at the story trust before its intervention
+PPH_GAP_BEFORE = 2.6  # Black vs White PPH rate ratio at the story trust before its intervention
 PPH_GAP_AFTER = 1.0
 PPH_INTERVENTION = (2022, 10)
 OUTLIER_PPH_EFFECT = 1.9

@@ -1,0 +1,517 @@
+"""Trends: each group's series over time and Making Data Count SPC for one group.
+
+Answers "is it getting better, for whom, and did our intervention change anything, or is it
+noise?"
+
+URL parameters: ``org`` (organisation code), ``metric`` (registry id), ``dim`` (total,
+ethnicity, deprivation_decile, deprivation_quintile, as published for the organisation),
+``kind`` (period kind: quarter, financial_year, calendar_year, survey_year; rolling kinds are
+offered but get no SPC limits because their periods overlap), ``group`` (the group whose SPC
+chart is drawn; default the total or the first known group).
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import Input, Output, State, callback, dcc, html
+
+from components import controls, figures, ids, pagekit, tables, viewstate
+from components import format as fmt
+from data import queries
+from data.schema import PERIOD_KINDS
+from metrics import registry
+from metrics.categories import ALL_GROUP, DIMENSIONS, ETHNICITY, TOTAL
+from metrics.trend import MIN_SPC_POINTS, VARIATION_MEANING
+
+dash.register_page(__name__, path="/trends", name="Trends", title="Trends · Equalities",
+                   order=3)
+
+TRENDS_ORG = "trends-org"
+TRENDS_METRIC = "trends-metric"
+TRENDS_KIND = "trends-kind"
+TRENDS_DIMENSION = "trends-dimension"
+TRENDS_GROUP = "trends-group"
+TRENDS_SERIES_GRAPH = "trends-series-graph"
+TRENDS_SERIES_TABLE = "trends-series-table"
+TRENDS_SERIES_DOWNLOAD_BUTTON = "trends-series-download-button"
+TRENDS_SERIES_DOWNLOAD = "trends-series-download"
+TRENDS_SPC_GRAPH = "trends-spc-graph"
+TRENDS_SPC_STATEMENT = "trends-spc-statement"
+TRENDS_SPC_TABLE = "trends-spc-table"
+TRENDS_SPC_DOWNLOAD_BUTTON = "trends-spc-download-button"
+TRENDS_SPC_DOWNLOAD = "trends-spc-download"
+TRENDS_SUMMARY_TABLE = "trends-summary-table"
+
+LEVELS = ("england", "region", "icb", "trust")
+DEFAULT_METRIC = "pph_1500"
+INTRO = Path(__file__).resolve().parents[1] / "content" / "trends.md"
+# Rolling periods share months with their neighbours, so successive points are not
+# independent and XmR limits would be too narrow (METHODS.md: SPC on non-overlapping periods).
+OVERLAPPING = ("rolling_12_months", "rolling_3_years")
+NO_PAGE_BREAK = {"breakInside": "avoid"}  # a chart printed whole on one sheet
+TRIAL_LIMIT_POINTS = 13  # NHSRplotthedots: limits from fewer points are trial limits
+# The Making Data Count variation icons, named in words (colour, letter).
+ICON_WORDS = {
+    "common_cause": "Grey, no letter: common cause",
+    "improvement_high": "Blue with H: improvement, high",
+    "improvement_low": "Blue with L: improvement, low",
+    "concern_high": "Orange with H: concern, high",
+    "concern_low": "Orange with L: concern, low",
+    "neutral_high": "Purple with H: unusually high",
+    "neutral_low": "Purple with L: unusually low",
+}
+# What each icon says about the latest point, for someone who has never seen an SPC chart.
+PLAIN_ENGLISH = {
+    "common_cause": "No sign of real change: the figures vary only as much as chance would "
+                    "make them.",
+    "improvement_high": "Improving: recent figures are higher than chance alone would explain, "
+                        "and higher is better.",
+    "improvement_low": "Improving: recent figures are lower than chance alone would explain, "
+                       "and lower is better.",
+    "concern_high": "Getting worse: recent figures are higher than chance alone would explain, "
+                    "and higher is worse.",
+    "concern_low": "Getting worse: recent figures are lower than chance alone would explain, "
+                   "and lower is worse.",
+    "neutral_high": "Changed: recent figures are higher than chance alone would explain "
+                    "(neither better nor worse in itself).",
+    "neutral_low": "Changed: recent figures are lower than chance alone would explain "
+                   "(neither better nor worse in itself).",
+}
+POINT_WORDS = {"common_cause": "Common cause", "special_cause_improvement": "Improvement",
+               "special_cause_concern": "Concern", "special_cause_neutral_high": "Unusually high",
+               "special_cause_neutral_low": "Unusually low"}
+
+
+def default_kind(metric: registry.Metric) -> str:
+    """The metric's first non-overlapping period kind (SPC needs one), else its first."""
+    return next((k for k in metric.period_kinds if k not in OVERLAPPING),
+                metric.default_period_kind)
+
+
+def default_group(dimension: str) -> str:
+    return ALL_GROUP if dimension == TOTAL else DIMENSIONS[dimension].groups[0]
+
+
+@dataclass(frozen=True)
+class TrendsView:
+    org: str
+    metric: str
+    dimension: str
+    kind: str
+    group: str
+
+    @classmethod
+    def parse(cls, query: dict) -> tuple["TrendsView", list[str]]:
+        notices: list[str] = []
+        orgs = queries.organisations()["org_code"].to_list()
+        org = viewstate.choose(query, "org", orgs, "ENG", notices, "organisation")
+        metric_id = viewstate.choose(query, "metric", list(registry.METRICS), DEFAULT_METRIC,
+                                     notices, "metric")
+        metric = registry.get(metric_id)
+        level = queries.org_level(org)
+        if level not in metric.levels:
+            notices.append(f"{metric.title} is not published for this kind of organisation; "
+                           "showing England.")
+            org, level = "ENG", "england"
+        kind = viewstate.choose(query, "kind", list(metric.period_kinds), default_kind(metric),
+                                notices, "kind of period")
+        dims = metric.dimensions_at(level)
+        dimension = viewstate.choose(query, "dim", dims,
+                                     ETHNICITY if ETHNICITY in dims else dims[0], notices,
+                                     "breakdown")
+        group = viewstate.choose(query, "group", list(DIMENSIONS[dimension].all_groups),
+                                 default_group(dimension), notices, "group")
+        return cls(org, metric_id, dimension, kind, group), notices
+
+    def search(self) -> str:
+        return viewstate.search({"org": self.org, "metric": self.metric, "dim": self.dimension,
+                                 "kind": self.kind, "group": self.group})
+
+    @property
+    def overlapping(self) -> bool:
+        return self.kind in OVERLAPPING
+
+
+def series(view: TrendsView) -> tuple[pl.DataFrame, dict]:
+    """(points with their dimension, SPC summaries) for the view."""
+    points, summaries = queries.trend(view.metric, view.org, view.kind, view.dimension)
+    if points.is_empty():
+        return points, summaries
+    # The dimension lets the figure colour groups as elsewhere (unknown groups grey).
+    return points.with_columns(dimension=pl.lit(view.dimension)), summaries
+
+
+def for_chart(points: pl.DataFrame) -> pl.DataFrame:
+    """Points with short period labels ("2019-20 Q4" without its months, "to Dec 2020"), so
+    the tilted axis labels stay clear of the source note; the tables keep the full labels."""
+    return points.with_columns(pl.col("period").str.replace(r" \(.*\)$", "")
+                               .str.replace(r"^12 months to ", "to "))
+
+
+def fold_unknown_groups(figure, dimension: str) -> list[str]:
+    """Hide the unknown groups (not stated, missing...) until chosen in the legend, with
+    their bands: they would crowd the known groups. Returns the groups folded away."""
+    unknown = DIMENSIONS[dimension].unknown
+    folded = []
+    for trace in figure.data:
+        group = (trace.name or "").removesuffix(" 95% CI")
+        if group in DIMENSIONS[dimension].all_groups:
+            # One legend entry toggles a group's line and its band together.
+            trace.legendgroup = group
+            if group in unknown:
+                trace.visible = "legendonly"
+                folded.append(group)
+    return list(dict.fromkeys(folded))
+
+
+KIND_TITLES = {"quarter": "by quarter", "financial_year": "by financial year",
+               "calendar_year": "by calendar year", "survey_year": "by survey year",
+               "rolling_12_months": "rolling 12 months", "rolling_3_years": "rolling 3 years"}
+
+
+def roomy_legend(figure) -> None:
+    """Room above the plot for a legend that wraps onto a second or third row on a narrow
+    page (A4 portrait), so it never prints over the title."""
+    figure.update_layout(margin=dict(t=120), legend=dict(y=1.02))
+
+
+def kind_words(kind: str) -> str:
+    """The period kind for a title: "by quarter", "rolling 12 months"."""
+    return KIND_TITLES.get(kind, PERIOD_KINDS.get(kind, kind).split(" (")[0].lower())
+
+
+def source_line(metric: registry.Metric, points: pl.DataFrame, what: str) -> str:
+    """Source and the span of periods, then what the marks mean on a second line (fits A4)."""
+    synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
+    periods = points["period"].unique(maintain_order=True).to_list() if not points.is_empty() \
+        else []
+    span = f", {periods[0]} to {periods[-1]}" if periods else ""
+    return f"Source: {metric.source}{span}.{synthetic}<br>{what}"
+
+
+def who(view: TrendsView, metric: registry.Metric) -> str:
+    return fmt.subject(view.group, view.dimension, metric)
+
+
+def merger_note(org: str) -> str | None:
+    """A sentence when a merger changes this trust's series."""
+    orgs = queries.organisations()
+    row = orgs.filter(pl.col("org_code") == org).row(0, named=True)
+    if row.get("closed"):
+        successor = queries.org_name(row["successor_code"]) if row.get("successor_code") \
+            else None
+        return (f"{row['name']} closed on {row['closed']:%-d %B %Y}"
+                + (f" and merged into {successor}" if successor else "")
+                + "; its series stops then.")
+    merged = orgs.filter(pl.col("successor_code") == org)
+    if merged.is_empty():
+        return None
+    parts = [f"{m['name']} on {m['closed'] + timedelta(days=1):%-d %B %Y}"
+             for m in merged.iter_rows(named=True) if m.get("closed")]
+    return (f"{row['name']} took over " + "; ".join(parts) + ": figures from then include "
+            "its births, so the series changes at that point.") if parts else None
+
+
+# -- tables ----------------------------------------------------------------------------------
+
+
+def _value_cells(row: dict, metric: registry.Metric) -> tuple[str, str]:
+    if row["suppressed"] and fmt.missing(row["value"]):
+        return "*", "*"
+    if fmt.missing(row["value"]):
+        return ":", ":"
+    return (fmt.number(row["value"], metric.decimals),
+            fmt.interval(metric, row["lower95"], row["upper95"]).removeprefix("95% CI ")
+            or ":")
+
+
+def _count(n, suppressed: bool) -> str:
+    if fmt.missing(n):
+        return "*" if suppressed else ":"
+    return "-" if n == 0 else f"{int(n):,}"
+
+
+def series_rows(points: pl.DataFrame, metric: registry.Metric) -> pl.DataFrame:
+    """Every group's series as shown: one row per group and period, DATA.md symbols."""
+    out = []
+    for row in points.iter_rows(named=True):
+        value, ci = _value_cells(row, metric)
+        out.append({"Group": row["group"], "Period": row["period"],
+                    "Numerator": _count(row["numerator"], row["suppressed"]),
+                    "Denominator": _count(row["denominator"], row["suppressed"]),
+                    f"Value ({metric.unit})": value, "95% CI": ci})
+    return pl.DataFrame(out) if out else pl.DataFrame()
+
+
+def spc_rows(points: pl.DataFrame, metric: registry.Metric) -> pl.DataFrame:
+    """The SPC chart's points as a table: value, mean, process limits and special causes."""
+    d = metric.decimals
+    out = []
+    for row in points.iter_rows(named=True):
+        value, _ = _value_cells(row, metric)
+        out.append({"Period": row["period"], f"Value ({metric.unit})": value,
+                    "Mean": fmt.number(row["mean"], d) if not fmt.missing(row["mean"]) else ":",
+                    "Lower process limit": fmt.number(row["lpl"], d)
+                    if not fmt.missing(row["lpl"]) else ":",
+                    "Upper process limit": fmt.number(row["upl"], d)
+                    if not fmt.missing(row["upl"]) else ":",
+                    "Variation": POINT_WORDS.get(row["point_type"] or "", ":"),
+                    "Rule": row["special_cause_rule"] or ":"})
+    return pl.DataFrame(out) if out else pl.DataFrame()
+
+
+def summary_rows(summaries: dict) -> pl.DataFrame:
+    """One row per group: variation, its icon in words, meaning and special-cause counts."""
+    out = []
+    for group, s in summaries.items():
+        if not s["available"]:
+            out.append({"Group": group, "Points": str(s["points"]),
+                        "Variation (icon)": "Not calculated",
+                        "What it means": f"SPC needs at least {MIN_SPC_POINTS} points.",
+                        "In plain English": "Too few published figures to tell.",
+                        "Improvement points": ":", "Concern points": ":",
+                        "Neutral points": ":", "Limits": ":"})
+            continue
+        icon = s["variation_icon"] or "common_cause"
+        out.append({
+            "Group": group, "Points": str(s["n"]),
+            "Variation (icon)": ICON_WORDS.get(icon, icon),
+            "What it means": s["meaning"] or VARIATION_MEANING.get(icon, ""),
+            "In plain English": PLAIN_ENGLISH.get(icon, ""),
+            "Improvement points": str(s["special_cause_improvement"]),
+            "Concern points": str(s["special_cause_concern"]),
+            "Neutral points": str(s["special_cause_neutral"]),
+            "Limits": f"Trial (fewer than {TRIAL_LIMIT_POINTS} points)" if s["trial_limits"]
+            else "Full",
+        })
+    return pl.DataFrame(out) if out else pl.DataFrame()
+
+
+# -- sections --------------------------------------------------------------------------------
+
+
+def _table_block(frame: pl.DataFrame, caption: str, table_id: str, button: str,
+                 download: str, summary: str) -> html.Details:
+    """A chart's table view, folded away under the chart (it is long), with its CSV."""
+    return html.Details([
+        html.Summary(f"{summary} ({frame.height} rows) and download"),
+        tables.html_table(frame, caption=caption, table_id=table_id),
+        pagekit.download_button(button, download),
+    ], className="mt-2 mb-3")
+
+
+def series_section(view: TrendsView, metric: registry.Metric, points: pl.DataFrame,
+                   title: str) -> html.Section:
+    heading = html.H2("Over time" if view.dimension == TOTAL else "Each group over time",
+                      className="h4 mt-3")
+    if points.is_empty() or points["value"].is_null().all():
+        what = "every period is suppressed (small numbers)" if not points.is_empty() else \
+            "no figures are published"
+        return html.Section([heading, dbc.Alert(
+            f"Nothing to draw: for {queries.org_name(view.org)}, {what} for "
+            f"{metric.short_title.lower()} ({kind_words(view.kind)}). Try another kind of "
+            "period, the total, or a larger organisation.", color="info")])
+    figure = figures.trend(for_chart(points), metric,
+                           title=figures.wrap(title, 90), source=source_line(
+                               metric, points, "Shaded bands: 95% confidence intervals. "
+                               "Gaps: suppressed periods."))
+    folded = fold_unknown_groups(figure, view.dimension)
+    roomy_legend(figure)
+    hidden = points.filter(pl.col("suppressed") & pl.col("value").is_null())
+    gaps = hidden.group_by("group", maintain_order=True).len().iter_rows()
+    gap_text = "; ".join(f"{g}: {n}" for g, n in gaps)
+    rows = series_rows(points, metric)
+    return html.Section([
+        heading,
+        html.Div(dcc.Graph(id=TRENDS_SERIES_GRAPH, figure=figure, config=figures.CONFIG),
+                 style=NO_PAGE_BREAK),
+        html.P(f"{', '.join(folded)}: hidden on the chart to keep it readable; select "
+               "them in the legend to show them. They are in the table below.",
+               className="small text-muted mb-1") if folded else None,
+        html.P(f"Suppressed periods (fewer than 8 events, shown as gaps, never as zero) — "
+               f"{gap_text}.", className="small text-muted") if gap_text else None,
+        _table_block(rows, f"{title}. * suppressed (small numbers); : not available; - zero.",
+                     TRENDS_SERIES_TABLE, TRENDS_SERIES_DOWNLOAD_BUTTON,
+                     TRENDS_SERIES_DOWNLOAD, "Show the series as a table"),
+    ])
+
+
+def spc_statement(summary: dict, view: TrendsView, metric: registry.Metric) -> str:
+    icon = summary["variation_icon"] or "common_cause"
+    subject = who(view, metric)
+    counts = [f"{summary[k]} {w}" for k, w in
+              (("special_cause_improvement", "improvement"), ("special_cause_concern",
+                                                              "concern"),
+               ("special_cause_neutral", "neutral")) if summary[k]]
+    special = ("Special-cause points: " + ", ".join(counts) + ".") if counts else \
+        "No special-cause points."
+    trial = (f" These are trial limits (fewer than {TRIAL_LIMIT_POINTS} points): they may "
+             "move as more data arrive.") if summary["trial_limits"] else ""
+    return (f"{subject[0].upper()}{subject[1:]}, latest point: {summary['meaning']} "
+            f"{PLAIN_ENGLISH.get(icon, '')} Mean {fmt.value(metric, summary['mean'])}, process "
+            f"limits {fmt.number(summary['lpl'], metric.decimals)} to "
+            f"{fmt.number(summary['upl'], metric.decimals)}. {special}{trial}")
+
+
+def spc_section(view: TrendsView, metric: registry.Metric, points: pl.DataFrame,
+                summaries: dict) -> html.Section:
+    subject = who(view, metric)
+    heading = html.H2(f"Is it changing? Statistical process control for {subject}",
+                      className="h4 mt-4")
+    if view.overlapping:
+        return html.Section([heading, dbc.Alert(
+            "SPC limits are not valid on overlapping periods: each rolling period shares "
+            "most of its months with the next, so the points are not "
+            "independent and the limits would be too narrow. No limits are drawn. Choose "
+            "quarters or years to see SPC.", color="warning")])
+    summary = summaries.get(view.group, {"available": False, "points": 0})
+    if not summary["available"]:
+        return html.Section([heading, dbc.Alert(
+            f"SPC needs at least {MIN_SPC_POINTS} points; {subject} have "
+            f"{summary['points']} published figures {kind_words(view.kind)} here (suppressed "
+            "periods do not count). Choose quarters for more points, the total, or a larger "
+            "organisation.", color="info")])
+    part = points.filter(pl.col("group") == view.group)
+    title = (f"{metric.title}: {subject}, {queries.org_name(view.org)}, "
+             f"{kind_words(view.kind)}: SPC chart")
+    figure = figures.trend(for_chart(part), metric,
+                           title=figures.wrap(title, 90), spc_group=view.group,
+                           source=source_line(metric, part, "XmR chart (Making Data Count): "
+                                              "mean and process limits; coloured points are "
+                                              "special-cause variation."))
+    roomy_legend(figure)
+    return html.Section([
+        heading,
+        html.P(spc_statement(summary, view, metric), id=TRENDS_SPC_STATEMENT),
+        html.Div(dcc.Graph(id=TRENDS_SPC_GRAPH, figure=figure, config=figures.CONFIG),
+                 style=NO_PAGE_BREAK),
+        _table_block(spc_rows(part, metric), f"{title}. : not available; * suppressed.",
+                     TRENDS_SPC_TABLE, TRENDS_SPC_DOWNLOAD_BUTTON, TRENDS_SPC_DOWNLOAD,
+                     "Show the SPC chart as a table"),
+    ])
+
+
+def summary_section(view: TrendsView, summaries: dict) -> html.Section | None:
+    """The SPC summary of every group; none for overlapping periods (SPC is not valid)."""
+    rows = summary_rows(summaries)
+    if view.overlapping or rows.is_empty():
+        return None
+    return html.Section([
+        html.H2("SPC summary for every group", className="h4 mt-4"),
+        tables.html_table(rows, caption="Variation at the latest point for each group "
+                          "(Making Data Count icons in words), special-cause points and "
+                          "whether the limits are trial limits.",
+                          table_id=TRENDS_SUMMARY_TABLE),
+    ])
+
+
+# -- page ------------------------------------------------------------------------------------
+
+
+def controls_card(view: TrendsView) -> html.Div:
+    metric = registry.get(view.metric)
+    level = queries.org_level(view.org)
+    kinds = [{"label": PERIOD_KINDS.get(k, k) + (" – overlapping, no SPC" if k in OVERLAPPING
+                                                 else ""), "value": k}
+             for k in metric.period_kinds]
+    groups = [{"label": "All women and babies" if g == ALL_GROUP else g, "value": g}
+              for g in DIMENSIONS[view.dimension].all_groups]
+    return html.Div(controls.card("Choose a view", dbc.Row([
+        controls.labelled("Organisation", controls.dropdown(
+            TRENDS_ORG, controls.org_options(queries.organisations(), metric.levels), view.org),
+            TRENDS_ORG, 4),
+        controls.labelled("Metric", controls.dropdown(
+            TRENDS_METRIC, controls.metric_options(), view.metric), TRENDS_METRIC, 4),
+        controls.labelled("Periods", controls.dropdown(TRENDS_KIND, kinds, view.kind),
+                          TRENDS_KIND, 4),
+        controls.labelled("Breakdown", controls.dropdown(
+            TRENDS_DIMENSION, controls.dimension_options(metric.dimensions_at(level)),
+            view.dimension), TRENDS_DIMENSION, 4),
+        controls.labelled("Group for the SPC chart", controls.dropdown(
+            TRENDS_GROUP, groups, view.group), TRENDS_GROUP, 4),
+    ])), className="d-print-none")
+
+
+@pagekit.safe_layout
+def layout(**query) -> html.Div:
+    view, notices = TrendsView.parse(query)
+    metric = registry.get(view.metric)
+    points, summaries = series(view)
+    org_name = queries.org_name(view.org)
+    by = "" if view.dimension == TOTAL else \
+        f", by {DIMENSIONS[view.dimension].label.lower()}"
+    title = f"{metric.title}: {org_name}{by}, {kind_words(view.kind)}"
+    note = merger_note(view.org)
+    return html.Div([
+        pagekit.heading("Trends", "Each group's figures over time, and whether a change is "
+                        "real (statistical process control, Making Data Count)."),
+        controls.notices(notices),
+        controls_card(view),
+        html.Details([html.Summary("About this page: how to read an SPC chart, and caveats"),
+                      dcc.Markdown(INTRO.read_text(encoding="utf-8"))], className="mb-3"),
+        dbc.Alert(note, color="info") if note else None,
+        series_section(view, metric, points, title),
+        spc_section(view, metric, points, summaries),
+        summary_section(view, summaries),
+        html.P(html.Small(" ".join(metric.caveats)), className="text-muted mt-3")
+        if metric.caveats else None,
+    ])
+
+
+@callback(
+    Output(ids.URL, "search", allow_duplicate=True),
+    Input(TRENDS_ORG, "value"),
+    Input(TRENDS_METRIC, "value"),
+    Input(TRENDS_DIMENSION, "value"),
+    Input(TRENDS_KIND, "value"),
+    Input(TRENDS_GROUP, "value"),
+    State(ids.URL, "search"),
+    prevent_initial_call=True,
+)
+def update_url(org, metric, dimension, kind, group, current):
+    return viewstate.next_search(TrendsView, {"org": org, "metric": metric, "dim": dimension,
+                                              "kind": kind, "group": group}, current)
+
+
+def _preamble(metric: registry.Metric, heading: str) -> list[str]:
+    return [heading, f"Source: {metric.source}" + (" (synthetic demonstration data)"
+                                                   if queries.current().synthetic else ""),
+            "Symbols: * suppressed (small numbers), : not available, - zero"]
+
+
+def series_csv(search: str) -> dict:
+    """Every group's series for the view in ``search``, as the table on screen."""
+    view, _ = TrendsView.parse(viewstate.query_of(search))
+    metric = registry.get(view.metric)
+    points, _ = series(view)
+    return dict(content=pagekit.csv_text(series_rows(points, metric), _preamble(
+        metric, f"{metric.title}, {queries.org_name(view.org)}, {kind_words(view.kind)}")),
+        filename=f"trends-{view.metric}-{view.org}.csv", type="text/csv")
+
+
+def spc_csv(search: str) -> dict:
+    """The SPC chart's table for the view in ``search``."""
+    view, _ = TrendsView.parse(viewstate.query_of(search))
+    metric = registry.get(view.metric)
+    points, _ = series(view)
+    part = points.filter(pl.col("group") == view.group) if not points.is_empty() else points
+    return dict(content=pagekit.csv_text(spc_rows(part, metric), _preamble(
+        metric, f"{metric.title}, {who(view, metric)}, {queries.org_name(view.org)}, "
+                f"{kind_words(view.kind)}, SPC")),
+        filename=f"trends-spc-{view.metric}-{view.org}.csv", type="text/csv")
+
+
+@callback(Output(TRENDS_SERIES_DOWNLOAD, "data"), Input(TRENDS_SERIES_DOWNLOAD_BUTTON, "n_clicks"),
+          State(ids.URL, "search"), prevent_initial_call=True)
+def on_series_download(_clicks, search):
+    return series_csv(search)
+
+
+@callback(Output(TRENDS_SPC_DOWNLOAD, "data"), Input(TRENDS_SPC_DOWNLOAD_BUTTON, "n_clicks"),
+          State(ids.URL, "search"), prevent_initial_call=True)
+def on_spc_download(_clicks, search):
+    return spc_csv(search)

@@ -1,0 +1,255 @@
+"""Benchmark page: view parsing, layout with and without arguments, funnel counts, rank table
+and downloads, called as plain functions on the demo store."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import dash
+import polars as pl
+import pytest
+from dash import dash_table, dcc
+
+from tests.pages.conftest import find, text_of
+
+
+@pytest.fixture(scope="module")
+def bench(page):
+    return page("benchmark")
+
+
+@pytest.fixture(scope="module")
+def stories(demo):
+    return {story: code for code, names in demo.manifest["stories"].items() for story in names}
+
+
+def _by_id(tree, component_id):
+    found = find(tree, lambda c: getattr(c, "id", None) == component_id)
+    assert found, f"no component {component_id}"
+    return found[0]
+
+
+def _csv_rows(payload: dict) -> list[list[str]]:
+    return [r for r in csv.reader(io.StringIO(payload["content"])) if r and
+            not r[0].startswith("#")]
+
+
+def test_registered_with_path_name_and_order(bench):
+    entry = dash.page_registry["pages.benchmark"]
+    assert (entry["path"], entry["name"], entry["order"]) == ("/benchmark", "Benchmark", 2)
+
+
+def test_layout_renders_with_no_arguments(bench):
+    tree = bench.layout()
+    text = text_of(tree)
+    assert "Benchmark" in text
+    assert "Some of the link could not be used" not in text
+    # No trusts chosen: a prompt instead of the small multiples, but funnel and table drawn.
+    assert "Choose up to 8 trusts" in text
+    funnel = _by_id(tree, bench.BENCHMARK_FUNNEL).figure
+    assert any(t.name == "Trusts" and len(t.x) > 50 for t in funnel.data)
+    table = _by_id(tree, bench.BENCHMARK_RANK_TABLE)
+    assert isinstance(table, dash_table.DataTable) and len(table.data) >= 100
+
+
+def test_metric_choices_are_those_published_for_trusts(bench):
+    ids = bench.trust_metrics()
+    assert "pph_1500" in ids and "maternal_death" not in ids
+    view, notices = bench.BenchmarkView.parse({"metric": "maternal_death"})
+    assert view.metric == "pph_1500" and notices
+
+
+def test_view_round_trips_through_the_url(bench):
+    query = {"metric": "booked_by_10_weeks", "period": "2023-24", "dim": "deprivation_quintile",
+             "group": "Q1 (most deprived)", "trusts": "SYN010,SYN020",
+             "peer": bench.peer_groups()[0]}
+    view, notices = bench.BenchmarkView.parse(query)
+    assert notices == []
+    assert view.trusts == ("SYN010", "SYN020")
+    again, _ = bench.BenchmarkView.parse(bench.viewstate.query_of(view.search()))
+    assert again == view
+
+
+@pytest.mark.parametrize("query", [
+    {"metric": "drop table"}, {"period": "1999"}, {"dim": "shoe size"},
+    {"group": "Martians"}, {"trusts": "SYN010,NOPE,<script>"}, {"peer": "giants"},
+    {"metric": "stillbirth", "dim": "ethnicity"},
+])
+def test_invalid_parameters_fall_back_with_a_notice(bench, query):
+    view, notices = bench.BenchmarkView.parse(query)
+    assert notices
+    tree = bench.layout(**query)
+    assert "Some of the link could not be used" in text_of(tree)
+    assert find(tree, lambda c: isinstance(c, dcc.Graph))
+
+
+def test_at_most_eight_trusts(bench):
+    codes = ",".join(f"SYN{i:03d}" for i in range(1, 12))
+    view, notices = bench.BenchmarkView.parse({"trusts": codes})
+    assert len(view.trusts) == 8
+    assert any("first 8" in n for n in notices)
+
+
+def test_group_needs_a_breakdown(bench):
+    view, notices = bench.BenchmarkView.parse({"dim": "total", "group": "Black"})
+    assert view.group == "All" and notices
+    view, _ = bench.BenchmarkView.parse({"dim": "ethnicity", "group": "Black"})
+    assert view.funnel_dimension == "ethnicity"
+    view, _ = bench.BenchmarkView.parse({"dim": "ethnicity"})
+    assert view.group == "All" and view.funnel_dimension == "total"
+
+
+def test_small_multiples_share_one_axis_and_label_suppression(bench):
+    tree = bench.layout(metric="pph_1500", trusts="SYN010,SYN020,SYN030", dim="ethnicity",
+                        period="2024-25")
+    figure = _by_id(tree, bench.BENCHMARK_MULTIPLES).figure
+    bars = [t for t in figure.data if t.type == "bar"]
+    assert len(bars) == 3
+    assert len({tuple(figure.layout[f"xaxis{i or ''}"].range or ()) for i in
+                ("", 2, 3)} - {()}) <= 1
+    assert any("suppressed" in (t.text or ()) for t in bars)
+    table = _by_id(tree, bench.BENCHMARK_MULTIPLES_TABLE)
+    assert "*" in text_of(table)
+    names = [bench.queries.org_name(c) for c in ("SYN010", "SYN020", "SYN030")]
+    assert all(name in text_of(table) for name in names)
+    assert [a.text for a in figure.layout.annotations][:3] == [
+        bench.figures.wrap(n, 30) for n in names]
+
+
+def test_funnel_outlier_is_beyond_the_998_limit(bench, stories):
+    outlier = stories["pph_outlier"]
+    tree = bench.layout(metric="pph_1500", period="2024-25", dim="total", trusts=outlier)
+    figure = _by_id(tree, bench.BENCHMARK_FUNNEL).figure
+    chosen = [t for t in figure.data if t.name == "Chosen trusts"][0]
+    assert "Above the 99.8% limit (worse)" in chosen.customdata[0][5]
+    frame = bench.queries.benchmark("pph_1500", "2024-25", "total", "All")
+    row = frame.filter(pl.col("org_code") == outlier).row(0, named=True)
+    assert row["funnel"] == "High (0.001)"
+    # The England line is England's published value for the same group.
+    england = bench.queries.breakdown("pph_1500", "ENG", "2024-25", "total", "none")["value"][0]
+    assert bench.england_value(bench.BenchmarkView.parse({"period": "2024-25",
+                                                          "dim": "total"})[0]) == england
+
+
+def test_funnel_sentence_counts_match_the_funnel_column(bench):
+    view, _ = bench.BenchmarkView.parse({"metric": "pph_1500", "period": "2024-25",
+                                         "dim": "ethnicity", "group": "Black"})
+    frame = bench.queries.benchmark("pph_1500", "2024-25", "ethnicity", "Black")
+    counts = frame["funnel"].value_counts()
+    expected = dict(counts.iter_rows())
+    sentence = bench.funnel_sentence(frame, bench.registry.get("pph_1500"), view,
+                                     bench.england_value(view))
+    high3, low3 = expected.get("High (0.001)", 0), expected.get("Low (0.001)", 0)
+    assert f"{bench._trusts(high3)} {'is' if high3 == 1 else 'are'} above the 99.8% limit " \
+        f"and {expected.get('High (0.025)', 0)} more above the 95% limit" in sentence
+    assert f"{bench._trusts(low3)} {'is' if low3 == 1 else 'are'} below the 99.8% limit" \
+        in sentence
+    assert f"{expected.get('Not significant', 0)} are within the limits" in sentence
+    suppressed = frame.filter(pl.col("status") == "suppressed").height
+    assert suppressed > 0 and f"{suppressed} trusts suppressed" in sentence
+    assert "Black women" in sentence
+
+
+def test_rank_table_keeps_numbers_sortable_and_suppressed_as_symbols(bench):
+    tree = bench.layout(metric="pph_1500", period="2024-25", dim="ethnicity", group="Black",
+                        trusts="SYN010")
+    table = _by_id(tree, bench.BENCHMARK_RANK_TABLE)
+    value_column = "Value (per 1,000)"
+    values = [r[value_column] for r in table.data]
+    numbers = [v for v in values if not isinstance(v, str)]
+    assert numbers == sorted(numbers), "best (lowest PPH) first"
+    assert "*" in values and 0 not in values
+    assert "*" in table.sort_as_null
+    suppressed = [r for r in table.data if r[value_column] == "*"]
+    assert all(r["Funnel plot"] == "Suppressed (small numbers)" for r in suppressed)
+    assert all(r["Rank in peer group"] == "*" for r in suppressed)
+    types = {c["id"]: c.get("type") for c in table.columns}
+    assert types[value_column] == "numeric" and types["Trust"] is None
+    assert table.style_data_conditional[0]["if"]["filter_query"] == '{Code} = "SYN010"'
+
+
+def test_peer_filter_limits_the_rank_table(bench):
+    peer = bench.peer_groups()[-1]
+    tree = bench.layout(metric="pph_1500", period="2024-25", peer=peer)
+    table = _by_id(tree, bench.BENCHMARK_RANK_TABLE)
+    assert table.data and {r["Peer group"] for r in table.data} == {peer}
+    ranks = sorted(r["Rank in peer group"] for r in table.data
+                   if not isinstance(r["Rank in peer group"], str))
+    assert ranks[0] == 1
+
+
+def test_rank_download_matches_the_table(bench):
+    search = "?metric=pph_1500&period=2024-25&dim=ethnicity&group=Black"
+    rows = _csv_rows(bench.rank_csv(search))
+    tree = bench.layout(**bench.viewstate.query_of(search))
+    table = _by_id(tree, bench.BENCHMARK_RANK_TABLE)
+    assert rows[0] == [c["name"] for c in table.columns]
+    assert len(rows) - 1 == len(table.data)
+    first = rows[1]
+    shown = table.data[0]
+    assert first[0] == shown["Code"]
+    assert first[5] == f"{shown['Value (per 1,000)']:.1f}"
+    for row in rows[1:]:
+        for cell in row[7:9]:  # numerator, denominator: symbols or published counts
+            assert cell in ("*", ":", "-") or int(cell.replace(",", "")) >= 5
+
+
+def test_multiples_download_matches_the_table(bench):
+    search = "?metric=pph_1500&trusts=SYN010,SYN020&dim=ethnicity&period=2024-25"
+    rows = _csv_rows(bench.multiples_csv(search))
+    tree = bench.layout(**bench.viewstate.query_of(search))
+    table = _by_id(tree, bench.BENCHMARK_MULTIPLES_TABLE)
+    on_screen = [[td.children for td in tr.children] for tr in table.children[2].children]
+    assert rows[0][:2] == ["Trust", "Group"]
+    assert rows[1:] == on_screen
+
+
+def test_url_callback_writes_only_real_changes(bench):
+    current = bench.BenchmarkView.parse({})[0].search()
+    view = bench.BenchmarkView.parse({})[0]
+    same = bench.update_url(view.metric, view.period, view.dimension, view.group, [], None,
+                            current)
+    assert same is dash.no_update
+    changed = bench.update_url(view.metric, view.period, view.dimension, view.group,
+                               ["SYN010", "SYN020"], None, current)
+    assert "trusts=SYN010%2CSYN020" in changed
+
+
+def test_trust_level_only_metric_without_breakdown(bench):
+    tree = bench.layout(metric="stillbirth", trusts="SYN010,SYN020")
+    text = text_of(tree)
+    assert "Some of the link could not be used" not in text
+    assert _by_id(tree, bench.BENCHMARK_MULTIPLES).figure.data
+    assert _by_id(tree, bench.BENCHMARK_FUNNEL).figure.data
+
+
+def test_all_suppressed_group_explains_itself(bench):
+    # PPH among women of mixed ethnicity in one quarter: every trust is under 8 events.
+    query = {"metric": "pph_1500", "period": "2020-21 Q1 (Apr–Jun 2020)", "dim": "ethnicity",
+             "group": "Mixed"}
+    tree = bench.layout(**query)
+    summary = _by_id(tree, bench.BENCHMARK_FUNNEL_SUMMARY)
+    assert "No trust has a published figure for Mixed women" in text_of(summary)
+    figure = _by_id(tree, bench.BENCHMARK_FUNNEL).figure
+    assert not figure.data and "No trust has a figure" in figure.layout.annotations[0].text
+    table = _by_id(tree, bench.BENCHMARK_RANK_TABLE)
+    assert {r["Value (per 1,000)"] for r in table.data} <= {"*", ":"}
+
+
+def test_merged_trust_without_data_is_named(bench, stories):
+    gone = stories["merged_away"]
+    tree = bench.layout(metric="pph_1500", period="2024-25", trusts=f"{gone},SYN010")
+    assert f"No figures to show for {bench.queries.org_name(gone)}" in text_of(tree)
+    figure = _by_id(tree, bench.BENCHMARK_MULTIPLES).figure
+    gone_panel = [t for t in figure.data if t.type == "bar"][0]
+    assert set(gone_panel.text) == {"no data"}, "no data is not the same as suppressed"
+
+
+def test_total_panels_are_short_and_have_no_ratio_column(bench):
+    tree = bench.layout(metric="stillbirth", trusts="SYN010,SYN020,SYN030")
+    figure = _by_id(tree, bench.BENCHMARK_MULTIPLES).figure
+    assert figure.layout.height < 400
+    table = _by_id(tree, bench.BENCHMARK_MULTIPLES_TABLE)
+    headers = [th.children for th in table.children[1].children.children]
+    assert "Ratio to reference (95% CI)" not in headers and headers[:2] == ["Trust", "Group"]

@@ -1,0 +1,373 @@
+"""Data and definitions page: definitions cover the registry and the schema, downloads are
+the published data with disclosure control, symbols and formula neutralisation."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from dash import dcc, html, no_update
+
+from components import definitions as defs
+from components import pagekit
+from data import queries
+from data.schema import TABLES
+from metrics import registry
+from metrics.breakdown import COMPLETENESS_THRESHOLD
+from metrics.disclosure import RARE_EVENT_MIN, SMALL_MAX
+from metrics.inequality import SII_REPS
+from metrics.spc import SCREEN
+from metrics.trend import MIN_SPC_POINTS
+from tests.pages.conftest import find, text_of
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = {str(n) for n in range(1, SMALL_MAX + 1)}
+
+
+@pytest.fixture(scope="module")
+def data_page(page):
+    return page("data")
+
+
+def rows_of(text: str) -> list[dict]:
+    """Rows of a downloaded CSV, without its ``#`` header lines."""
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def ids_in(tree) -> set[str]:
+    return {c.id for c in find(tree, lambda c: isinstance(getattr(c, "id", None), str))}
+
+
+# -- layout ---------------------------------------------------------------------------------
+
+
+def test_layout_renders_with_no_arguments(data_page):
+    tree = data_page.layout()
+    text = text_of(tree)
+    assert "Data and definitions" in text
+    assert "Some of the link could not be used" not in text
+    for anchor, title in data_page.SECTIONS:
+        assert title in text
+        assert anchor in ids_in(tree)
+    assert "Synthetic demonstration data" in text  # the demo store is synthetic
+    buttons = {data_page.DATA_COUNTS_BUTTON, data_page.DATA_VALUES_BUTTON,
+               data_page.DATA_ORGS_BUTTON, data_page.DATA_DEFINITIONS_BUTTON,
+               data_page.DATA_COLUMNS_BUTTON}
+    assert buttons <= ids_in(tree)
+    # Files are made on click: no download holds data in the layout.
+    downloads = find(tree, lambda c: isinstance(c, dcc.Download))
+    assert len(downloads) == 5 and all(getattr(d, "data", None) is None for d in downloads)
+
+
+def test_definitions_include_every_registry_metric(data_page):
+    tree = data_page.layout()
+    summary = find(tree, lambda c: getattr(c, "id", None) == data_page.DATA_SUMMARY_TABLE)[0]
+    summary_text = text_of(summary)
+    details = {c.id for c in find(tree, lambda c: isinstance(c, html.Details))}
+    for metric in registry.METRICS_LIST:
+        assert metric.id in summary_text and metric.title in summary_text
+        assert f"metric-{metric.id}" in details
+        detail = find(tree, lambda c, m=metric: getattr(c, "id", None) == f"metric-{m.id}")[0]
+        words = text_of(detail)
+        for expected in (metric.numerator, metric.denominator, metric.definition,
+                         defs.POLARITY_WORDS[metric.polarity], defs.CI_WORDS[metric.statistic],
+                         *metric.caveats):
+            assert expected in words, (metric.id, expected)
+
+
+def test_definitions_include_every_schema_column(data_page):
+    tree = data_page.layout()
+    tables = {"counts": data_page.DATA_COUNTS_COLUMNS_TABLE,
+              "organisations": data_page.DATA_ORGS_COLUMNS_TABLE}
+    for table, table_id in tables.items():
+        node = find(tree, lambda c, t=table_id: getattr(c, "id", None) == t)[0]
+        cells = [text_of(r.children[0]) for r in find(node, lambda c: isinstance(c, html.Tr))]
+        assert cells[1:] == [c.name for c in TABLES[table]]  # every column, in order
+    squeezed = "".join(text_of(tree).split())
+    for column in (c for columns in TABLES.values() for c in columns):
+        assert "".join(column.doc.replace("`", "").split()) in squeezed, column.name
+
+
+@pytest.mark.parametrize("query", [{"metric": "nope"}, {"metric": "<script>"}])
+def test_invalid_metric_falls_back_with_a_notice(data_page, query):
+    view, notices = data_page.DataView.parse(query)
+    assert view.metric == data_page.DEFAULT_METRIC and notices
+    assert "Some of the link could not be used" in text_of(data_page.layout(**query))
+
+
+def test_metric_choice_states_rows_and_size(data_page):
+    rows = queries.download_rows()
+    text = text_of(data_page.layout(metric="stillbirth"))
+    assert f"{rows['stillbirth']:,} rows" in text
+    everything = text_of(data_page.layout(metric="all"))
+    assert f"{sum(rows.values()):,} rows" in everything
+    assert data_page.ZIP_NOTE in everything
+
+
+def test_view_round_trips_and_url_callback(data_page):
+    view, notices = data_page.DataView.parse({"metric": "all"})
+    assert notices == [] and view.search() == "?metric=all"
+    assert data_page.update_url("stillbirth", "?metric=pph_1500") == "?metric=stillbirth"
+    assert data_page.update_url("pph_1500", "?metric=pph_1500") is no_update
+
+
+# -- definitions as frames ------------------------------------------------------------------
+
+
+def test_metric_definitions_cover_every_field():
+    frame = defs.metric_definitions()
+    assert frame["Id"].to_list() == list(registry.METRICS)
+    assert frame.columns == list(defs.METRIC_COLUMNS)
+    assert frame.null_count().sum_horizontal()[0] == 0
+    assert all(length > 0 for length in frame.select(pl.all().str.len_chars().min()).row(0))
+    stillbirth = frame.filter(pl.col("Id") == "stillbirth").row(0, named=True)
+    assert stillbirth["Breakdowns by level"].startswith("England: total, ethnicity")
+    assert "Trust: total" in stillbirth["Breakdowns by level"]
+    assert frame.filter(pl.col("Id") == "pph_1500")["Breakdowns by level"][0].startswith(
+        "Every level: total, ethnicity")
+    assert f"fewer than {RARE_EVENT_MIN}" in frame.filter(pl.col("Id") == "preterm")[
+        "Caveats"][0]
+
+
+def test_every_registry_constant_has_words():
+    for metric in registry.METRICS_LIST:
+        assert metric.polarity in defs.POLARITY_WORDS
+        assert metric.statistic in defs.CI_WORDS
+        assert metric.disclosure in defs.DISCLOSURE_WORDS
+
+
+def test_column_definitions_cover_every_column():
+    frame = defs.column_definitions()
+    expected = [(t, c.name) for t, columns in TABLES.items() for c in columns]
+    assert list(zip(frame["Table"], frame["Column"], strict=True)) == expected
+    nullable = {(t, c.name): c.nullable for t, columns in TABLES.items() for c in columns}
+    for row in frame.iter_rows(named=True):
+        assert row["Can be empty"] == ("Yes" if nullable[(row["Table"], row["Column"])]
+                                       else "No")
+        assert row["Description"]
+    assert frame.filter(pl.col("Column") == "numerator")["Type"][0] == "whole number (Int64)"
+
+
+def test_definition_downloads_hold_every_metric_and_column(data_page):
+    metrics = rows_of(data_page.definitions_download()["content"])
+    assert [r["Id"] for r in metrics] == list(registry.METRICS)
+    columns = rows_of(data_page.columns_download()["content"])
+    names = {(r["Table"], r["Column"]) for r in columns}
+    for table, cols in TABLES.items():
+        assert {(table, c.name) for c in cols} <= names
+    assert {("values", c) for c in defs.VALUE_COLUMNS} <= names
+
+
+# -- downloads ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pph_counts(data_page):
+    return data_page.download("counts", "?metric=pph_1500")
+
+
+def test_counts_download_is_the_published_table(pph_counts, demo):
+    assert pph_counts["filename"] == "equalities-counts-pph_1500.csv"
+    assert pph_counts["type"] == "text/csv"
+    text = pph_counts["content"]
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert any("SYNTHETIC" in line for line in header)
+    assert any(line.startswith("# Symbols: * suppressed") for line in header)
+    rows = rows_of(text)
+    assert list(rows[0]) == [c.name for c in TABLES["counts"]]
+    stored = demo.counts.filter(pl.col("metric") == "pph_1500")
+    assert len(rows) == stored.height == queries.download_rows()["pph_1500"]
+    withheld = stored.filter(pl.col("numerator").is_null() & pl.col("suppressed")).height
+    assert sum(r["numerator"] == "*" for r in rows) == withheld > 0
+    zeros = stored.filter(pl.col("numerator") == 0).height
+    assert sum(r["numerator"] == "-" for r in rows) == zeros
+    assert all(r[k] != "" for r in rows for k in ("numerator", "denominator",
+                                                  "published_value"))
+    for row in rows:
+        if row["suppressed"] == "true":
+            assert row["published_value"] == "*"
+            assert row["numerator"] in ("*", "-") or int(row["numerator"]) >= RARE_EVENT_MIN
+
+
+@pytest.mark.parametrize("metric_id", ["booked_by_10_weeks", "stillbirth", "iol_delay"])
+def test_no_count_of_one_to_seven_people_below_england(data_page, metric_id):
+    rows = rows_of(data_page.counts_csv(metric_id))
+    trust_rows = [r for r in rows if r["org_level"] == "trust"]
+    assert trust_rows
+    for row in (r for r in rows if r["org_level"] != "england"):
+        assert row["numerator"] not in SMALL and row["denominator"] not in SMALL, row
+
+
+def test_units_not_people_are_published_as_counted(data_page):
+    # Suspensions count units: small counts are real figures, not suppressed.
+    rows = rows_of(data_page.counts_csv("ou_suspension"))
+    assert any(r["numerator"] in SMALL for r in rows if r["org_level"] == "trust")
+    assert all(r["published_value"] == "z" for r in rows)
+
+
+def test_values_download_matches_the_dashboards_figures(data_page):
+    result = data_page.download("values", "?metric=pph_1500")
+    assert result["filename"] == "equalities-values-pph_1500.csv"
+    rows = rows_of(result["content"])
+    metric = registry.get("pph_1500")
+    period = queries.periods("pph_1500", "financial_year")[-1]
+    shown = queries.breakdown("pph_1500", "ENG", period, "ethnicity", "none")
+    decimals = metric.decimals + defs.EXTRA_DECIMALS
+    for group in shown.iter_rows(named=True):
+        row = next(r for r in rows if r["org_code"] == "ENG" and r["period_label"] == period
+                   and r["dimension"] == "ethnicity" and r["group"] == group["group"])
+        for column in ("value", "lower95", "upper95", "lower998", "upper998"):
+            assert float(row[column]) == pytest.approx(round(group[column], decimals)), column
+    for row in rows:
+        if row["suppressed"] == "true":
+            assert {row[c] for c in defs.VALUE_COLUMNS} == {"*"}
+        elif row["value"] not in ("z", "-"):
+            assert float(row["lower998"]) <= float(row["lower95"]) <= float(row["value"]) \
+                <= float(row["upper95"]) <= float(row["upper998"])
+    assert all(r["unit"] == metric.unit for r in rows)
+    assert all(r["numerator"] not in SMALL for r in rows if r["org_level"] == "trust")
+
+
+def test_zero_denominator_is_not_applicable():
+    metric = registry.get("preterm")
+    frame = pl.DataFrame({
+        "metric": ["preterm"] * 3, "org_code": ["A", "B", "C"], "org_level": ["trust"] * 3,
+        "period_label": ["p"] * 3, "period_kind": ["quarter"] * 3,
+        "period_start": [None] * 3, "period_end": [None] * 3, "dimension": ["total"] * 3,
+        "group": ["All"] * 3, "numerator": [0, None, 0], "denominator": [0, 15, 40],
+        "suppressed": [False, True, True],
+        **{c: [None, None, None] for c in defs.VALUE_COLUMNS},
+    }, schema_overrides={c: pl.Float64 for c in defs.VALUE_COLUMNS})
+    out = defs.published_values(frame, metric)
+    assert out["value"].to_list() == ["z", "*", "*"]
+    assert out["numerator"].to_list() == ["-", "*", "-"]
+    assert out["denominator"].to_list() == ["-", "15", "40"]
+
+
+def test_all_metrics_is_a_zip_of_one_file_per_metric(data_page):
+    result = data_page.download("counts", "?metric=all")
+    assert result["filename"] == "equalities-counts-all-metrics.zip" and result["base64"]
+    archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(result["content"])))
+    assert archive.namelist() == [f"equalities-counts-{m}.csv" for m in registry.METRICS]
+    stillbirth = archive.read("equalities-counts-stillbirth.csv").decode()
+    assert stillbirth == data_page.counts_csv("stillbirth")
+
+
+def test_organisations_download(data_page, demo):
+    result = data_page.organisations_download()
+    rows = rows_of(result["content"])
+    assert list(rows[0]) == [c.name for c in TABLES["organisations"]]
+    assert [r["org_code"] for r in rows][0] == "ENG"
+    assert sorted(r["org_code"] for r in rows) == sorted(demo.organisations["org_code"])
+    closed = [r for r in rows if r["closed"]]
+    assert closed and all(r["successor_code"] for r in closed)
+
+
+# -- formula injection ----------------------------------------------------------------------
+
+
+def _hostile_counts() -> pl.DataFrame:
+    n = 4
+    return pl.DataFrame({
+        "source": ["MSDS"] * n, "metric": ["pph_1500"] * n,
+        "org_code": ['=HYPERLINK("http://evil")', "+SUM(A1)", "@cmd", "SYN001"],
+        "org_level": ["trust"] * n, "period_label": ["-2+3", "2023-24", "2023-24", "\tx"],
+        "period_kind": ["quarter"] * n, "period_start": [None] * n, "period_end": [None] * n,
+        "dimension": ["total"] * n, "group": ["All", "=1+1", "All", "All"],
+        "group_order": [0] * n, "numerator": [0, None, 10, 20],
+        "denominator": [100, 200, None, 300], "published_value": [None, None, 5.0, 66.6],
+        "suppressed": [False, True, True, False],
+    }, schema={c.name: c.dtype for c in TABLES["counts"]})
+
+
+def test_formula_injection_is_neutralised():
+    published = defs.published_counts(_hostile_counts())
+    text = defs.large_csv_text(published, ["=cmd|' /C calc'!A0"])
+    assert text == pagekit.csv_text(published, ["=cmd|' /C calc'!A0"])
+    rows = rows_of(text)
+    assert text.splitlines()[0] == "# '=cmd|' /C calc'!A0"
+    assert [r["org_code"] for r in rows] == ["'=HYPERLINK(\"http://evil\")", "'+SUM(A1)",
+                                              "'@cmd", "SYN001"]
+    assert rows[0]["period_label"] == "'-2+3" and rows[1]["group"] == "'=1+1"
+    assert rows[3]["period_label"] == "'\tx"
+    # The zero symbol "-" stays as it is.
+    assert rows[0]["numerator"] == "-" and rows[1]["numerator"] == "*"
+    assert rows[2]["denominator"] == "*" and rows[2]["published_value"] == "*"
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(pagekit.FORMULA_PREFIXES) or value == "-"
+
+
+def test_fast_csv_equals_pagekit_csv_on_real_data(data_page):
+    frame = defs.published_counts(queries.download_counts("stillbirth"))
+    assert defs.large_csv_text(frame, ["x"]) == pagekit.csv_text(frame, ["x"])
+
+
+# -- sizes, sources, store ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind,make", [("counts", "counts_csv"), ("values", "values_csv")])
+def test_stated_sizes_are_close_to_real_sizes(data_page, kind, make):
+    rows = queries.download_rows()["booked_by_10_weeks"]
+    real = len(getattr(data_page, make)("booked_by_10_weeks").encode()) / 1_000_000
+    assert defs.estimated_megabytes(rows, kind) == pytest.approx(real, rel=0.3)
+
+
+def test_sources_and_mergers_section(data_page, demo):
+    text = text_of(data_page.layout())
+    for source, note in registry.SOURCE_NOTES.items():
+        assert source in text and note in text
+    closed = demo.organisations.filter(pl.col("closed").is_not_null()).row(0, named=True)
+    successor = demo.organisations.filter(pl.col("org_code") == closed["successor_code"])
+    sentence = (f"{closed['name']} ({closed['org_code']}) closed on "
+                f"{closed['closed']:%-d %B %Y}; its services are now part of "
+                f"{successor['name'][0]} ({closed['successor_code']}).")
+    assert sentence in text
+    for _title, caveat in defs.metric_limitations():
+        assert caveat in text
+
+
+def test_no_mergers_says_so():
+    orgs = pl.DataFrame({"org_code": ["A"], "name": ["A trust"], "closed": [None],
+                         "successor_code": [None]}, schema_overrides={"closed": pl.Date,
+                                                                       "successor_code": pl.String})
+    assert defs.merger_sentences(orgs) == []
+
+
+def test_store_section_shows_the_manifest(data_page, demo):
+    tree = data_page.layout()
+    table = find(tree, lambda c: getattr(c, "id", None) == data_page.DATA_STORE_TABLE)[0]
+    text = text_of(table)
+    manifest = demo.manifest
+    assert manifest["title"] in text
+    assert f"seed {manifest['generator']['seed']}" in text
+    assert manifest["period"]["start"] in text and manifest["period"]["end"] in text
+    assert manifest["build_id"] in text
+    assert manifest["inputs"][0]["file"] in text
+    assert defs.when_words("2026-11-22T00:13:31+00:00") == "22 November 2026 at 00:13 UTC"
+    assert defs.when_words("yesterday") == "yesterday"
+
+
+# -- methods text stays in step with the code -----------------------------------------------
+
+
+def test_methods_text_matches_the_code():
+    text = (ROOT / "content" / "methods.md").read_text(encoding="utf-8")
+    flat = " ".join(text.split())
+    for threshold in COMPLETENESS_THRESHOLD.values():
+        assert f"**{threshold:.0f}%**" in flat
+    assert f"**1 to {SMALL_MAX}**" in flat
+    assert f"fewer than {RARE_EVENT_MIN} events" in flat
+    assert f"{SII_REPS:,} times" in flat
+    assert f"at least {MIN_SPC_POINTS} points" in flat
+    assert str(SCREEN) in flat
+    for name in ("PHEindicatormethods R package (version 2.1.0)", "Fingertips",
+                 "NHSRplotthedots** package (version 0.2.2)", "Appendix A", "Wilson",
+                 "Byar's", "Newcombe", "Katz", "funnel", "slope index of inequality"):
+        assert name in flat, name

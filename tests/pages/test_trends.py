@@ -1,0 +1,225 @@
+"""Trends page: view parsing, layout with and without arguments, SPC sections and summaries,
+downloads, called as plain functions on the demo store."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import dash
+import polars as pl
+import pytest
+from dash import dcc
+
+from tests.pages.conftest import find, text_of
+
+
+@pytest.fixture(scope="module")
+def trends(page):
+    return page("trends")
+
+
+@pytest.fixture(scope="module")
+def stories(demo):
+    return {story: code for code, names in demo.manifest["stories"].items() for story in names}
+
+
+def _by_id(tree, component_id):
+    found = find(tree, lambda c: getattr(c, "id", None) == component_id)
+    assert found, f"no component {component_id}"
+    return found[0]
+
+
+def _has(tree, component_id) -> bool:
+    return bool(find(tree, lambda c: getattr(c, "id", None) == component_id))
+
+
+def _csv_rows(payload: dict) -> list[list[str]]:
+    return [r for r in csv.reader(io.StringIO(payload["content"])) if r and
+            not r[0].startswith("#")]
+
+
+def _table_cells(table) -> list[list[str]]:
+    return [[td.children for td in tr.children] for tr in table.children[2].children]
+
+
+def test_registered_with_path_name_and_order(trends):
+    entry = dash.page_registry["pages.trends"]
+    assert (entry["path"], entry["name"], entry["order"]) == ("/trends", "Trends", 3)
+
+
+def test_layout_renders_with_no_arguments(trends):
+    tree = trends.layout()
+    text = text_of(tree)
+    assert "Trends" in text and "Some of the link could not be used" not in text
+    view, _ = trends.TrendsView.parse({})
+    # Defaults: England, a non-overlapping kind (SPC valid), the first known group.
+    assert (view.org, view.kind, view.dimension, view.group) == ("ENG", "quarter", "ethnicity",
+                                                                 "White")
+    series = _by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
+    assert {"White", "Black"} <= {t.name for t in series.data}
+    assert _by_id(tree, trends.TRENDS_SPC_GRAPH).figure.data
+    assert _has(tree, trends.TRENDS_SUMMARY_TABLE)
+
+
+def test_view_round_trips_through_the_url(trends):
+    query = {"org": "Y56", "metric": "booked_by_10_weeks", "dim": "deprivation_quintile",
+             "kind": "financial_year", "group": "Q1 (most deprived)"}
+    view, notices = trends.TrendsView.parse(query)
+    assert notices == []
+    again, _ = trends.TrendsView.parse(trends.viewstate.query_of(view.search()))
+    assert again == view
+
+
+@pytest.mark.parametrize("query", [
+    {"org": "NOPE"}, {"metric": "1; drop"}, {"dim": "x"}, {"kind": "fortnight"},
+    {"group": "Martians"}, {"org": "SYN001", "metric": "maternal_death"},
+    {"metric": "stillbirth", "kind": "quarter"},
+])
+def test_invalid_parameters_fall_back_with_a_notice(trends, query):
+    _, notices = trends.TrendsView.parse(query)
+    assert notices
+    tree = trends.layout(**query)
+    assert "Some of the link could not be used" in text_of(tree)
+    assert find(tree, lambda c: isinstance(c, dcc.Graph))
+
+
+def test_series_has_ci_bands_for_every_group(trends):
+    tree = trends.layout(org="ENG", metric="pph_1500", dim="ethnicity", kind="quarter",
+                         group="Black")
+    figure = _by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
+    bands = [t for t in figure.data if (t.name or "").endswith("95% CI")]
+    assert {b.name.removesuffix(" 95% CI") for b in bands} >= {"White", "Mixed", "Asian",
+                                                                "Black", "Other"}
+    # Unknown groups are folded into the legend, line and band together, not dropped.
+    hidden = {t.name for t in figure.data if t.visible == "legendonly"}
+    assert "Not stated" in hidden and "Not stated 95% CI" in hidden
+    assert "hidden on the chart" in text_of(tree)
+
+
+def test_spc_chart_colours_special_causes_by_making_data_count(trends, stories):
+    org = stories["pph_gap_closes"]
+    tree = trends.layout(org=org, metric="pph_1500", dim="total", kind="quarter")
+    figure = _by_id(tree, trends.TRENDS_SPC_GRAPH).figure
+    names = {t.name for t in figure.data}
+    assert {"Mean", "Process limits"} <= names
+    improvement = [t for t in figure.data if t.name == "Special cause: improvement"][0]
+    assert improvement.marker.color == trends.figures.theme.SPC["special_cause_improvement"]
+    statement = text_of(_by_id(tree, trends.TRENDS_SPC_STATEMENT))
+    assert "improvement (lower is better)" in statement and "Improving" in statement
+    summary = _table_cells(_by_id(tree, trends.TRENDS_SUMMARY_TABLE))
+    assert summary[0][0] == "All"
+    assert summary[0][2] == "Blue with L: improvement, low"
+    assert int(summary[0][5]) >= 7  # improvement points after the intervention
+
+
+def test_summary_table_for_every_group(trends):
+    points, summaries = trends.queries.trend("pph_1500", "ENG", "quarter", "ethnicity")
+    rows = trends.summary_rows(summaries)
+    assert rows["Group"].to_list() == list(summaries)
+    white = rows.filter(pl.col("Group") == "White").row(0, named=True)
+    meaning = trends.VARIATION_MEANING[summaries["White"]["variation_icon"]]
+    assert white["What it means"] == meaning
+    assert white["Improvement points"] == str(summaries["White"]["special_cause_improvement"])
+    assert white["Limits"] == "Full"
+
+
+def test_trial_limits_are_flagged(trends):
+    # An ICB's quarterly PPH by ethnicity: a small group has 12 published quarters.
+    points, summaries = trends.queries.trend("pph_1500", "SYNQ01", "quarter", "ethnicity")
+    rows = trends.summary_rows(summaries)
+    trial = [g for g, s in summaries.items() if s["available"] and s["trial_limits"]]
+    assert trial, "the demo has a group with trial limits here"
+    row = rows.filter(pl.col("Group") == trial[0]).row(0, named=True)
+    assert row["Limits"].startswith("Trial")
+
+
+def test_too_few_points_says_spc_needs_twelve(trends):
+    tree = trends.layout(org="ENG", metric="pph_1500", dim="ethnicity",
+                         kind="financial_year", group="Black")
+    text = text_of(tree)
+    assert "SPC needs at least 12 points" in text
+    assert not _has(tree, trends.TRENDS_SPC_GRAPH)
+    assert _by_id(tree, trends.TRENDS_SERIES_GRAPH).figure.data
+
+
+def test_overlapping_periods_draw_no_limits(trends, stories):
+    org = stories["pph_gap_closes"]
+    tree = trends.layout(org=org, metric="pph_1500", dim="ethnicity",
+                         kind="rolling_12_months", group="Black")
+    text = text_of(tree)
+    assert "SPC limits are not valid on overlapping periods" in text
+    assert not _has(tree, trends.TRENDS_SPC_GRAPH)
+    assert not _has(tree, trends.TRENDS_SUMMARY_TABLE)
+    figure = _by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
+    assert not any(t.name in ("Mean", "Process limits") for t in figure.data)
+
+
+def test_gap_closing_story_is_visible_in_the_series(trends, stories):
+    org = stories["pph_gap_closes"]
+    points, _ = trends.series(trends.TrendsView.parse(
+        {"org": org, "metric": "pph_1500", "dim": "ethnicity", "kind": "financial_year"})[0])
+    wide = points.filter(pl.col("group").is_in(["White", "Black"])).pivot(
+        on="group", index="period", values="value").sort("period")
+    gaps = (wide["Black"] - wide["White"]).to_list()
+    assert gaps[0] > 15 and abs(gaps[-1]) < 8
+
+
+def test_every_level_renders(trends):
+    orgs = trends.queries.organisations()
+    for level in ("england", "region", "icb", "trust"):
+        code = orgs.filter(pl.col("org_level") == level)["org_code"][0]
+        tree = trends.layout(org=code, metric="booked_by_10_weeks",
+                             dim="deprivation_quintile")
+        text = text_of(tree)
+        assert "Some of the link could not be used" not in text, level
+        assert _by_id(tree, trends.TRENDS_SERIES_GRAPH).figure.data, level
+
+
+def test_suppressed_periods_are_gaps_and_stars_not_zero(trends, stories):
+    small = stories["very_small_unit"]
+    # By ethnicity every quarter of the very small unit is suppressed: an explained empty state.
+    text = text_of(trends.layout(org=small, metric="pph_1500", dim="ethnicity", kind="quarter"))
+    assert "Nothing to draw" in text and "every period is suppressed" in text
+    # In total one quarter is published: drawn, the rest are stars in the table, never zero.
+    tree = trends.layout(org=small, metric="pph_1500", dim="total", kind="quarter")
+    cells = _table_cells(_by_id(tree, trends.TRENDS_SERIES_TABLE))
+    values = [row[4] for row in cells]
+    assert values.count("*") == len(values) - 1
+    assert not any(v in ("0", "0.0") for v in values)
+    figure = _by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
+    line = [t for t in figure.data if t.name == "All"][0]
+    assert sum(v is not None for v in line.y) == 1
+    assert "SPC needs at least 12 points" in text_of(tree)
+
+
+def test_merger_is_explained(trends, stories):
+    gone, successor = stories["merged_away"], stories["merger_successor"]
+    assert "merged into" in text_of(trends.layout(org=gone, metric="pph_1500"))
+    assert "took over" in text_of(trends.layout(org=successor, metric="pph_1500"))
+
+
+def test_series_download_matches_the_table(trends):
+    search = "?org=Y56&metric=pph_1500&dim=ethnicity&kind=quarter&group=Black"
+    rows = _csv_rows(trends.series_csv(search))
+    tree = trends.layout(**trends.viewstate.query_of(search))
+    assert rows[0] == ["Group", "Period", "Numerator", "Denominator", "Value (per 1,000)",
+                       "95% CI"]
+    assert rows[1:] == _table_cells(_by_id(tree, trends.TRENDS_SERIES_TABLE))
+
+
+def test_spc_download_matches_the_table(trends):
+    search = "?org=ENG&metric=pph_1500&dim=ethnicity&kind=quarter&group=Black"
+    rows = _csv_rows(trends.spc_csv(search))
+    tree = trends.layout(**trends.viewstate.query_of(search))
+    assert rows[0][:3] == ["Period", "Value (per 1,000)", "Mean"]
+    assert rows[1:] == _table_cells(_by_id(tree, trends.TRENDS_SPC_TABLE))
+    assert any(r[5] == "Improvement" for r in rows[1:])
+
+
+def test_url_callback_writes_only_real_changes(trends):
+    current = trends.TrendsView.parse({})[0].search()
+    same = trends.update_url("ENG", "pph_1500", "ethnicity", "quarter", "White", current)
+    assert same is dash.no_update
+    changed = trends.update_url("ENG", "pph_1500", "ethnicity", "quarter", "Black", current)
+    assert "group=Black" in changed
