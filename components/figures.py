@@ -110,7 +110,8 @@ def breakdown_bars(frame: pl.DataFrame, metric: Metric, *, title: str, source: s
             name=comparator_label,
             hovertemplate=f"{comparator_label}: %{{x:,.{metric.decimals}f}}<extra></extra>",
         )
-    fig.update_layout(title=title, height=140 + 42 * len(groups), showlegend=True,
+    # A floor on the height keeps a plot area between title and source for one bar.
+    fig.update_layout(title=title, height=max(300, 140 + 42 * len(groups)), showlegend=True,
                       bargap=0.35)
     fig.update_xaxes(title=f"{metric.short_title} ({metric.unit}), bars show 95% CIs",
                      rangemode="tozero")
@@ -177,13 +178,21 @@ FUNNEL_LINES = {"lower_2s": ("95% limits", "dash"), "upper_2s": ("95% limits", "
                 "lower_3s": ("99.8% limits", "solid"), "upper_3s": ("99.8% limits", "solid")}
 
 
-def funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metric, *, average: float | None,
-           highlight: tuple[str, ...], title: str, source: str) -> go.Figure:
-    """Funnel plot: every trust's value against its denominator, limits and the benchmark."""
-    shown = points.filter(pl.col("value").is_not_null())
-    if shown.is_empty():
-        return empty("No trust has a figure to plot for this selection.")
-    fig = go.Figure(layout=dict(template=TEMPLATE))
+def _trust_hover(subset: pl.DataFrame, metric: Metric) -> list[tuple]:
+    """Hover fields per trust: name, value, 95% CI, numerator, denominator."""
+    return list(zip(
+        subset["name"],
+        [fmt.value(metric, v) for v in subset["value"]],
+        [fmt.interval(metric, lo, hi) for lo, hi in
+         zip(subset["lower95"], subset["upper95"], strict=True)],
+        [fmt.count(n) for n in subset["numerator"]],
+        [fmt.count(d) for d in subset["denominator"]],
+        strict=True,
+    ))
+
+
+def _funnel_limit_lines(fig: go.Figure, curve: pl.DataFrame) -> None:
+    """Draw the 95% (dashed) and 99.8% (solid) funnel limits from a long limits frame."""
     for limit in ("lower_3s", "upper_3s", "lower_2s", "upper_2s"):
         part = curve.filter(pl.col("limit") == limit) if not curve.is_empty() else curve
         if part.is_empty():
@@ -194,6 +203,16 @@ def funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metric, *, average
                                                 width=1.3),
                         name=name, legendgroup=name, showlegend=limit.startswith("upper"),
                         hoverinfo="skip")
+
+
+def funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metric, *, average: float | None,
+           highlight: tuple[str, ...], title: str, source: str) -> go.Figure:
+    """Funnel plot: every trust's value against its denominator, limits and the benchmark."""
+    shown = points.filter(pl.col("value").is_not_null())
+    if shown.is_empty():
+        return empty("No trust has a figure to plot for this selection.")
+    fig = go.Figure(layout=dict(template=TEMPLATE))
+    _funnel_limit_lines(fig, curve)
     if average is not None:
         fig.add_hline(y=average, line=dict(color=theme.NHS_BLUE, width=2),
                       annotation_text=f"England {fmt.value(metric, average)}",
@@ -211,16 +230,9 @@ def funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metric, *, average
                         line=dict(width=1.5 if is_chosen else 0.5, color=theme.TEXT),
                         symbol="diamond" if is_chosen else "circle", opacity=0.9),
             name="Chosen trusts" if is_chosen else "Trusts",
-            customdata=list(zip(
-                subset["name"],
-                [fmt.value(metric, v) for v in subset["value"]],
-                [fmt.interval(metric, lo, hi) for lo, hi in
-                 zip(subset["lower95"], subset["upper95"], strict=True)],
-                [fmt.count(n) for n in subset["numerator"]],
-                [fmt.count(d) for d in subset["denominator"]],
-                subset["funnel"].fill_null(""),
-                strict=True,
-            )),
+            customdata=[(*row, label) for row, label in
+                        zip(_trust_hover(subset, metric), subset["funnel"].fill_null(""),
+                            strict=True)],
             hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} (%{customdata[2]})"
                           "<br>%{customdata[3]} of %{customdata[4]}<br>%{customdata[5]}"
                           "<extra></extra>",
@@ -233,7 +245,7 @@ def funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metric, *, average
 
 
 def trend(points: pl.DataFrame, metric: Metric, *, title: str, source: str,
-          spc_group: str | None = None) -> go.Figure:
+          spc_group: str | None = None, height: int = 480) -> go.Figure:
     """Each group's series with 95% CI bands; for ``spc_group`` the SPC mean and process
     limits, with special-cause points coloured by Making Data Count convention."""
     if points.is_empty() or points["value"].is_null().all():
@@ -241,7 +253,7 @@ def trend(points: pl.DataFrame, metric: Metric, *, title: str, source: str,
     fig = go.Figure(layout=dict(template=TEMPLATE))
     groups = points["group"].unique(maintain_order=True).to_list()
     colours = _group_colours(groups, points["dimension"][0]) if "dimension" in points.columns \
-        else list(theme.PALETTE)
+        else [theme.PALETTE[i % len(theme.PALETTE)] for i in range(len(groups))]
     for group, colour in zip(groups, colours, strict=False):
         part = points.filter(pl.col("group") == group)
         x = part["period"].to_list()
@@ -274,8 +286,12 @@ def trend(points: pl.DataFrame, metric: Metric, *, title: str, source: str,
             fig.add_scatter(x=x + x[::-1],
                             y=part["upper95"].to_list() + part["lower95"].to_list()[::-1],
                             fill="toself", fillcolor=_transparent(colour), line=dict(width=0),
+                            mode="lines",
                             hoverinfo="skip", showlegend=False, name=f"{group} 95% CI")
-    fig.update_layout(title=title, height=480)
+    # Periods are labels ("2020", "2023 survey"), never numbers on a scale.
+    fig.update_xaxes(type="category", categoryorder="array",
+                     categoryarray=points["period"].unique(maintain_order=True).to_list())
+    fig.update_layout(title=title, height=height)
     fig.update_yaxes(title=f"{metric.short_title} ({metric.unit})")
     fig.update_xaxes(tickangle=-35)
     _source_note(fig, source)
@@ -304,16 +320,7 @@ def completeness_funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metri
     if shown.is_empty():
         return empty("No trust has a figure to plot for this selection.")
     fig = go.Figure(layout=dict(template=TEMPLATE))
-    for limit in ("lower_3s", "upper_3s", "lower_2s", "upper_2s"):
-        part = curve.filter(pl.col("limit") == limit) if not curve.is_empty() else curve
-        if part.is_empty():
-            continue
-        name, dash_style = FUNNEL_LINES[limit]
-        fig.add_scatter(x=part["denominator"].to_list(), y=part["value"].to_list(),
-                        mode="lines", line=dict(color=theme.NHS_DARK_GREY, dash=dash_style,
-                                                width=1.3),
-                        name=name, legendgroup=name, showlegend=limit.startswith("upper"),
-                        hoverinfo="skip")
+    _funnel_limit_lines(fig, curve)
     if average is not None:
         fig.add_hline(y=average, line=dict(color=theme.NHS_BLUE, width=2),
                       annotation_text=f"England {fmt.value(metric, average)}",
@@ -340,15 +347,7 @@ def completeness_funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metri
         fig.add_scatter(
             x=subset["denominator"].to_list(), y=subset["value"].to_list(), mode="markers",
             marker=marker, name=name,
-            customdata=list(zip(
-                subset["name"],
-                [fmt.value(metric, v) for v in subset["value"]],
-                [fmt.interval(metric, lo, hi) for lo, hi in
-                 zip(subset["lower95"], subset["upper95"], strict=True)],
-                [fmt.count(n) for n in subset["numerator"]],
-                [fmt.count(d) for d in subset["denominator"]],
-                strict=True,
-            )),
+            customdata=_trust_hover(subset, metric),
             hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} (%{customdata[2]})"
                           "<br>%{customdata[3]} of %{customdata[4]} women booked"
                           "<extra></extra>",
@@ -357,31 +356,4 @@ def completeness_funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metri
     fig.update_xaxes(title="Women booked in the period")
     fig.update_yaxes(title=f"{metric.short_title} ({metric.unit})")
     _source_note(fig, source)
-    return fig
-
-
-def trend_context(points: pl.DataFrame, metric: Metric, *, title: str,
-                  source: str) -> go.Figure:
-    """A compact :func:`trend` for context beside a breakdown: one line per series with its
-    95% CI band, periods as categories (so "2020" is a label, not a number on a scale)."""
-    fig = trend(points, metric, title=title, source=source)
-    if points.is_empty() or points["value"].is_null().all():
-        return fig
-    # Bands are outlines only; without this Plotly adds markers at their corners.
-    fig.update_traces(selector=dict(fill="toself"), mode="lines")
-    fig.update_xaxes(type="category", categoryorder="array",
-                     categoryarray=points["period"].unique(maintain_order=True).to_list())
-    fig.update_layout(height=400)
-    return fig
-
-
-def breakdown_bars_readable(frame: pl.DataFrame, metric: Metric, *, title: str, source: str,
-                            comparator_label: str | None = None,
-                            min_height: int = 280) -> go.Figure:
-    """:func:`breakdown_bars` with a floor on the height, so that one bar (a total) still
-    has a plot area between the title and the source note."""
-    fig = breakdown_bars(frame, metric, title=title, source=source,
-                         comparator_label=comparator_label)
-    if fig.layout.height is not None and fig.layout.height < min_height:
-        fig.update_layout(height=min_height)
     return fig

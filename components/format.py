@@ -25,7 +25,8 @@ def number(value: float | None, decimals: int = 1) -> str:
 
 
 def count(value: int | None, suppressed: bool = False) -> str:
-    """A published count; ``*`` where withheld (DATA.md download symbols)."""
+    """A published count for running text and hovers (``0`` as a number); ``*`` where
+    withheld. Tables and downloads use :func:`count_cell`."""
     if suppressed and missing(value):
         return "*"
     return ":" if missing(value) else f"{int(value):,}"

@@ -24,8 +24,8 @@ def breakdown_rows(frame: pl.DataFrame, metric: Metric, comparator: str | None) 
         )
         entry = {
             "Group": row["group"] + (" (reference)" if row["is_reference"] else ""),
-            "Numerator": fmt.count(row["numerator"], row["suppressed"]),
-            "Denominator": fmt.count(row["denominator"], row["suppressed"]),
+            "Numerator": fmt.count_cell(row["numerator"], row["suppressed"]),
+            "Denominator": fmt.count_cell(row["denominator"], row["suppressed"]),
             f"Value ({metric.unit})": cell(row, "value"),
             "95% CI": "*" if row["status"] == "suppressed" else
             (f"{fmt.number(row['lower95'], metric.decimals)} to "

@@ -10,229 +10,44 @@ URL parameters: ``metric`` (a CQC survey metric id), ``org`` (England or a regio
 total only), ``period`` (survey year label), ``dim`` (total, ethnicity, deprivation_quintile).
 """
 
-from dataclasses import dataclass
-
 import dash
-import dash_bootstrap_components as dbc
-import polars as pl
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, html
 
-from components import controls, figures, ids, pagekit, tables, viewstate
-from components import format as fmt
-from data import queries
-from data.schema import PERIOD_KINDS
+from components import ids, pagekit, sourcepage, viewstate
+from components.sourcepage import SourcePage, SourceView, breakdown_frame, trend_points
 from metrics import registry
-from metrics.categories import DIMENSIONS, ETHNICITY, TOTAL
 
-dash.register_page(__name__, path="/experience", name="Experience",
-                   title="Experience · Equalities", order=6)
+dash.register_page(__name__, path="/experience", name="Experience", title="Experience · Equalities",
+                   order=6)
 
-SOURCE = registry.CQC
-PAGE_METRICS = tuple(m for m in registry.METRICS_LIST if m.source == SOURCE)
-
-EXPERIENCE_METRIC = "experience-metric"
-EXPERIENCE_ORG = "experience-org"
-EXPERIENCE_PERIOD = "experience-period"
-EXPERIENCE_DIMENSION = "experience-dimension"
-EXPERIENCE_GRAPH = "experience-graph"
-EXPERIENCE_TABLE = "experience-table"
-EXPERIENCE_DOWNLOAD_BUTTON = "experience-download-button"
-EXPERIENCE_DOWNLOAD = "experience-download"
-EXPERIENCE_TREND_GRAPH = "experience-trend-graph"
-EXPERIENCE_TREND_TABLE = "experience-trend-table"
-EXPERIENCE_TREND_DOWNLOAD_BUTTON = "experience-trend-download-button"
-EXPERIENCE_TREND_DOWNLOAD = "experience-trend-download"
-
-
-
-def period_labels(metric: registry.Metric) -> list[str]:
-    """Every period the store holds for ``metric``, oldest first, kind by kind."""
-    return [p for kind in metric.period_kinds for p in queries.periods(metric.id, kind)]
+PAGE = SourcePage(
+    source=registry.CQC,
+    slug="experience",
+    title="Experience",
+    lead="What women say about their care in the CQC maternity survey, by ethnicity and "
+         "deprivation, with 95% confidence intervals.",
+    context_heading="Context: the national figure over time",
+)
+PAGE_METRICS = PAGE.metrics
+# Used by tests and callers that pick views directly.
+__all__ = ["breakdown_frame", "trend_points", "layout", "download_csv"]
+EXPERIENCE_METRIC = PAGE.id("metric")
+EXPERIENCE_ORG = PAGE.id("org")
+EXPERIENCE_PERIOD = PAGE.id("period")
+EXPERIENCE_DIMENSION = PAGE.id("dimension")
+EXPERIENCE_DOWNLOAD_BUTTON = PAGE.id("download-button")
+EXPERIENCE_DOWNLOAD = PAGE.id("download")
+EXPERIENCE_TREND_DOWNLOAD_BUTTON = PAGE.id("trend-download-button")
+EXPERIENCE_TREND_DOWNLOAD = PAGE.id("trend-download")
 
 
-@dataclass(frozen=True)
-class ExperienceView:
-    metric: str
-    org: str
-    period: str
-    dimension: str
-
-    @classmethod
-    def parse(cls, query: dict) -> tuple["ExperienceView", list[str]]:
-        notices: list[str] = []
-        metric_id = viewstate.choose(query, "metric", [m.id for m in PAGE_METRICS],
-                                     PAGE_METRICS[0].id, notices, "metric")
-        metric = registry.get(metric_id)
-        orgs = queries.organisations()["org_code"].to_list()
-        org = viewstate.choose(query, "org", orgs, "ENG", notices, "organisation")
-        level = queries.org_level(org)
-        if level not in metric.levels:
-            notices.append(f"{SOURCE} does not publish “{metric.title}” for "
-                           f"{queries.org_name(org)}; showing England.")
-            org, level = "ENG", "england"
-        labels = period_labels(metric)
-        period = viewstate.choose(query, "period", labels, labels[-1] if labels else "",
-                                  notices, "period")
-        dims = metric.dimensions_at(level)
-        default_dim = ETHNICITY if ETHNICITY in dims else dims[0]
-        wanted = query.get("dim")
-        if wanted in DIMENSIONS and wanted not in dims:
-            notices.append(f"{SOURCE} does not publish “{metric.title}” by "
-                           f"{DIMENSIONS[wanted].label.lower()} for this organisation; showing "
-                           f"{DIMENSIONS[default_dim].label.lower()}.")
-            query = query | {"dim": default_dim}
-        dimension = viewstate.choose(query, "dim", dims, default_dim, notices, "breakdown")
-        return cls(metric_id, org, period, dimension), notices
-
-    def search(self) -> str:
-        return viewstate.search({"metric": self.metric, "org": self.org,
-                                 "period": self.period, "dim": self.dimension})
-
-
-def comparator(view: ExperienceView) -> tuple[str, str | None]:
-    """(comparator for the query, its label): England unless England is shown."""
-    return ("none", None) if view.org == "ENG" else ("england", "England")
-
-
-def source_line(metric: registry.Metric, period: str) -> str:
-    synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
-    return f"Source: {metric.source}, {period}.{synthetic} Lines: 95% confidence intervals."
-
-
-def breakdown_frame(view: ExperienceView) -> pl.DataFrame:
-    return queries.breakdown(view.metric, view.org, view.period, view.dimension,
-                             comparator(view)[0])
-
-
-def breakdown_title(view: ExperienceView, metric: registry.Metric) -> str:
-    by = DIMENSIONS[view.dimension].label.lower()
-    return (f"{metric.title}: {queries.org_name(view.org)}, {view.period}" +
-            ("" if view.dimension == TOTAL else f", by {by}"))
-
-
-def trend_points(view: ExperienceView) -> pl.DataFrame:
-    return queries.totals_with_england(view.metric, view.org,
-                                       queries.period_kind_of(view.metric, view.period))
-
-
-def trend_title(view: ExperienceView, metric: registry.Metric) -> str:
-    who = "England" if view.org == "ENG" else f"England and {queries.org_name(view.org)}"
-    return f"{metric.title} over time: {who}, all {metric.subject}"
-
-
-def level_note(view: ExperienceView, metric: registry.Metric) -> dbc.Alert | None:
-    """Why breakdowns are missing for this organisation, where they are."""
-    note = fmt.published_levels_note(metric, queries.org_level(view.org))
-    return dbc.Alert(f"{note} Choose England or a region to see the gaps between groups.",
-                     color="info") if note else None
-
-
-def period_note(view: ExperienceView, metric: registry.Metric) -> str:
-    kind = queries.period_kind_of(view.metric, view.period)
-    return f"Period: {PERIOD_KINDS.get(kind, kind)}, {view.period}."
-
-
-def empty_note(frame: pl.DataFrame, view: ExperienceView) -> dbc.Alert | None:
-    if frame.is_empty() or frame["value"].is_null().all():
-        suppressed = frame.height and frame["suppressed"].fill_null(False).all()
-        which = "the figure is" if frame.height == 1 else "every group is"
-        every = f"{which} suppressed (small numbers)" if suppressed else "there is no figure"
-        return dbc.Alert(f"Nothing to show for {queries.org_name(view.org)} in {view.period}: "
-                         f"{every}. Try a longer period or a larger organisation.",
-                         color="info")
-    return None
-
-
-def controls_card(view: ExperienceView) -> dbc.Card:
-    metric = registry.get(view.metric)
-    level = queries.org_level(view.org)
-    periods = list(reversed(period_labels(metric)))
-    return controls.card("Choose a view", dbc.Row([
-        controls.labelled("Measure", controls.dropdown(
-            EXPERIENCE_METRIC, controls.metric_options(PAGE_METRICS), view.metric),
-            EXPERIENCE_METRIC, 6),
-        controls.labelled("Organisation", controls.dropdown(
-            EXPERIENCE_ORG, controls.org_options(queries.organisations(), metric.levels),
-            view.org), EXPERIENCE_ORG, 6),
-        controls.labelled("Period", controls.dropdown(
-            EXPERIENCE_PERIOD, [{"label": p, "value": p} for p in periods], view.period),
-            EXPERIENCE_PERIOD, 6),
-        controls.labelled("Breakdown", controls.dropdown(
-            EXPERIENCE_DIMENSION, controls.dimension_options(metric.dimensions_at(level)),
-            view.dimension), EXPERIENCE_DIMENSION, 6),
-    ]))
-
-
-def findings(frame: pl.DataFrame, view: ExperienceView, metric: registry.Metric) -> html.Div:
-    gaps = fmt.gap_statements(frame, metric, view.dimension)
-    if gaps:
-        said = html.Ul([html.Li(s) for s in gaps])
-    elif view.dimension == TOTAL:
-        said = html.P("Choose a breakdown to see gaps between groups." if
-                      len(metric.dimensions_at(queries.org_level(view.org))) > 1 else
-                      "Breakdowns are not published for this organisation.")
-    else:
-        said = html.P("No group differs significantly from the reference group at the 95% "
-                      "level.")
-    return html.Div([
-        html.H2("What the figures say", className="h5"),
-        said,
-        html.P(html.Small([period_note(view, metric), " ", metric.definition, " ",
-                           " ".join(metric.caveats)]), className="text-muted"),
-    ])
+class ExperienceView(SourceView):
+    page = PAGE
 
 
 @pagekit.safe_layout
 def layout(**query) -> html.Div:
-    view, notices = ExperienceView.parse(query)
-    heading = pagekit.heading(
-        "Experience", "What women say about their care in the CQC maternity survey, by "
-        "ethnicity and deprivation, with 95% confidence intervals.")
-    if not view.period:
-        return html.Div([heading, controls.notices(notices), dbc.Alert(
-            f"This data store holds no {SOURCE} figures, so there is nothing to show here.",
-            color="info")])
-    metric = registry.get(view.metric)
-    frame = breakdown_frame(view)
-    _, label = comparator(view)
-    title = breakdown_title(view, metric)
-    points = trend_points(view)
-    return html.Div([
-        heading,
-        controls.notices(notices),
-        controls_card(view),
-        level_note(view, metric),
-        empty_note(frame, view),
-        dbc.Row([
-            dbc.Col(dcc.Graph(id=EXPERIENCE_GRAPH, config=figures.CONFIG,
-                              figure=figures.breakdown_bars_readable(
-                                  frame, metric, title=figures.wrap(title, 80),
-                                  source=source_line(metric, view.period),
-                                  comparator_label=label)), lg=8),
-            dbc.Col(findings(frame, view, metric), lg=4),
-        ]),
-        html.Div([
-            tables.html_table(tables.breakdown_rows(frame, metric, label),
-                              caption=f"{title}. * suppressed (small numbers); : not "
-                              "available.", table_id=EXPERIENCE_TABLE),
-            pagekit.download_button(EXPERIENCE_DOWNLOAD_BUTTON, EXPERIENCE_DOWNLOAD),
-        ], className="mt-2 table-responsive"),
-        html.H2("Context: the national figure over time", className="h4 mt-4"),
-        dbc.Row(dbc.Col(dcc.Graph(id=EXPERIENCE_TREND_GRAPH, config=figures.CONFIG,
-                                  figure=figures.trend_context(
-                                      points, metric, title=figures.wrap(
-                                          trend_title(view, metric), 80),
-                                      source=source_line(metric, "all periods"))), lg=8)),
-        html.Div([
-            tables.html_table(tables.trend_context_rows(points, metric),
-                              caption=f"{trend_title(view, metric)}. * suppressed (small "
-                              "numbers); : not available; - zero.",
-                              table_id=EXPERIENCE_TREND_TABLE),
-            pagekit.download_button(EXPERIENCE_TREND_DOWNLOAD_BUTTON, EXPERIENCE_TREND_DOWNLOAD),
-        ], className="mt-2 table-responsive"),
-        pagekit.content_markdown("experience", section="About these figures",
-                                 class_name="small mt-3"),
-    ])
+    return sourcepage.page_layout(ExperienceView, query)
 
 
 @callback(
@@ -246,33 +61,15 @@ def layout(**query) -> html.Div:
 )
 def update_url(metric, org, period, dimension, current):
     return viewstate.next_search(ExperienceView, {"metric": metric, "org": org,
-                                                 "period": period, "dim": dimension}, current)
-
-
-def _preamble(metric: registry.Metric, title: str) -> list[str]:
-    synthetic = " (synthetic demonstration data)" if queries.current().synthetic else ""
-    return [title, f"Source: {metric.source}{synthetic}",
-            "Symbols: * suppressed (small numbers), : not available, - zero"]
+                                              "period": period, "dim": dimension}, current)
 
 
 def download_csv(search: str) -> dict:
-    """The breakdown table for the view in ``search`` as a CSV download."""
-    view, _ = ExperienceView.parse(viewstate.query_of(search))
-    metric = registry.get(view.metric)
-    rows = tables.breakdown_rows(breakdown_frame(view), metric, comparator(view)[1])
-    preamble = _preamble(metric, breakdown_title(view, metric))
-    return dict(content=pagekit.csv_text(rows, preamble),
-                filename=f"experience-{view.metric}-{view.org}.csv", type="text/csv")
+    return sourcepage.download_csv(ExperienceView, search)
 
 
 def download_trend_csv(search: str) -> dict:
-    """The over-time table for the view in ``search`` as a CSV download."""
-    view, _ = ExperienceView.parse(viewstate.query_of(search))
-    metric = registry.get(view.metric)
-    rows = tables.trend_context_rows(trend_points(view), metric)
-    preamble = _preamble(metric, trend_title(view, metric))
-    return dict(content=pagekit.csv_text(rows, preamble),
-                filename=f"experience-{view.metric}-over-time.csv", type="text/csv")
+    return sourcepage.download_trend_csv(ExperienceView, search)
 
 
 @callback(Output(EXPERIENCE_DOWNLOAD, "data"), Input(EXPERIENCE_DOWNLOAD_BUTTON, "n_clicks"),

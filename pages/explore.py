@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import dash
 import dash_bootstrap_components as dbc
-import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
 from components import controls, figures, ids, pagekit, tables, viewstate
@@ -86,17 +85,6 @@ def source_line(metric: registry.Metric, view: ExploreView) -> str:
     return f"Source: {metric.source}, {view.period}.{synthetic} Bars: 95% confidence intervals."
 
 
-def statements(frame: pl.DataFrame, metric: registry.Metric, dimension: str) -> list[str]:
-    reference = frame.filter(pl.col("is_reference"))
-    ref_value = reference["value"][0] if reference.height else None
-    out = []
-    for row in frame.iter_rows(named=True):
-        text = fmt.gap_statement(row | {"reference_value": ref_value}, metric, dimension)
-        if text:
-            out.append(text)
-    return out
-
-
 def sii_block(view: ExploreView, metric: registry.Metric) -> html.Div | None:
     if not DIMENSIONS[view.dimension].ordered:
         return None
@@ -168,7 +156,7 @@ def layout(**query) -> html.Div:
     title = f"{metric.title}: {org_name}, {view.period}, by {breakdown_label}"
     level = queries.org_level(view.org)
     not_published = [d for d in metric.breakdowns if d not in metric.dimensions_at(level)]
-    gaps = statements(frame, metric, view.dimension) if view.dimension != TOTAL else []
+    gaps = fmt.gap_statements(frame, metric, view.dimension)
     table_frame = tables.breakdown_rows(frame, metric, label)
     return html.Div([
         pagekit.heading("Explore", "How a metric differs between groups of women and babies, "

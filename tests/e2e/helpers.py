@@ -78,10 +78,61 @@ def choose_option(browser, dropdown_id: str, text: str, timeout: float = 10) -> 
     option.click()
 
 
-def click(browser, element_id: str) -> None:
-    """Scroll an element into view and click it."""
-    element = browser.find_element(By.ID, element_id)
+def click(browser, element) -> None:
+    """Scroll an element (or the element with that id) into view at once and click it.
+
+    The scroll is instant because Bootstrap makes scrolling smooth, and a long smooth scroll
+    is still moving when a click lands.
+    """
+    if isinstance(element, str):
+        element = browser.find_element(By.ID, element)
     browser.execute_script(
         "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
-    time.sleep(0.2)
     element.click()
+
+
+def current_query(browser) -> dict[str, str]:
+    """The current URL's query parameters (first value of each)."""
+    from urllib.parse import parse_qs, urlparse
+
+    return {k: v[0] for k, v in parse_qs(urlparse(browser.current_url).query).items()}
+
+
+def wait_for(predicate, timeout: float = 20) -> bool:
+    """Poll ``predicate()`` until it is true or ``timeout`` seconds pass."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def retry_stale(read, attempts: int = 20):
+    """``read()``, retried while Dash re-renders the page under it (stale elements)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _ in range(attempts - 1):
+        try:
+            return read()
+        except StaleElementReferenceException:
+            time.sleep(0.25)
+    return read()
+
+
+def charts_drawn(browser, expected: int) -> bool:
+    """Wait until at least ``expected`` charts have drawn data."""
+    return wait_for(lambda: drawn_charts(browser, timeout=1) >= expected)
+
+
+def table_rows(browser, table_id: str) -> list[list[str]]:
+    """Body rows of an HTML table as shown (cell texts)."""
+    def read():
+        rows = browser.find_elements(By.CSS_SELECTOR, f"#{table_id} tbody tr")
+        return [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in rows]
+
+    return retry_stale(read)
+
+
+def main_text(browser) -> str:
+    return retry_stale(lambda: browser.find_element(By.TAG_NAME, "main").text)

@@ -9,7 +9,6 @@ import json
 import sys
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
@@ -20,7 +19,9 @@ from metrics import registry
 from tests.e2e.helpers import (
     axe_violations,
     choose_option,
+    click,
     console_errors,
+    current_query,
     open_page,
     wait_idle,
 )
@@ -36,13 +37,6 @@ def data_page(demo_root):
     return sys.modules["pages.data"]
 
 
-def click(browser, element_id: str) -> None:
-    """Scroll an element into view at once (Bootstrap scrolls smoothly) and click it."""
-    element = browser.find_element(By.ID, element_id)
-    browser.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
-    element.click()
-
 
 def _settled_top(browser, element_id: str, timeout: float = 10) -> float:
     """The element's distance from the top of the viewport once scrolling has stopped."""
@@ -57,9 +51,6 @@ def _settled_top(browser, element_id: str, timeout: float = 10) -> float:
         last = now
     return last
 
-
-def _query(browser) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlparse(browser.current_url).query).items()}
 
 
 def _downloaded(browser, pattern: str, timeout: float = 30) -> Path:
@@ -105,9 +96,9 @@ def test_choosing_a_metric_updates_the_url_and_sizes(browser, server):
     open_page(browser, f"{server}/data")
     choose_option(browser, "data-metric", "Stillbirth rate")
     deadline = time.time() + 20
-    while time.time() < deadline and _query(browser).get("metric") != "stillbirth":
+    while time.time() < deadline and current_query(browser).get("metric") != "stillbirth":
         time.sleep(0.2)
-    assert _query(browser)["metric"] == "stillbirth"
+    assert current_query(browser)["metric"] == "stillbirth"
     wait_idle(browser)
     assert "stillbirth rate" in browser.find_element(By.ID, "downloads").find_element(
         By.XPATH, "..").text.lower()

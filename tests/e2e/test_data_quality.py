@@ -6,20 +6,21 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from tests.e2e.helpers import (
     axe_violations,
     choose_option,
+    click,
     console_errors,
+    current_query,
     drawn_charts,
     open_page,
+    retry_stale,
+    wait_for,
     wait_idle,
 )
 
@@ -27,36 +28,8 @@ pytestmark = pytest.mark.e2e
 POOR = "Wrendale and Driftgate NHS Trust"  # manifest story "poor_ethnicity_recording"
 
 
-def _query(browser) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlparse(browser.current_url).query).items()}
 
 
-def _wait_for(predicate, timeout: float = 20) -> bool:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
-def _read(read, attempts: int = 20):
-    """``read()``, retried while Dash re-renders the page under it (stale elements)."""
-    for _ in range(attempts - 1):
-        try:
-            return read()
-        except StaleElementReferenceException:
-            time.sleep(0.25)
-    return read()
-
-
-def click_now(browser, element) -> None:
-    """Scroll instantly (Bootstrap makes scrolling smooth) and click."""
-    if isinstance(element, str):
-        element = browser.find_element(By.ID, element)
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-                           element)
-    element.click()
 
 
 def _rows(browser) -> list[list[str]]:
@@ -64,11 +37,11 @@ def _rows(browser) -> list[list[str]]:
         rows = browser.find_elements(By.CSS_SELECTOR, "#data-quality-table tbody tr")
         return [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in rows]
 
-    return _read(read)
+    return retry_stale(read)
 
 
 def _text(browser, element_id: str) -> str:
-    return _read(lambda: browser.find_element(By.ID, element_id).text)
+    return retry_stale(lambda: browser.find_element(By.ID, element_id).text)
 
 
 def test_planted_poor_recorder_is_flagged(browser, server, demo):
@@ -88,16 +61,16 @@ def test_planted_poor_recorder_is_flagged(browser, server, demo):
 def test_region_and_measure_controls_write_the_url(browser, server):
     open_page(browser, f"{server}/data-quality")
     choose_option(browser, "data-quality-region", "London")
-    assert _wait_for(lambda: _query(browser).get("region") == "Y56")
+    assert wait_for(lambda: current_query(browser).get("region") == "Y56")
     wait_idle(browser)
-    assert _wait_for(lambda: {r[1] for r in _rows(browser)} == {"London"})
+    assert wait_for(lambda: {r[1] for r in _rows(browser)} == {"London"})
     assert "trusts in London" in _text(browser, "data-quality-headline")
     radio = browser.find_element(By.XPATH, "//label[contains(., 'Deprivation identifiable')]")
-    click_now(browser, radio)
-    assert _wait_for(lambda: _query(browser).get("metric") == "deprivation_known")
+    click(browser, radio)
+    assert wait_for(lambda: current_query(browser).get("metric") == "deprivation_known")
     wait_idle(browser)
-    assert _query(browser).get("region") == "Y56"  # the filter survives the change
-    assert _wait_for(lambda: "95% threshold" in _text(browser, "data-quality-headline"))
+    assert current_query(browser).get("region") == "Y56"  # the filter survives the change
+    assert wait_for(lambda: "95% threshold" in _text(browser, "data-quality-headline"))
     assert drawn_charts(browser) >= 1
     assert console_errors(browser) == []
 
@@ -117,8 +90,8 @@ def test_csv_download_matches_the_table(browser, server):
     folder = Path(browser.download_dir)
     for old in folder.glob("data-quality-ethnicity_recorded*.csv"):
         old.unlink()
-    click_now(browser, "data-quality-download-button")
-    assert _wait_for(lambda: list(folder.glob("data-quality-ethnicity_recorded*.csv")))
+    click(browser, "data-quality-download-button")
+    assert wait_for(lambda: list(folder.glob("data-quality-ethnicity_recorded*.csv")))
     text = next(folder.glob("data-quality-ethnicity_recorded*.csv")).read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if not line.startswith("#")]
     assert list(csv.reader(io.StringIO("\n".join(lines))))[1:] == on_screen

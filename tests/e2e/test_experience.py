@@ -5,99 +5,61 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.common.by import By
 
 from tests.e2e.helpers import (
     axe_violations,
+    charts_drawn,
     choose_option,
+    click,
     console_errors,
-    drawn_charts,
+    current_query,
+    main_text,
     open_page,
+    table_rows,
+    wait_for,
     wait_idle,
 )
 
 pytestmark = pytest.mark.e2e
 
 
-def _query(browser) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlparse(browser.current_url).query).items()}
 
 
-def _wait_for(predicate, timeout: float = 20) -> bool:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
-def _read(read, attempts: int = 20):
-    """``read()``, retried while Dash re-renders the page under it (stale elements)."""
-    for _ in range(attempts - 1):
-        try:
-            return read()
-        except StaleElementReferenceException:
-            time.sleep(0.25)
-    return read()
 
-
-def _all_charts_drawn(browser, expected: int) -> bool:
-    return _wait_for(lambda: drawn_charts(browser, timeout=1) >= expected)
-
-
-def click_now(browser, element_id: str) -> None:
-    """Scroll instantly (Bootstrap makes scrolling smooth) and click."""
-    element = browser.find_element(By.ID, element_id)
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-                           element)
-    element.click()
-
-
-def _rows(browser, table_id: str) -> list[list[str]]:
-    def read():
-        rows = browser.find_elements(By.CSS_SELECTOR, f"#{table_id} tbody tr")
-        return [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in rows]
-
-    return _read(read)
-
-
-def _main_text(browser) -> str:
-    return _read(lambda: browser.find_element(By.TAG_NAME, "main").text)
 
 
 def test_shared_url_restores_the_view(browser, server):
     open_page(browser, f"{server}/experience?metric=considered_complaint&org=Y59"
                        "&dim=ethnicity&period=2024+survey")
-    assert _all_charts_drawn(browser, 2)
-    main = _main_text(browser)
+    assert charts_drawn(browser, 2)
+    main = main_text(browser)
     assert "Considered making a complaint: South East, 2024 survey, by ethnicity" in main
-    groups = [r[0] for r in _rows(browser, "experience-table")]
+    groups = [r[0] for r in table_rows(browser, "experience-table")]
     assert groups[0] == "White (reference)"
-    assert {r[0] for r in _rows(browser, "experience-trend-table")} == {"England", "South East"}
+    trend_groups = {r[0] for r in table_rows(browser, "experience-trend-table")}
+    assert trend_groups == {"England", "South East"}
     assert console_errors(browser) == []
 
 
 def test_choosing_an_organisation_updates_charts_and_url(browser, server):
     open_page(browser, f"{server}/experience")
     choose_option(browser, "experience-org", "North West")
-    assert _wait_for(lambda: _query(browser).get("org") == "Y62")
+    assert wait_for(lambda: current_query(browser).get("org") == "Y62")
     wait_idle(browser)
-    assert _wait_for(lambda: "Concerns raised during labour and birth taken seriously: "
-                             "North West" in _main_text(browser))
-    assert _all_charts_drawn(browser, 2)
+    assert wait_for(lambda: "Concerns raised during labour and birth taken seriously: "
+                             "North West" in main_text(browser))
+    assert charts_drawn(browser, 2)
     assert console_errors(browser) == []
 
 
 def test_csv_downloads_match_the_tables(browser, server):
     open_page(browser, f"{server}/experience?org=Y58&dim=deprivation_quintile")
-    assert _all_charts_drawn(browser, 2)
+    assert charts_drawn(browser, 2)
     folder = Path(browser.download_dir)
     for button, table, pattern in (
             ("experience-download-button", "experience-table",
@@ -106,9 +68,9 @@ def test_csv_downloads_match_the_tables(browser, server):
              "experience-concerns_taken_seriously-over-time*.csv")):
         for old in folder.glob(pattern):
             old.unlink()
-        on_screen = _rows(browser, table)
-        click_now(browser, button)
-        assert _wait_for(lambda p=pattern: list(folder.glob(p))), f"no {pattern} downloaded"
+        on_screen = table_rows(browser, table)
+        click(browser, button)
+        assert wait_for(lambda p=pattern: list(folder.glob(p))), f"no {pattern} downloaded"
         text = next(folder.glob(pattern)).read_text(encoding="utf-8")
         lines = [line for line in text.splitlines() if not line.startswith("#")]
         assert list(csv.reader(io.StringIO("\n".join(lines))))[1:] == on_screen
@@ -116,5 +78,5 @@ def test_csv_downloads_match_the_tables(browser, server):
 
 def test_accessibility(browser, server):
     open_page(browser, f"{server}/experience?org=SYN118")
-    assert _all_charts_drawn(browser, 2)
+    assert charts_drawn(browser, 2)
     assert axe_violations(browser) == []

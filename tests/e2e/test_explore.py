@@ -6,7 +6,6 @@ import csv
 import io
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -16,6 +15,7 @@ from tests.e2e.helpers import (
     choose_option,
     click,
     console_errors,
+    current_query,
     drawn_charts,
     open_page,
     wait_idle,
@@ -23,9 +23,6 @@ from tests.e2e.helpers import (
 
 pytestmark = pytest.mark.e2e
 
-
-def _query(browser) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlparse(browser.current_url).query).items()}
 
 
 def test_shared_url_restores_the_view(browser, server):
@@ -43,9 +40,9 @@ def test_choosing_a_metric_updates_chart_and_url(browser, server):
     open_page(browser, f"{server}/explore?org=ENG&metric=pph_1500&dim=ethnicity")
     choose_option(browser, "explore-metric", "Preterm")
     deadline = time.time() + 20
-    while time.time() < deadline and _query(browser).get("metric") != "preterm":
+    while time.time() < deadline and current_query(browser).get("metric") != "preterm":
         time.sleep(0.2)
-    assert _query(browser)["metric"] == "preterm"
+    assert current_query(browser)["metric"] == "preterm"
     wait_idle(browser)
     assert "Preterm birth" in browser.find_element(By.TAG_NAME, "main").text
     assert drawn_charts(browser) >= 1

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from tests.e2e.helpers import (
     axe_violations,
     choose_option,
+    click,
     console_errors,
+    current_query,
     drawn_charts,
+    main_text,
     open_page,
+    retry_stale,
+    wait_for,
     wait_idle,
 )
 
@@ -26,36 +28,8 @@ pytestmark = pytest.mark.e2e
 ARROWS = "▲▼▶"
 
 
-def _query(browser) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlparse(browser.current_url).query).items()}
 
 
-def _wait_for(predicate, timeout: float = 20) -> bool:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
-def _read(read, attempts: int = 20):
-    """``read()``, retried while Dash re-renders the page under it (stale elements)."""
-    for _ in range(attempts - 1):
-        try:
-            return read()
-        except StaleElementReferenceException:
-            time.sleep(0.25)
-    return read()
-
-
-def click_now(browser, element_id: str) -> None:
-    """Scroll instantly (Bootstrap makes scrolling smooth, so a long scroll is still moving
-    when a fixed pause ends) and click."""
-    element = browser.find_element(By.ID, element_id)
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-                           element)
-    element.click()
 
 
 def _table_rows(browser) -> list[list[str]]:
@@ -67,17 +41,14 @@ def _table_rows(browser) -> list[list[str]]:
                                                                            "th, td")][:-1]
                 for r in rows]
 
-    return _read(read)
+    return retry_stale(read)
 
-
-def _main_text(browser) -> str:
-    return _read(lambda: browser.find_element(By.TAG_NAME, "main").text)
 
 
 def test_shared_url_restores_the_view(browser, server):
     open_page(browser, f"{server}/scorecard?org=SYN118")
     assert drawn_charts(browser) >= 1
-    main = _main_text(browser)
+    main = main_text(browser)
     assert "Wrendale and Driftgate NHS Trust" in main
     rows = _table_rows(browser)
     assert len(rows) == 8
@@ -90,9 +61,9 @@ def test_shared_url_restores_the_view(browser, server):
 def test_choosing_a_trust_updates_chart_and_url(browser, server):
     open_page(browser, f"{server}/scorecard?org=SYN118")
     choose_option(browser, "scorecard-org", "Ashford University")
-    assert _wait_for(lambda: _query(browser).get("org") == "SYN001")
+    assert wait_for(lambda: current_query(browser).get("org") == "SYN001")
     wait_idle(browser)
-    assert _wait_for(lambda: "Ashford University Hospitals NHS Trust:" in _main_text(browser))
+    assert wait_for(lambda: "Ashford University Hospitals NHS Trust:" in main_text(browser))
     assert drawn_charts(browser) >= 1
     assert console_errors(browser) == []
 
@@ -103,11 +74,11 @@ def test_row_link_opens_explore_with_the_metric(browser, server):
         .find_element(By.PARTIAL_LINK_TEXT, "Explore")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); "
                            "arguments[0].click();", link)
-    assert _wait_for(lambda: "/explore" in browser.current_url)
+    assert wait_for(lambda: "/explore" in browser.current_url)
     wait_idle(browser)
-    query = _query(browser)
+    query = current_query(browser)
     assert query["org"] == "SYN118" and query["metric"] == "stillbirth"
-    assert "Stillbirth rate" in _main_text(browser)
+    assert "Stillbirth rate" in main_text(browser)
 
 
 def test_csv_download_matches_the_table(browser, server):
@@ -117,8 +88,8 @@ def test_csv_download_matches_the_table(browser, server):
     folder = Path(browser.download_dir)
     for old in folder.glob("scorecard-SYN030*.csv"):
         old.unlink()
-    click_now(browser, "scorecard-download-button")
-    assert _wait_for(lambda: list(folder.glob("scorecard-SYN030*.csv"))), "no file downloaded"
+    click(browser, "scorecard-download-button")
+    assert wait_for(lambda: list(folder.glob("scorecard-SYN030*.csv"))), "no file downloaded"
     text = next(folder.glob("scorecard-SYN030*.csv")).read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if not line.startswith("#")]
     assert list(csv.reader(io.StringIO("\n".join(lines))))[1:] == on_screen

@@ -7,7 +7,6 @@ import csv
 import io
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -16,6 +15,7 @@ from tests.e2e.helpers import (
     axe_violations,
     choose_option,
     console_errors,
+    current_query,
     drawn_charts,
     open_page,
     wait_idle,
@@ -29,16 +29,13 @@ def stories(demo):
     return {story: code for code, names in demo.manifest["stories"].items() for story in names}
 
 
-def _query(browser) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlparse(browser.current_url).query).items()}
-
 
 def _wait_for_query(browser, key: str, wanted: str, timeout: float = 20) -> dict:
     deadline = time.time() + timeout
-    while time.time() < deadline and _query(browser).get(key) != wanted:
+    while time.time() < deadline and current_query(browser).get(key) != wanted:
         time.sleep(0.2)
     wait_idle(browser)
-    return _query(browser)
+    return current_query(browser)
 
 
 def _traces(browser, graph_id: str) -> list[dict]:
