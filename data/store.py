@@ -156,19 +156,29 @@ def read_build(build: Path) -> Store:
     """Read and check one build folder."""
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-        counts = pl.read_parquet(build / "counts.parquet")
+        parts = _read_by_metric(build / "counts.parquet")
         organisations = pl.read_parquet(build / "organisations.parquet")
     except (OSError, ValueError, pl.exceptions.PolarsError) as error:
         raise StoreError(f"The data store at {build} cannot be read: {error}") from error
+    if not parts:
+        raise StoreError(f"The data store at {build} holds no counts.")
     try:
-        schema.validate(counts, "counts", where=str(build / "counts.parquet"))
+        for part in parts.values():
+            schema.validate(part, "counts", where=str(build / "counts.parquet"))
         schema.validate(organisations, "organisations", where=str(build / "organisations.parquet"))
     except schema.SchemaError as error:
         raise StoreError(str(error)) from error
-    counts = counts.with_columns(pl.col(c).cast(pl.Categorical) for c in _CATEGORICAL)
-    parts = {str(key[0]): part for key, part in
-             counts.partition_by("metric", as_dict=True, maintain_order=True).items()}
+    parts = {metric: part.with_columns(pl.col(c).cast(pl.Categorical) for c in _CATEGORICAL)
+             for metric, part in parts.items()}
     return Store(build, parts, organisations, manifest)
+
+
+def _read_by_metric(path: Path) -> dict[str, pl.DataFrame]:
+    """The counts file read one metric at a time (rows are sorted by metric, so each read
+    skips the other metrics' row groups and the whole table is never held twice)."""
+    scan = pl.scan_parquet(path)
+    metrics = scan.select(pl.col("metric").unique(maintain_order=True)).collect()["metric"]
+    return {m: scan.filter(pl.col("metric") == m).collect() for m in metrics.to_list()}
 
 
 _loaded: dict[Path, Store] = {}
