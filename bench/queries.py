@@ -147,14 +147,17 @@ def main(argv: list[str] | None = None) -> int:
     org = args.org or choose_trust(queries, metric_ids, period_of)
 
     def rows(**equal) -> Callable[[], object]:
-        """The floor: one filter of ``counts`` selecting the rows a query reads."""
+        """The floor: one filter selecting the rows a query reads, from the same in-memory
+        frame the query starts from (the metric's part of the counts table)."""
+        metric_ids = equal["metric"] if isinstance(equal["metric"], tuple) else (equal["metric"],)
+        source = s.metric_counts(*metric_ids)
         predicates = []
         for column, wanted in equal.items():
             if isinstance(wanted, tuple):
                 predicates.append(pl.col(column).is_in(list(wanted)))
             else:
                 predicates.append(pl.col(column) == wanted)
-        return lambda: counts.filter(*predicates)
+        return lambda: source.filter(*predicates)
 
     cases = []  # (metric, query, scope, function, floor, target)
     for metric in metrics:
@@ -185,8 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         def benchmark_and_funnel(m=metric, p=period):
             england = queries._breakdown.uncached(bid, m.id, "ENG", p, TOTAL, "none")
             average = england["value"][0]
-            frame = benchmark_mod.benchmark(counts, s.organisations, metric=m, period_label=p,
-                                            average=average)
+            frame = benchmark_mod.benchmark(s.metric_counts(m.id), s.organisations, metric=m,
+                                            period_label=p, average=average)
             return frame, benchmark_mod.funnel_curve(frame, metric=m, average=average)
 
         cases.append((
