@@ -33,7 +33,7 @@ run: store
 
 # Debian's Chromium and its driver, for the browser tests (installed when missing).
 browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v pdftotext >/dev/null || \
 	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	    $(SUDO) apt-get install -y -qq chromium chromium-driver poppler-utils )
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import dash
 import flask_bootstrap
-from dash import Dash
-from flask import send_from_directory
+from dash import Dash, Input, Output
+from flask import Response, abort, request, send_from_directory
 
-from components import shell
+from components import ids, shell, viewstate, viewwords
 from data import queries, store
 
 ROOT = Path(__file__).resolve().parent
@@ -50,9 +53,74 @@ def create_app() -> Dash:
     def _bootstrap():
         return send_from_directory(BOOTSTRAP_DIR, "bootstrap.min.css")
 
+    @app.server.route("/export/view.<kind>")
+    def _export(kind: str):
+        return export_view(kind, request.args.get("url", "/"))
+
     queries.init_cache(app.server)
     app.layout = _layout
     return app
+
+
+def _page_paths() -> set[str]:
+    return {page["path"] for page in dash.page_registry.values()}
+
+
+def export_view(kind: str, url: str) -> Response:
+    """The app's own view at ``url`` (a path and query) as a PDF or PNG download.
+
+    Only paths of this app's pages are drawn, always from this server on the loopback
+    address, so the export cannot be pointed at another site.
+    """
+    from export.render import ExportError, renderer
+
+    if kind not in ("pdf", "png"):
+        abort(404)
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or parts.path not in _page_paths():
+        abort(400, description="Export needs the path of one of this dashboard's pages.")
+    port = request.environ.get("SERVER_PORT", "8050")
+    target = f"http://127.0.0.1:{port}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+    try:
+        content = renderer().render(target, kind)
+    except ExportError as error:
+        log.error("%s", error)
+        abort(503, description="The export could not be made just now; please try again.")
+    name = (parts.path.strip("/") or "overview").replace("/", "-")
+    return Response(content, mimetype="application/pdf" if kind == "pdf" else "image/png",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'})
+
+
+def _canonical_search(path: str, search: str) -> str:
+    """The page's own canonical query for ``search`` (defaults filled in, bad values
+    replaced), so an export states every selection, not only those in the link."""
+    page = next((p for p in dash.page_registry.values() if p["path"] == path), None)
+    if page is None or "canonical" not in page:
+        return search
+    try:
+        return page["canonical"](viewstate.query_of(search))
+    except Exception:  # noqa: BLE001 - a heading must never break the page
+        log.exception("could not describe %s%s", path, search)
+        return search
+
+
+@dash.callback(
+    Output(shell.PRINT_HEADER, "children"),
+    Output(shell.EXPORT_PDF, "href"),
+    Output(shell.EXPORT_PNG, "href"),
+    Input(ids.URL, "pathname"),
+    Input(ids.URL, "search"),
+)
+def _describe_view(pathname, search):
+    """Keep the printed heading and the export links in step with the view in the URL."""
+    path = pathname or "/"
+    search = _canonical_search(path, search or "")
+    title, lines = viewwords.describe(path, search)
+    link = path + search
+    generated = datetime.now().strftime("%d %B %Y, %H:%M")
+    header = shell.print_header(title, lines, link, generated, queries.current().manifest)
+    return (header, viewwords.export_href(pathname, search, "pdf"),
+            viewwords.export_href(pathname, search, "png"))
 
 
 _app: Dash | None = None

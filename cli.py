@@ -415,6 +415,21 @@ def cmd_compute(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from export.commands import ExportUsageError, export_board_pack, export_view
+
+    try:
+        if args.what == "view":
+            export_view(args.url, Path(args.out))
+        else:
+            export_board_pack(args.org, args.period, Path(args.out))
+    except ExportUsageError as error:
+        raise UsageError(str(error)) from None
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from app import get_app
 
@@ -478,6 +493,19 @@ def build_parser() -> argparse.ArgumentParser:
                    "quarter where published, else the metric's own kind)")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.set_defaults(func=cmd_compute)
+
+    p = sub.add_parser("export", help="export a view or a trust's board pack (PDF/PNG)")
+    export_sub = p.add_subparsers(dest="what", required=True)
+    q = export_sub.add_parser("view", help="any view of the app as PNG or PDF")
+    q.add_argument("--url", required=True, help="app URL with its query, e.g. "
+                   "'http://127.0.0.1:8050/explore?org=ENG&metric=pph_1500'")
+    q.add_argument("--out", required=True, help="output file ending in .pdf or .png")
+    q.set_defaults(func=cmd_export)
+    q = export_sub.add_parser("board-pack", help="every metric for one trust, one PDF")
+    q.add_argument("--org", required=True, help="trust code (see list-orgs --level trust)")
+    q.add_argument("--period", help="period label, e.g. 2024-25 (default: the latest)")
+    q.add_argument("--out", required=True, help="output file ending in .pdf")
+    q.set_defaults(func=cmd_export)
 
     p = sub.add_parser("serve", help="serve the dashboard")
     p.add_argument("--host", default="127.0.0.1")

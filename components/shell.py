@@ -77,6 +77,43 @@ def footer(manifest: dict) -> html.Footer:
     )
 
 
+EXPORT_PDF = "export-pdf"
+EXPORT_PNG = "export-png"
+PRINT_HEADER = "print-header"
+
+
+def export_bar() -> html.Div:
+    """Buttons that download the current view composed for print (links set per view)."""
+    return html.Div(
+        className="export-bar d-flex justify-content-end gap-2 mb-2",
+        children=[
+            html.Span("Export this view:", className="small align-self-center"),
+            html.A("PDF (A4)", id=EXPORT_PDF, href="/export/view.pdf?url=%2F",
+                   className="btn btn-sm btn-outline-primary"),
+            html.A("PNG image", id=EXPORT_PNG, href="/export/view.png?url=%2F",
+                   className="btn btn-sm btn-outline-primary"),
+        ],
+    )
+
+
+def print_header(title: str, lines: list[tuple[str, str]], link: str, generated: str,
+                 manifest: dict) -> list:
+    """What a printed or exported page starts with: what, for whom, when, from where."""
+    period = manifest.get("period", {})
+    synthetic = [html.P("SYNTHETIC DATA: invented figures for fictional trusts, for "
+                        "demonstration only.", className="print-synthetic")] \
+        if manifest.get("synthetic") else []
+    return [
+        *synthetic,
+        html.P("Maternity and Neonatal Equalities", className="print-kicker"),
+        html.H1(title, className="print-title"),
+        html.P(" · ".join(f"{label}: {value}" for label, value in lines)),
+        html.P(f"Generated {generated}. Data store: {manifest.get('title', '')}, covering "
+               f"{period.get('start', '?')} to {period.get('end', '?')}. "
+               f"Reproduce this view: {link}", className="small"),
+    ]
+
+
 def frame(manifest: dict | None, error: str | None = None) -> html.Div:
     """The whole page: the router's ``page_container`` inside the NHS frame."""
     manifest = manifest or {}
@@ -86,6 +123,12 @@ def frame(manifest: dict | None, error: str | None = None) -> html.Div:
         html.A("Skip to main content", href="#main", className="skip-link"),
         header(manifest),
         navigation(),
-        html.Main(id="main", className="container-xl py-3", children=main, tabIndex="-1"),
+        html.Div("SYNTHETIC DATA", className="watermark", **{"aria-hidden": "true"})
+        if manifest.get("synthetic") else None,
+        html.Main(id="main", className="container-xl py-3", tabIndex="-1", children=[
+            html.Div(id=PRINT_HEADER, className="print-only print-header"),
+            export_bar(),
+            main,
+        ]),
         footer(manifest),
     ])

@@ -27,7 +27,9 @@ from metrics.benchmark import polarity_word
 from metrics.categories import ALL_GROUP, DIMENSIONS, ETHNICITY, TOTAL
 
 dash.register_page(__name__, path="/benchmark", name="Benchmark",
-                   title="Benchmark · Equalities", order=2)
+                   title="Benchmark · Equalities", order=2,
+                   # The view in canonical form, for export headings.
+                   canonical=lambda query: BenchmarkView.parse(query)[0].search())
 
 BENCHMARK_METRIC = "benchmark-metric"
 BENCHMARK_PERIOD = "benchmark-period"

@@ -25,7 +25,9 @@ from metrics.breakdown import COMPLETENESS_THRESHOLD
 from metrics.categories import TOTAL
 
 dash.register_page(__name__, path="/data-quality", name="Data quality",
-                   title="Data quality · Equalities", order=7)
+                   title="Data quality · Equalities", order=7,
+                   # The view in canonical form, for export headings.
+                   canonical=lambda query: DataQualityView.parse(query)[0].search())
 
 DATA_QUALITY_METRIC = "data-quality-metric"
 DATA_QUALITY_PERIOD = "data-quality-period"

@@ -18,7 +18,9 @@ from components.sourcepage import SourcePage, SourceView, breakdown_frame, trend
 from metrics import registry
 
 dash.register_page(__name__, path="/experience", name="Experience", title="Experience · Equalities",
-                   order=6)
+                   order=6,
+                   # The view in canonical form, for export headings.
+                   canonical=lambda query: ExperienceView.parse(query)[0].search())
 
 PAGE = SourcePage(
     source=registry.CQC,

@@ -21,7 +21,9 @@ from metrics import registry
 from metrics.categories import DIMENSIONS, ETHNICITY, TOTAL
 
 dash.register_page(__name__, path="/explore", name="Explore", title="Explore · Equalities",
-                   order=1)
+                   order=1,
+                   # The view in canonical form, for export headings.
+                   canonical=lambda query: ExploreView.parse(query)[0].search())
 
 EXPLORE_ORG = "explore-org"
 EXPLORE_METRIC = "explore-metric"

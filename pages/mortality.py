@@ -19,7 +19,9 @@ from components.sourcepage import SourcePage, SourceView, breakdown_frame, trend
 from metrics import registry
 
 dash.register_page(__name__, path="/mortality", name="Mortality", title="Mortality · Equalities",
-                   order=5)
+                   order=5,
+                   # The view in canonical form, for export headings.
+                   canonical=lambda query: MortalityView.parse(query)[0].search())
 
 PAGE = SourcePage(
     source=registry.MBRRACE,

@@ -17,7 +17,9 @@ from data import queries
 from metrics import registry
 from metrics.categories import ETHNICITY
 
-dash.register_page(__name__, path="/", name="Overview", title="Overview · Equalities", order=0)
+dash.register_page(__name__, path="/", name="Overview", title="Overview · Equalities", order=0,
+                   # The view in canonical form, for export headings.
+                   canonical=lambda query: OverviewView.parse(query)[0].search())
 
 OVERVIEW_ORG = "overview-org"
 CHANGE_WORDS = {"up": ("▲", "higher than"), "down": ("▼", "lower than"),

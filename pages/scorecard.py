@@ -15,15 +15,18 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
-from components import controls, figures, ids, pagekit, viewstate
+from components import controls, figures, ids, pagekit, viewstate, viewwords
 from components import scorecard as card
 from data import queries
 from metrics import registry
 
 dash.register_page(__name__, path="/scorecard", name="Scorecard",
-                   title="Scorecard · Equalities", order=4)
+                   title="Scorecard · Equalities", order=4,
+                   # The view in canonical form, for export headings.
+                   canonical=lambda query: ScorecardView.parse(query)[0].search())
 
 SCORECARD_ORG = "scorecard-org"
+SCORECARD_BOARD_PACK = "scorecard-board-pack"
 SCORECARD_GRAPH = "scorecard-graph"
 SCORECARD_TABLE = "scorecard-table"
 SCORECARD_DOWNLOAD_BUTTON = "scorecard-download-button"
@@ -132,6 +135,13 @@ def layout(**query) -> html.Div:
             "Trust (or England for national values)", controls.dropdown(
                 SCORECARD_ORG, controls.org_options(queries.organisations(), LEVELS), view.org),
             SCORECARD_ORG, 8))),
+        html.Div([
+            html.A("Download the board pack (PDF, every metric)", id=SCORECARD_BOARD_PACK,
+                   href=viewwords.export_href("/board-pack", f"?org={view.org}", "pdf"),
+                   className="btn btn-primary btn-sm"),
+            html.Span(" A contents page, this scorecard and a page per metric with breakdowns, "
+                      "trends and benchmarks; takes about 10 seconds.", className="small"),
+        ], className="mb-3") if not view.benchmark_only else None,
         closure_notice(view.org),
         card.empty_notice(frame, name),
         dbc.Alert("England is the benchmark, so it is not rated: these are the national "

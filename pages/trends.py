@@ -28,7 +28,9 @@ from metrics.categories import ALL_GROUP, DIMENSIONS, ETHNICITY, TOTAL
 from metrics.trend import MIN_SPC_POINTS, VARIATION_MEANING
 
 dash.register_page(__name__, path="/trends", name="Trends", title="Trends · Equalities",
-                   order=3)
+                   order=3,
+                   # The view in canonical form, for export headings.
+                   canonical=lambda query: TrendsView.parse(query)[0].search())
 
 TRENDS_ORG = "trends-org"
 TRENDS_METRIC = "trends-metric"

@@ -1,0 +1,64 @@
+"""A view's selections in words, from its URL: the heading of an exported page."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from components import viewstate
+from components.controls import COMPARATORS
+from data import queries
+from data.schema import PERIOD_KINDS
+from metrics import registry
+from metrics.categories import DIMENSIONS
+
+PAGE_TITLES = {
+    "/": "Overview", "/explore": "Explore", "/benchmark": "Benchmark", "/trends": "Trends",
+    "/scorecard": "Scorecard", "/mortality": "Mortality", "/experience": "Experience",
+    "/data-quality": "Data quality", "/board-pack": "Board pack",
+}
+
+
+def _org(code: str) -> str:
+    return queries.org_name(code) if code else "England"
+
+
+def _metric(metric_id: str) -> str:
+    return registry.METRICS[metric_id].title if metric_id in registry.METRICS else metric_id
+
+
+WORDS = {
+    "org": ("Organisation", _org),
+    "metric": ("Metric", _metric),
+    "period": ("Period", str),
+    "kind": ("Periods", lambda k: PERIOD_KINDS.get(k, k)),
+    "dim": ("Breakdown", lambda d: DIMENSIONS[d].label if d in DIMENSIONS else d),
+    "group": ("Group", str),
+    "vs": ("Compared with", lambda c: COMPARATORS.get(c, c)),
+    "trusts": ("Trusts", lambda codes: "; ".join(_org(c) for c in codes.split(",") if c)),
+    "region": ("Region", _org),
+    "peer": ("Peer group", str),
+}
+
+
+def describe(path: str, search: str) -> tuple[str, list[tuple[str, str]]]:
+    """(page title, [(label, value in words)]) for the view at ``path`` + ``search``.
+
+    Only known parameters are described, and names are looked up in the store, so nothing
+    from a tampered URL is echoed verbatim.
+    """
+    query = viewstate.query_of(search)
+    lines = []
+    for key, (label, words) in WORDS.items():
+        if query.get(key):
+            try:
+                lines.append((label, words(query[key])))
+            except (KeyError, ValueError):
+                continue
+    if "org" not in query and path in ("/", "/explore", "/trends", "/mortality", "/experience"):
+        lines.insert(0, ("Organisation", "England"))
+    return PAGE_TITLES.get(path, "Maternity and Neonatal Equalities"), lines
+
+
+def export_href(path: str, search: str, kind: str) -> str:
+    """Link that downloads the view at ``path`` + ``search`` as ``kind`` (pdf or png)."""
+    return f"/export/view.{kind}?url={quote((path or '/') + (search or ''), safe='')}"

@@ -1,0 +1,111 @@
+"""A persistent headless Chromium that turns app URLs into PDF or PNG.
+
+Playwright's synchronous objects belong to the thread that made them, and web requests
+arrive on many threads, so one worker thread owns the browser and serves jobs from a queue.
+The browser starts on the first export (about 0.5 s) and is reused afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import shutil
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+CHROMIUM = os.environ.get("EQUALITIES_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--no-first-run", "--disable-sync")
+VIEWPORT = {"width": 1400, "height": 1000}
+# A4 landscape with room for the page number footer.
+PDF_OPTIONS = dict(
+    format="A4", landscape=True, print_background=True, display_header_footer=True,
+    header_template="<div></div>",
+    footer_template='<div style="font:8px Arial,sans-serif;width:100%;text-align:center;'
+                    'color:#425563">Page <span class="pageNumber"></span> of '
+                    '<span class="totalPages"></span></div>',
+    margin={"top": "10mm", "bottom": "14mm", "left": "10mm", "right": "10mm"},
+)
+CHARTS_DRAWN = """() => {
+  const graphs = Array.from(document.querySelectorAll('.js-plotly-plot'));
+  const busy = document.querySelectorAll('[data-dash-is-loading="true"]').length;
+  return !busy && document.querySelector('main h1') !== null &&
+         graphs.every(g => g.querySelector('.main-svg') !== null);
+}"""
+TIMEOUT_MS = 60_000
+
+
+class ExportError(RuntimeError):
+    """The page could not be drawn or printed."""
+
+
+@dataclass(frozen=True)
+class Job:
+    url: str
+    kind: str  # "pdf" or "png"
+
+
+class Renderer:
+    """Owns one Chromium; :meth:`render` is safe to call from any thread."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[Job, Future]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def render(self, url: str, kind: str) -> bytes:
+        """The page at ``url`` as PDF (A4 landscape, numbered pages) or a full-page PNG."""
+        if kind not in ("pdf", "png"):
+            raise ValueError(f"unknown export format {kind!r}; use pdf or png")
+        self._start()
+        future: Future = Future()
+        self._jobs.put((Job(url, kind), future))
+        return future.result(timeout=TIMEOUT_MS / 1000 * 2)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="export-browser",
+                                                daemon=True)
+                self._thread.start()
+
+    def _work(self) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                                 args=list(BROWSER_ARGS))
+            page = browser.new_page(viewport=VIEWPORT)
+            page.emulate_media(media="print")
+            while True:
+                job, future = self._jobs.get()
+                try:
+                    future.set_result(self._draw(page, job))
+                except (PlaywrightError, ExportError) as error:
+                    log.error("export of %s failed: %s", job.url, error)
+                    future.set_exception(ExportError(f"Could not export {job.url}: {error}"))
+
+    @staticmethod
+    def _draw(page, job: Job) -> bytes:
+        page.goto(job.url, wait_until="networkidle", timeout=TIMEOUT_MS)
+        page.wait_for_function(CHARTS_DRAWN, timeout=TIMEOUT_MS, polling=100)
+        if job.kind == "pdf":
+            return page.pdf(**PDF_OPTIONS)
+        return page.screenshot(full_page=True, type="png")
+
+
+_renderer: Renderer | None = None
+
+
+def renderer() -> Renderer:
+    """The process's renderer (one browser per process)."""
+    global _renderer
+    if _renderer is None:
+        _renderer = Renderer()
+    return _renderer
