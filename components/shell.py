@@ -106,7 +106,7 @@ def print_header(title: str, lines: list[tuple[str, str]], link: str, generated:
     return [
         *synthetic,
         html.P("Maternity and Neonatal Equalities", className="print-kicker"),
-        html.H1(title, className="print-title"),
+        html.P(title, className="print-title"),
         html.P(" · ".join(f"{label}: {value}" for label, value in lines)),
         html.P(f"Generated {generated}. Data store: {manifest.get('title', '')}, covering "
                f"{period.get('start', '?')} to {period.get('end', '?')}. "
