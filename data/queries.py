@@ -105,12 +105,6 @@ def periods(metric_id: str, period_kind: str | None = None) -> list[str]:
     return _periods(build_id(), metric_id, period_kind)
 
 
-@cached
-def _period_kinds(build: str, metric_id: str) -> list[str]:
-    frame = current().metric_counts(metric_id)
-    return sorted(frame["period_kind"].cast(pl.String).unique().to_list())
-
-
 def period_kind_of(metric_id: str, period_label: str) -> str | None:
     for kind in registry.get(metric_id).period_kinds:
         if period_label in periods(metric_id, kind):

@@ -69,13 +69,3 @@ DIMENSIONS: dict[str, Dimension] = {
         False,
     ),
 }
-
-
-def decile_label(decile: int) -> str:
-    """Label of IMD decile 1-10."""
-    return DECILES[decile - 1]
-
-
-def quintile_of_decile(decile: int) -> int:
-    """Quintile (1-5) that contains IMD decile 1-10."""
-    return (decile + 1) // 2
