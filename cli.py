@@ -437,6 +437,59 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_ingest(report) -> None:
+    for f in report.files:
+        print(f"{f['name']}: {f['format']}; rows read {f['rows_read']:,}, mapped "
+              f"{f['rows_mapped']:,}, skipped {f['rows_skipped']:,}")
+        for note in f["notes"]:
+            print(f"  note: {note}")
+    if report.skipped:
+        print(f"skipped {len(report.skipped)} bad row(s) (--lenient):")
+        for line in report.skipped[:20]:
+            print(f"  {line}")
+        if len(report.skipped) > 20:
+            print(f"  ... and {len(report.skipped) - 20} more")
+    print(f"published {report.build} in {report.seconds:.1f}s")
+
+
+def _run_ingest(paths, into, lenient: bool) -> int:
+    from pathlib import Path
+
+    from data.ingest.build import build_from_files
+    from data.ingest.errors import IngestError
+
+    try:
+        report = build_from_files([Path(p) for p in paths], into, lenient=lenient)
+    except IngestError as error:
+        print(f"equalities: refused: {error.summary()}", file=sys.stderr)
+        for line in error.listing():
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_USAGE
+    _report_ingest(report)
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Build a real store from published files, format detected from each file's content."""
+    return _run_ingest(args.paths, args.into or args.data_dir, args.lenient)
+
+
+def cmd_build_real(args: argparse.Namespace) -> int:
+    """Build the real store from the best subset of a folder of published files."""
+    from pathlib import Path
+
+    from data.ingest.build import choose_real_files, default_realdata_dir
+    from data.ingest.errors import IngestError
+
+    folder = Path(args.source) if args.source else default_realdata_dir()
+    try:
+        paths = choose_real_files(folder)
+    except IngestError as error:
+        print(f"equalities: {error.listing()[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    return _run_ingest(paths, args.into or args.data_dir, args.lenient)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="equalities",
@@ -512,6 +565,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8050)
     p.add_argument("--debug", action="store_true", help="Dash dev tools (never in production)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("ingest", help="build a real store from published files (NHS annual "
+                       "MSDS CSV, MBRRACE-UK trust CSV, ODS etr.csv)",
+                       description="Each file's format is detected from its content. Any bad "
+                       "row refuses the whole ingest and leaves the store untouched (exit 2), "
+                       "unless --lenient.")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--into", help="store folder to publish into (default: --data-dir)")
+    p.add_argument("--lenient", action="store_true", help="skip bad rows and list them")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("build-real", help="build the real store from a folder of published "
+                       "files (default ../shared/realdata)")
+    p.add_argument("--from", dest="source", help="folder of real files")
+    p.add_argument("--into", help="store folder to publish into (default: --data-dir)")
+    p.add_argument("--lenient", action="store_true", help="skip bad rows and list them")
+    p.set_defaults(func=cmd_build_real)
     return parser
 
 

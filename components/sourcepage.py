@@ -72,8 +72,8 @@ class SourceView:
         labels = period_labels(metric)
         period = viewstate.choose(query, "period", labels, labels[-1] if labels else "",
                                   notices, "period")
-        dims = metric.dimensions_at(level)
-        default_dim = ETHNICITY if ETHNICITY in dims else dims[0]
+        dims = queries.dimensions_at(metric.id, level)
+        default_dim = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
         wanted = query.get("dim")
         if wanted in DIMENSIONS and wanted not in dims:
             notices.append(f"{cls.page.source} does not publish “{metric.title}” by "
@@ -157,7 +157,8 @@ def controls_card(view: SourceView) -> dbc.Card:
             view.page.id("period"), [{"label": p, "value": p} for p in periods], view.period),
             view.page.id("period"), 6),
         controls.labelled("Breakdown", controls.dropdown(
-            view.page.id("dimension"), controls.dimension_options(metric.dimensions_at(level)),
+            view.page.id("dimension"),
+            controls.dimension_options(queries.dimensions_at(metric.id, level)),
             view.dimension), view.page.id("dimension"), 6),
     ]))
 
@@ -168,7 +169,7 @@ def findings(frame: pl.DataFrame, view: SourceView, metric: registry.Metric) -> 
         said = html.Ul([html.Li(s) for s in gaps])
     elif view.dimension == TOTAL:
         said = html.P("Choose a breakdown to see gaps between groups." if
-                      len(metric.dimensions_at(queries.org_level(view.org))) > 1 else
+                      len(queries.dimensions_at(metric.id, queries.org_level(view.org))) > 1 else
                       "Breakdowns are not published for this organisation.")
     else:
         said = html.P("No group differs significantly from the reference group at the 95% "

@@ -105,6 +105,42 @@ def periods(metric_id: str, period_kind: str | None = None) -> list[str]:
     return _periods(build_id(), metric_id, period_kind)
 
 
+@cached
+def _available(build: str, metric_id: str) -> dict:
+    counts = current().metric_counts(metric_id)
+    cells_by_level = counts.select("org_level", "dimension").unique()
+    dims: dict[str, set[str]] = {}
+    for level, dimension in cells_by_level.iter_rows():
+        dims.setdefault(str(level), set()).add(str(dimension))
+    return {"kinds": set(counts["period_kind"].cast(pl.String).unique().to_list()),
+            "dims": dims}
+
+
+def dimensions_at(metric_id: str, level: str | None) -> tuple[str, ...]:
+    """Breakdowns of a metric at ``level`` that the registry declares AND the store holds
+    (a real store may hold only totals where the publisher gives no breakdown)."""
+    held = _available(build_id(), metric_id)["dims"].get(level or "", set())
+    return tuple(d for d in registry.get(metric_id).dimensions_at(level or "") if d in held)
+
+
+def period_kinds(metric_id: str) -> tuple[str, ...]:
+    """The metric's period kinds that the store holds, in registry order."""
+    held = _available(build_id(), metric_id)["kinds"]
+    return tuple(k for k in registry.get(metric_id).period_kinds if k in held)
+
+
+def default_period_kind(metric_id: str) -> str | None:
+    kinds = period_kinds(metric_id)
+    return kinds[0] if kinds else None
+
+
+def latest_period(metric_id: str) -> str | None:
+    """The newest period of the metric's preferred kind that the store holds."""
+    kind = default_period_kind(metric_id)
+    labels = periods(metric_id, kind) if kind else []
+    return labels[-1] if labels else None
+
+
 def period_kind_of(metric_id: str, period_label: str) -> str | None:
     for kind in registry.get(metric_id).period_kinds:
         if period_label in periods(metric_id, kind):
@@ -259,20 +295,21 @@ def _overview(build: str, org_code: str) -> list[dict]:
         level = org_level(org_code)
         if level not in metric.levels:
             continue
-        labels = _periods(build, metric.id, metric.default_period_kind)
+        kind = default_period_kind(metric.id)
+        labels = _periods(build, metric.id, kind) if kind else []
         if not labels:
             continue
         row = _breakdown(build, metric.id, org_code, labels[-1], TOTAL, "england").row(
             0, named=True
         )
         previous = None
-        step = cells.year_earlier_step(metric.default_period_kind)
+        step = cells.year_earlier_step(kind)
         if len(labels) > step:
             prev = _breakdown(build, metric.id, org_code, labels[-1 - step], TOTAL, "none")
             previous = prev.row(0, named=True) | {"period": labels[-1 - step]}
         gaps = []
         for dimension in (ETHNICITY, QUINTILE):
-            if dimension in metric.dimensions_at(level):
+            if dimension in dimensions_at(metric.id, level):
                 gap = _largest_gap(metric.id, org_code, labels[-1], dimension)
                 if gap:
                     gaps.append(gap)

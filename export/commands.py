@@ -87,7 +87,8 @@ def export_board_pack(org: str, period: str | None, out: Path) -> Path:
 
         known = {p for m in METRICS_LIST for p in queries.periods(m.id)}
         if period not in known:
-            years = ", ".join(queries.periods("pph_1500", "financial_year"))
+            years = ", ".join(sorted({p for m in METRICS_LIST
+                                      for p in queries.periods(m.id, "financial_year")}))
             raise ExportUsageError(f"unknown period {period!r}; for example: {years}")
     query = urlencode({"org": org} | ({"period": period} if period else {}))
     with running_app() as base:

@@ -101,11 +101,11 @@ class BenchmarkView:
         metric_id = viewstate.choose(query, "metric", trust_metrics(), DEFAULT_METRIC, notices,
                                      "metric for trusts")
         metric = registry.get(metric_id)
-        latest = queries.periods(metric_id, metric.default_period_kind)[-1]
+        latest = queries.latest_period(metric_id) or ""
         period = viewstate.choose(query, "period", metric_periods(metric), latest, notices,
                                   "period")
-        dims = metric.dimensions_at("trust")
-        default_dim = ETHNICITY if ETHNICITY in dims else dims[0]
+        dims = queries.dimensions_at(metric.id, "trust")
+        default_dim = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
         dimension = viewstate.choose(query, "dim", dims, default_dim, notices, "breakdown")
         group = viewstate.choose(query, "group", group_choices(dimension), ALL_GROUP, notices,
                                  "group")
@@ -464,7 +464,8 @@ def controls_card(view: BenchmarkView) -> html.Div:
             BENCHMARK_PERIOD, [{"label": p, "value": p} for p in metric_periods(metric)],
             view.period), BENCHMARK_PERIOD, 3),
         controls.labelled("Breakdown", controls.dropdown(
-            BENCHMARK_DIMENSION, controls.dimension_options(metric.dimensions_at("trust")),
+            BENCHMARK_DIMENSION,
+            controls.dimension_options(queries.dimensions_at(metric.id, "trust")),
             view.dimension), BENCHMARK_DIMENSION, 4),
         controls.labelled(f"Trusts to compare ({len(view.trusts)} of up to {MAX_TRUSTS} "
                           "chosen)", trust_picker(trusts, view.trusts), BENCHMARK_TRUSTS, 8),

@@ -60,8 +60,10 @@ class BoardPackView:
         trusts = queries.organisations().filter(pl.col("org_level") == "trust")["org_code"]
         org = viewstate.choose(query, "org", trusts.to_list(), _default_trust(), notices,
                                "trust")
-        latest = queries.periods("pph_1500", "financial_year")[-1]
-        period = viewstate.choose(query, "period", _all_periods(), latest, notices, "period")
+        years = sorted({p for m in pack_metrics() for p in queries.periods(m.id, "financial_year")})
+        known = _all_periods()
+        latest = years[-1] if years else (known[-1] if known else "")
+        period = viewstate.choose(query, "period", known, latest, notices, "period")
         return cls(org, period), notices
 
     def search(self) -> str:
@@ -72,8 +74,7 @@ def period_for(metric: registry.Metric, wanted: str) -> str | None:
     """``wanted`` where the metric publishes it, else the metric's latest period."""
     if wanted in queries.periods(metric.id):
         return wanted
-    labels = queries.periods(metric.id, metric.default_period_kind)
-    return labels[-1] if labels else None
+    return queries.latest_period(metric.id)
 
 
 def _source(metric: registry.Metric, period: str) -> str:
@@ -144,7 +145,7 @@ def metric_section(number: int, view: BoardPackView, metric: registry.Metric) ->
                       className="h4 page-break")
     if period is None:
         return html.Section([heading, html.P("No figures in this data store.")])
-    dims = [d for d in (ETHNICITY, QUINTILE) if d in metric.dimensions_at("trust")]
+    dims = [d for d in (ETHNICITY, QUINTILE) if d in queries.dimensions_at(metric.id, "trust")]
     breakdowns = [dbc.Col(breakdown_block(view, metric, period, d), md=6) for d in dims]
     if not dims:
         breakdowns = [dbc.Col(html.P(f"{metric.source} does not publish this metric by "

@@ -76,8 +76,8 @@ class DataQualityView:
                                      PAGE_METRICS[0].id, notices, "measure")
         metric = registry.get(metric_id)
         labels = [p for kind in metric.period_kinds for p in queries.periods(metric_id, kind)]
-        latest = queries.periods(metric_id, metric.default_period_kind)
-        period = viewstate.choose(query, "period", labels, latest[-1] if latest else "",
+        latest = queries.latest_period(metric_id) or ""
+        period = viewstate.choose(query, "period", labels, latest,
                                   notices, "period")
         region = viewstate.choose(query, "region", [ALL_REGIONS, *regions()["org_code"]],
                                   ALL_REGIONS, notices, "region")

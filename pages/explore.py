@@ -58,10 +58,10 @@ class ExploreView:
                            "showing England.")
             org, level = "ENG", "england"
         labels = [p for kind in metric.period_kinds for p in queries.periods(metric_id, kind)]
-        latest = queries.periods(metric_id, metric.default_period_kind)[-1]
+        latest = queries.latest_period(metric_id) or ""
         period = viewstate.choose(query, "period", labels, latest, notices, "period")
-        dims = metric.dimensions_at(level)
-        default_dim = ETHNICITY if ETHNICITY in dims else dims[0]
+        dims = queries.dimensions_at(metric.id, level)
+        default_dim = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
         dimension = viewstate.choose(query, "dim", dims, default_dim, notices, "breakdown")
         comparator = viewstate.choose(query, "vs", list(controls.COMPARATORS), "england",
                                       notices, "comparison")
@@ -134,7 +134,7 @@ def controls_card(view: ExploreView) -> dbc.Card:
             EXPLORE_PERIOD, [{"label": p, "value": p} for p in periods], view.period),
             EXPLORE_PERIOD, 4),
         controls.labelled("Breakdown", controls.dropdown(
-            EXPLORE_DIMENSION, controls.dimension_options(metric.dimensions_at(level)),
+            EXPLORE_DIMENSION, controls.dimension_options(queries.dimensions_at(metric.id, level)),
             view.dimension), EXPLORE_DIMENSION, 4),
         dbc.Col([
             html.Label("Compare with", htmlFor=EXPLORE_COMPARATOR, className="form-label fw-bold"),
@@ -157,7 +157,8 @@ def layout(**query) -> html.Div:
     breakdown_label = DIMENSIONS[view.dimension].label.lower()
     title = f"{metric.title}: {org_name}, {view.period}, by {breakdown_label}"
     level = queries.org_level(view.org)
-    not_published = [d for d in metric.breakdowns if d not in metric.dimensions_at(level)]
+    held = queries.dimensions_at(metric.id, level)
+    not_published = [d for d in metric.breakdowns if d not in held]
     gaps = fmt.gap_statements(frame, metric, view.dimension)
     table_frame = tables.breakdown_rows(frame, metric, label)
     return html.Div([

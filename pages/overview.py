@@ -15,7 +15,7 @@ from components import controls, ids, pagekit, viewstate
 from components import format as fmt
 from data import queries
 from metrics import registry
-from metrics.categories import ETHNICITY
+from metrics.categories import ETHNICITY, TOTAL
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Equalities", order=0,
                    # The view in canonical form, for export headings.
@@ -74,8 +74,8 @@ def metric_card(card: dict, org: str) -> dbc.Col:
         text = fmt.gap_statement(ref | {"reference_value": None}, metric, gap["dimension"])
         if text:
             gaps.append(html.Li(text))
-    dims = metric.dimensions_at(level)
-    dim = ETHNICITY if ETHNICITY in dims else dims[0]
+    dims = queries.dimensions_at(metric.id, level)
+    dim = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
     href = "/explore" + viewstate.search({"org": org, "metric": metric.id, "period": card["period"],
                                          "dim": dim})
     return dbc.Col(dbc.Card(dbc.CardBody([

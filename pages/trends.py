@@ -90,8 +90,8 @@ POINT_WORDS = {"common_cause": "Common cause", "special_cause_improvement": "Imp
 
 def default_kind(metric: registry.Metric) -> str:
     """The metric's first non-overlapping period kind (SPC needs one), else its first."""
-    return next((k for k in metric.period_kinds if k not in OVERLAPPING),
-                metric.default_period_kind)
+    kinds = queries.period_kinds(metric.id) or metric.period_kinds
+    return next((k for k in kinds if k not in OVERLAPPING), kinds[0])
 
 
 def default_group(dimension: str) -> str:
@@ -121,9 +121,10 @@ class TrendsView:
             org, level = "ENG", "england"
         kind = viewstate.choose(query, "kind", list(metric.period_kinds), default_kind(metric),
                                 notices, "kind of period")
-        dims = metric.dimensions_at(level)
+        dims = queries.dimensions_at(metric.id, level)
         dimension = viewstate.choose(query, "dim", dims,
-                                     ETHNICITY if ETHNICITY in dims else dims[0], notices,
+                                     ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0],
+                                     notices,
                                      "breakdown")
         group = viewstate.choose(query, "group", list(DIMENSIONS[dimension].all_groups),
                                  default_group(dimension), notices, "group")
@@ -431,7 +432,7 @@ def controls_card(view: TrendsView) -> html.Div:
         controls.labelled("Periods", controls.dropdown(TRENDS_KIND, kinds, view.kind),
                           TRENDS_KIND, 4),
         controls.labelled("Breakdown", controls.dropdown(
-            TRENDS_DIMENSION, controls.dimension_options(metric.dimensions_at(level)),
+            TRENDS_DIMENSION, controls.dimension_options(queries.dimensions_at(metric.id, level)),
             view.dimension), TRENDS_DIMENSION, 4),
         controls.labelled("Group for the SPC chart", controls.dropdown(
             TRENDS_GROUP, groups, view.group), TRENDS_GROUP, 4),
