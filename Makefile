@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: run test setup test-setup store browser axe bench clean
+.PHONY: run test setup test-setup store browser axe redis bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 setup: $(VENV)/.installed
 
-test-setup: $(VENV)/.installed-test browser axe
+test-setup: $(VENV)/.installed-test browser axe redis
 
 # Build the demo store only when none is published yet.
 store: $(VENV)/.installed
@@ -36,6 +36,12 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v pdftotext >/dev/null || \
 	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	    $(SUDO) apt-get install -y -qq chromium chromium-driver poppler-utils )
+
+# Debian's Redis server, for the shared-cache test (installed when missing).
+redis:
+	@command -v redis-server >/dev/null && command -v redis-cli >/dev/null || \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $(SUDO) apt-get install -y -qq redis-server )
 
 # axe-core (accessibility rules engine) from the npm registry, injected by the browser tests.
 axe:

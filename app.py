@@ -42,6 +42,7 @@ def create_app() -> Dash:
         suppress_callback_exceptions=True,
         serve_locally=True,
         update_title=None,
+        compress=True,  # gzip: the largest callback (Benchmark, 230 KB) travels as ~27 KB
     )
     # Language for screen readers; Dash's script holder is a <footer>, which would be a
     # second contentinfo landmark beside the page's own footer.
@@ -59,6 +60,10 @@ def create_app() -> Dash:
 
     queries.init_cache(app.server)
     app.layout = _layout
+    # Finish Dash's per-server set-up now: done lazily on the first request, it races when
+    # a fresh worker's first requests arrive together on several threads (plotly/dash#3971).
+    with app.server.test_request_context("/"):
+        app._setup_server()
     return app
 
 

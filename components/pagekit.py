@@ -4,36 +4,69 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
 import dash_bootstrap_components as dbc
+import plotly.io.json
 import polars as pl
 from dash import dcc, html
+from flask import has_app_context
 
-from data import store
+from data import queries, store
 
 log = logging.getLogger(__name__)
 # Cells starting with these are read as formulas by spreadsheets (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_layout(layout: Callable[..., object]) -> Callable[..., object]:
-    """Render a friendly notice instead of an error page if a layout fails."""
+_LAYOUTS: dict[str, Callable[..., object]] = {}
+
+
+def _render(layout: Callable[..., object], query: dict):
+    try:
+        return layout(**query)
+    except store.StoreError as error:
+        log.error("store unavailable: %s", error)
+        return dbc.Alert(str(error), color="danger")
+    except Exception:  # noqa: BLE001 - any failure becomes a notice, logged in full
+        log.exception("layout failed for %s with %r", layout.__module__, query)
+        return dbc.Alert(
+            "Sorry, this view could not be shown. The link may be damaged; try the "
+            "page without its options.", color="danger")
+
+
+@queries.cached
+def _layout_json(build: str, module: str, query: tuple[tuple[str, str], ...]) -> dict:
+    """A page's layout for one view, encoded once as the JSON Dash sends to the browser."""
+    component = _render(_LAYOUTS[module], dict(query))
+    return json.loads(plotly.io.json.to_json_plotly(component))
+
+
+def safe_layout(layout: Callable[..., object] | None = None, *, cache: bool = True):
+    """Render a friendly notice instead of an error page if a layout fails.
+
+    Inside the web app the rendered layout is cached per store build, page and view (a page
+    is a pure function of its URL and the store), so a view seen before costs a cache
+    lookup instead of rebuilding its figures and tables. ``cache=False`` for pages whose
+    content also depends on the clock.
+    """
+    if layout is None:
+        return functools.partial(safe_layout, cache=cache)
+    _LAYOUTS[layout.__module__] = layout
 
     @functools.wraps(layout)
     def wrapper(**query):
-        try:
-            return layout(**query)
-        except store.StoreError as error:
-            log.error("store unavailable: %s", error)
-            return dbc.Alert(str(error), color="danger")
-        except Exception:  # noqa: BLE001 - any failure becomes a notice, logged in full
-            log.exception("layout failed for %s with %r", layout.__module__, query)
-            return dbc.Alert(
-                "Sorry, this view could not be shown. The link may be damaged; try the "
-                "page without its options.", color="danger")
+        if cache and has_app_context():
+            items = tuple(sorted((str(k), str(v)) for k, v in query.items()))
+            try:
+                build = queries.build_id()
+            except store.StoreError:
+                return _render(layout, query)
+            return _layout_json(build, layout.__module__, items)
+        return _render(layout, query)
 
     return wrapper
 

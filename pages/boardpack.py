@@ -195,7 +195,7 @@ def contents(view: BoardPackView, metrics: tuple[registry.Metric, ...]) -> html.
     ], className="pack-contents")
 
 
-@pagekit.safe_layout
+@pagekit.safe_layout(cache=False)  # states its generation date
 def layout(**query) -> html.Div:
     view, notices = BoardPackView.parse(query)
     metrics = pack_metrics()

@@ -1,0 +1,103 @@
+"""Time page navigation to charts fully drawn in headless Chromium, warm server.
+
+Plain script, not a test: ``python bench/browser.py [--data-dir STORE] [--repeat 5]``. It
+starts gunicorn (2 workers, 4 threads) on the store, loads every page once per worker to warm
+the caches, then for each page times ``page.goto`` to the moment every Plotly chart has its
+SVG, no Dash component is loading and the page heading is present (the same test the board
+report export uses), in a fresh browser tab each time (the browser's HTTP cache is kept, as
+for a user moving between pages). Target: median <= 1.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+from load import (
+    CHROMIUM,
+    PAGES,
+    ROOT,
+    describe_machine,
+    free_port,
+    percentile,
+    start_gunicorn,
+    stop,
+    wait_for,
+    warm_workers,
+)
+
+CHARTS_DRAWN = """() => {
+  // dcc.Graph renders a .dash-graph container at once and Plotly's SVG only after the
+  // lazily loaded plotly.js has drawn it, so count containers, not Plotly's own class.
+  const graphs = Array.from(document.querySelectorAll('.dash-graph'));
+  const busy = document.querySelectorAll('[data-dash-is-loading="true"]').length;
+  return !busy && document.querySelector('main h1') !== null &&
+         graphs.every(g => g.querySelector('.main-svg') !== null);
+}"""
+TARGET_S = 1.5
+
+
+def time_page(context, url: str) -> tuple[float, int]:
+    """(seconds from navigation to charts drawn, number of charts) in a new tab."""
+    page = context.new_page()
+    try:
+        start = time.perf_counter()
+        page.goto(url, wait_until="commit", timeout=60_000)
+        # Wait for the page's own content first: before the router answers, the
+        # page container is empty and "every chart drawn" would be trivially true.
+        page.wait_for_selector("main h1", timeout=60_000)
+        page.wait_for_function(CHARTS_DRAWN, timeout=60_000, polling="raf")
+        elapsed = time.perf_counter() - start
+        charts = page.locator(".dash-graph").count()
+    finally:
+        page.close()
+    return elapsed, charts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path,
+                        default=Path(os.environ.get("EQUALITIES_DATA_DIR", ROOT / "data/store")))
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    print(describe_machine())
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start_gunicorn(args.data_dir, port)
+    try:
+        wait_for(base + "/", process)
+        warm_workers(base)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                                 args=["--no-sandbox"])
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            for _ in range(2):  # warm both workers' query caches and the browser cache
+                for path in PAGES:
+                    time_page(context, base + path)
+            print(f"\nheadless Chromium, gunicorn 2 workers x 4 threads, median of "
+                  f"{args.repeat} warm loads (target <= {TARGET_S} s)\n")
+            print("| page | charts | median s | p95 s | max s | target |")
+            print("|---|--:|--:|--:|--:|---|")
+            medians = []
+            for path in PAGES:
+                runs = [time_page(context, base + path) for _ in range(args.repeat)]
+                times = [r[0] for r in runs]
+                median = statistics.median(times)
+                medians.append(median)
+                print(f"| {path} | {runs[0][1]} | {median:.2f} | {percentile(times, 95):.2f} | "
+                      f"{max(times):.2f} | {'met' if median <= TARGET_S else 'NOT met'} |")
+            browser.close()
+        print(f"\nworst page median {max(medians):.2f} s")
+    finally:
+        stop(process)
+
+
+if __name__ == "__main__":
+    main()
