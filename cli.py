@@ -9,10 +9,12 @@ import json
 import logging
 import math
 import os
+import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from data import store
 
@@ -431,6 +433,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.prod:
+        if args.debug:
+            raise UsageError("--debug is for development; it cannot be combined with --prod")
+        gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
+        if args.data_dir:
+            os.environ["EQUALITIES_DATA_DIR"] = str(args.data_dir)
+        # Workers are processes (the store is read-only, so they share nothing but the
+        # optional Redis cache); threads overlap the waits of each request.
+        command = [gunicorn, "--workers", str(args.workers), "--threads", str(args.threads),
+                   "--bind", f"{args.host}:{args.port}", "--timeout", "120", "app:server"]
+        os.execv(gunicorn, command)
     from app import get_app
 
     get_app().run(host=args.host, port=args.port, debug=args.debug)
@@ -564,6 +577,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8050)
     p.add_argument("--debug", action="store_true", help="Dash dev tools (never in production)")
+    p.add_argument("--prod", action="store_true",
+                   help="production: gunicorn with several workers (set REDIS_URL to share "
+                   "the cache between them)")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (--prod)")
+    p.add_argument("--threads", type=int, default=4, help="threads per worker (--prod)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("ingest", help="build a real store from published files (NHS annual "
