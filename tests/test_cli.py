@@ -352,3 +352,8 @@ def test_list_periods(run, fmt):
         assert set(queries.periods("pph_1500", kind)) <= labels
     code, _, err = run("list-periods", "--metric", "nope")
     assert code == cli.EXIT_USAGE and "pph_1500" in err
+
+
+def test_production_serving_refuses_debug(capsys):
+    assert cli.main(["serve", "--prod", "--debug"]) == 2
+    assert "--debug" in capsys.readouterr().err
