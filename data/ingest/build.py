@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -169,7 +170,10 @@ def _manifest(counts: pl.DataFrame, report: Report) -> dict:
 
 
 def default_realdata_dir() -> Path:
-    """``../shared/realdata`` beside the project folder."""
+    """``EQUALITIES_REALDATA_DIR`` if set, else ``../shared/realdata`` beside the project."""
+    configured = os.environ.get("EQUALITIES_REALDATA_DIR")
+    if configured:
+        return Path(configured).expanduser().resolve()
     return Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
 
 
