@@ -23,3 +23,9 @@ def demo_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo(demo_root) -> store.Store:
     return store.load_store(demo_root)
+
+
+@pytest.fixture(scope="session")
+def stories(demo) -> dict[str, str]:
+    """Planted story -> trust code, from the demo store's manifest."""
+    return {story: code for code, names in demo.manifest["stories"].items() for story in names}

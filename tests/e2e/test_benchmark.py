@@ -24,10 +24,6 @@ from tests.e2e.helpers import (
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def stories(demo):
-    return {story: code for code, names in demo.manifest["stories"].items() for story in names}
-
 
 
 def _wait_for_query(browser, key: str, predicate, timeout: float = 20) -> dict:

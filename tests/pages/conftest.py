@@ -49,3 +49,10 @@ def find(component, predicate) -> list:
         found.append(component)
     found += find(getattr(component, "children", None), predicate)
     return found
+
+
+def by_id(tree, component_id: str):
+    """The component with ``component_id`` in a layout tree (fails if absent)."""
+    found = find(tree, lambda c: getattr(c, "id", None) == component_id)
+    assert found, f"no component {component_id}"
+    return found[0]

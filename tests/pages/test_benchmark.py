@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from dash import dash_table, dcc
 
-from tests.pages.conftest import find, text_of
+from tests.pages.conftest import by_id, find, text_of
 
 
 @pytest.fixture(scope="module")
@@ -19,15 +19,6 @@ def bench(page):
     return page("benchmark")
 
 
-@pytest.fixture(scope="module")
-def stories(demo):
-    return {story: code for code, names in demo.manifest["stories"].items() for story in names}
-
-
-def _by_id(tree, component_id):
-    found = find(tree, lambda c: getattr(c, "id", None) == component_id)
-    assert found, f"no component {component_id}"
-    return found[0]
 
 
 def _csv_rows(payload: dict) -> list[list[str]]:
@@ -47,9 +38,9 @@ def test_layout_renders_with_no_arguments(bench):
     assert "Some of the link could not be used" not in text
     # No trusts chosen: a prompt instead of the small multiples, but funnel and table drawn.
     assert "Choose up to 8 trusts" in text
-    funnel = _by_id(tree, bench.BENCHMARK_FUNNEL).figure
+    funnel = by_id(tree, bench.BENCHMARK_FUNNEL).figure
     assert any(t.name == "Trusts" and len(t.x) > 50 for t in funnel.data)
-    table = _by_id(tree, bench.BENCHMARK_RANK_TABLE)
+    table = by_id(tree, bench.BENCHMARK_RANK_TABLE)
     assert isinstance(table, dash_table.DataTable) and len(table.data) >= 100
 
 
@@ -103,13 +94,13 @@ def test_group_needs_a_breakdown(bench):
 def test_small_multiples_share_one_axis_and_label_suppression(bench):
     tree = bench.layout(metric="pph_1500", trusts="SYN010,SYN020,SYN030", dim="ethnicity",
                         period="2024-25")
-    figure = _by_id(tree, bench.BENCHMARK_MULTIPLES).figure
+    figure = by_id(tree, bench.BENCHMARK_MULTIPLES).figure
     bars = [t for t in figure.data if t.type == "bar"]
     assert len(bars) == 3
     assert len({tuple(figure.layout[f"xaxis{i or ''}"].range or ()) for i in
                 ("", 2, 3)} - {()}) <= 1
     assert any("suppressed" in (t.text or ()) for t in bars)
-    table = _by_id(tree, bench.BENCHMARK_MULTIPLES_TABLE)
+    table = by_id(tree, bench.BENCHMARK_MULTIPLES_TABLE)
     assert "*" in text_of(table)
     names = [bench.queries.org_name(c) for c in ("SYN010", "SYN020", "SYN030")]
     assert all(name in text_of(table) for name in names)
@@ -120,7 +111,7 @@ def test_small_multiples_share_one_axis_and_label_suppression(bench):
 def test_funnel_outlier_is_beyond_the_998_limit(bench, stories):
     outlier = stories["pph_outlier"]
     tree = bench.layout(metric="pph_1500", period="2024-25", dim="total", trusts=outlier)
-    figure = _by_id(tree, bench.BENCHMARK_FUNNEL).figure
+    figure = by_id(tree, bench.BENCHMARK_FUNNEL).figure
     chosen = [t for t in figure.data if t.name == "Chosen trusts"][0]
     assert "Above the 99.8% limit (worse)" in chosen.customdata[0][5]
     frame = bench.queries.benchmark("pph_1500", "2024-25", "total", "All")
@@ -154,7 +145,7 @@ def test_funnel_sentence_counts_match_the_funnel_column(bench):
 def test_rank_table_keeps_numbers_sortable_and_suppressed_as_symbols(bench):
     tree = bench.layout(metric="pph_1500", period="2024-25", dim="ethnicity", group="Black",
                         trusts="SYN010")
-    table = _by_id(tree, bench.BENCHMARK_RANK_TABLE)
+    table = by_id(tree, bench.BENCHMARK_RANK_TABLE)
     value_column = "Value (per 1,000)"
     values = [r[value_column] for r in table.data]
     numbers = [v for v in values if not isinstance(v, str)]
@@ -172,7 +163,7 @@ def test_rank_table_keeps_numbers_sortable_and_suppressed_as_symbols(bench):
 def test_peer_filter_limits_the_rank_table(bench):
     peer = bench.peer_groups()[-1]
     tree = bench.layout(metric="pph_1500", period="2024-25", peer=peer)
-    table = _by_id(tree, bench.BENCHMARK_RANK_TABLE)
+    table = by_id(tree, bench.BENCHMARK_RANK_TABLE)
     assert table.data and {r["Peer group"] for r in table.data} == {peer}
     ranks = sorted(r["Rank in peer group"] for r in table.data
                    if not isinstance(r["Rank in peer group"], str))
@@ -183,7 +174,7 @@ def test_rank_download_matches_the_table(bench):
     search = "?metric=pph_1500&period=2024-25&dim=ethnicity&group=Black"
     rows = _csv_rows(bench.rank_csv(search))
     tree = bench.layout(**bench.viewstate.query_of(search))
-    table = _by_id(tree, bench.BENCHMARK_RANK_TABLE)
+    table = by_id(tree, bench.BENCHMARK_RANK_TABLE)
     assert rows[0] == [c["name"] for c in table.columns]
     assert len(rows) - 1 == len(table.data)
     first = rows[1]
@@ -199,7 +190,7 @@ def test_multiples_download_matches_the_table(bench):
     search = "?metric=pph_1500&trusts=SYN010,SYN020&dim=ethnicity&period=2024-25"
     rows = _csv_rows(bench.multiples_csv(search))
     tree = bench.layout(**bench.viewstate.query_of(search))
-    table = _by_id(tree, bench.BENCHMARK_MULTIPLES_TABLE)
+    table = by_id(tree, bench.BENCHMARK_MULTIPLES_TABLE)
     on_screen = [[td.children for td in tr.children] for tr in table.children[2].children]
     assert rows[0][:2] == ["Trust", "Group"]
     assert rows[1:] == on_screen
@@ -220,8 +211,8 @@ def test_trust_level_only_metric_without_breakdown(bench):
     tree = bench.layout(metric="stillbirth", trusts="SYN010,SYN020")
     text = text_of(tree)
     assert "Some of the link could not be used" not in text
-    assert _by_id(tree, bench.BENCHMARK_MULTIPLES).figure.data
-    assert _by_id(tree, bench.BENCHMARK_FUNNEL).figure.data
+    assert by_id(tree, bench.BENCHMARK_MULTIPLES).figure.data
+    assert by_id(tree, bench.BENCHMARK_FUNNEL).figure.data
 
 
 def test_all_suppressed_group_explains_itself(bench):
@@ -229,11 +220,11 @@ def test_all_suppressed_group_explains_itself(bench):
     query = {"metric": "pph_1500", "period": "2020-21 Q1 (Apr–Jun 2020)", "dim": "ethnicity",
              "group": "Mixed"}
     tree = bench.layout(**query)
-    summary = _by_id(tree, bench.BENCHMARK_FUNNEL_SUMMARY)
+    summary = by_id(tree, bench.BENCHMARK_FUNNEL_SUMMARY)
     assert "No trust has a published figure for Mixed women" in text_of(summary)
-    figure = _by_id(tree, bench.BENCHMARK_FUNNEL).figure
+    figure = by_id(tree, bench.BENCHMARK_FUNNEL).figure
     assert not figure.data and "No trust has a figure" in figure.layout.annotations[0].text
-    table = _by_id(tree, bench.BENCHMARK_RANK_TABLE)
+    table = by_id(tree, bench.BENCHMARK_RANK_TABLE)
     assert {r["Value (per 1,000)"] for r in table.data} <= {"*", ":"}
 
 
@@ -241,15 +232,15 @@ def test_merged_trust_without_data_is_named(bench, stories):
     gone = stories["merged_away"]
     tree = bench.layout(metric="pph_1500", period="2024-25", trusts=f"{gone},SYN010")
     assert f"No figures to show for {bench.queries.org_name(gone)}" in text_of(tree)
-    figure = _by_id(tree, bench.BENCHMARK_MULTIPLES).figure
+    figure = by_id(tree, bench.BENCHMARK_MULTIPLES).figure
     gone_panel = [t for t in figure.data if t.type == "bar"][0]
     assert set(gone_panel.text) == {"no data"}, "no data is not the same as suppressed"
 
 
 def test_total_panels_are_short_and_have_no_ratio_column(bench):
     tree = bench.layout(metric="stillbirth", trusts="SYN010,SYN020,SYN030")
-    figure = _by_id(tree, bench.BENCHMARK_MULTIPLES).figure
+    figure = by_id(tree, bench.BENCHMARK_MULTIPLES).figure
     assert figure.layout.height < 400
-    table = _by_id(tree, bench.BENCHMARK_MULTIPLES_TABLE)
+    table = by_id(tree, bench.BENCHMARK_MULTIPLES_TABLE)
     headers = [th.children for th in table.children[1].children.children]
     assert "Ratio to reference (95% CI)" not in headers and headers[:2] == ["Trust", "Group"]

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from dash import dcc
 
-from tests.pages.conftest import find, text_of
+from tests.pages.conftest import by_id, find, text_of
 
 
 @pytest.fixture(scope="module")
@@ -19,15 +19,6 @@ def trends(page):
     return page("trends")
 
 
-@pytest.fixture(scope="module")
-def stories(demo):
-    return {story: code for code, names in demo.manifest["stories"].items() for story in names}
-
-
-def _by_id(tree, component_id):
-    found = find(tree, lambda c: getattr(c, "id", None) == component_id)
-    assert found, f"no component {component_id}"
-    return found[0]
 
 
 def _has(tree, component_id) -> bool:
@@ -56,9 +47,9 @@ def test_layout_renders_with_no_arguments(trends):
     # Defaults: England, a non-overlapping kind (SPC valid), the first known group.
     assert (view.org, view.kind, view.dimension, view.group) == ("ENG", "quarter", "ethnicity",
                                                                  "White")
-    series = _by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
+    series = by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
     assert {"White", "Black"} <= {t.name for t in series.data}
-    assert _by_id(tree, trends.TRENDS_SPC_GRAPH).figure.data
+    assert by_id(tree, trends.TRENDS_SPC_GRAPH).figure.data
     assert _has(tree, trends.TRENDS_SUMMARY_TABLE)
 
 
@@ -87,7 +78,7 @@ def test_invalid_parameters_fall_back_with_a_notice(trends, query):
 def test_series_has_ci_bands_for_every_group(trends):
     tree = trends.layout(org="ENG", metric="pph_1500", dim="ethnicity", kind="quarter",
                          group="Black")
-    figure = _by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
+    figure = by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
     bands = [t for t in figure.data if (t.name or "").endswith("95% CI")]
     assert {b.name.removesuffix(" 95% CI") for b in bands} >= {"White", "Mixed", "Asian",
                                                                 "Black", "Other"}
@@ -100,14 +91,14 @@ def test_series_has_ci_bands_for_every_group(trends):
 def test_spc_chart_colours_special_causes_by_making_data_count(trends, stories):
     org = stories["pph_gap_closes"]
     tree = trends.layout(org=org, metric="pph_1500", dim="total", kind="quarter")
-    figure = _by_id(tree, trends.TRENDS_SPC_GRAPH).figure
+    figure = by_id(tree, trends.TRENDS_SPC_GRAPH).figure
     names = {t.name for t in figure.data}
     assert {"Mean", "Process limits"} <= names
     improvement = [t for t in figure.data if t.name == "Special cause: improvement"][0]
     assert improvement.marker.color == trends.figures.theme.SPC["special_cause_improvement"]
-    statement = text_of(_by_id(tree, trends.TRENDS_SPC_STATEMENT))
+    statement = text_of(by_id(tree, trends.TRENDS_SPC_STATEMENT))
     assert "improvement (lower is better)" in statement and "Improving" in statement
-    summary = _table_cells(_by_id(tree, trends.TRENDS_SUMMARY_TABLE))
+    summary = _table_cells(by_id(tree, trends.TRENDS_SUMMARY_TABLE))
     assert summary[0][0] == "All"
     assert summary[0][2] == "Blue with L: improvement, low"
     assert int(summary[0][5]) >= 7  # improvement points after the intervention
@@ -140,7 +131,7 @@ def test_too_few_points_says_spc_needs_twelve(trends):
     text = text_of(tree)
     assert "SPC needs at least 12 points" in text
     assert not _has(tree, trends.TRENDS_SPC_GRAPH)
-    assert _by_id(tree, trends.TRENDS_SERIES_GRAPH).figure.data
+    assert by_id(tree, trends.TRENDS_SERIES_GRAPH).figure.data
 
 
 def test_overlapping_periods_draw_no_limits(trends, stories):
@@ -151,7 +142,7 @@ def test_overlapping_periods_draw_no_limits(trends, stories):
     assert "SPC limits are not valid on overlapping periods" in text
     assert not _has(tree, trends.TRENDS_SPC_GRAPH)
     assert not _has(tree, trends.TRENDS_SUMMARY_TABLE)
-    figure = _by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
+    figure = by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
     assert not any(t.name in ("Mean", "Process limits") for t in figure.data)
 
 
@@ -173,7 +164,7 @@ def test_every_level_renders(trends):
                              dim="deprivation_quintile")
         text = text_of(tree)
         assert "Some of the link could not be used" not in text, level
-        assert _by_id(tree, trends.TRENDS_SERIES_GRAPH).figure.data, level
+        assert by_id(tree, trends.TRENDS_SERIES_GRAPH).figure.data, level
 
 
 def test_suppressed_periods_are_gaps_and_stars_not_zero(trends, stories):
@@ -183,11 +174,11 @@ def test_suppressed_periods_are_gaps_and_stars_not_zero(trends, stories):
     assert "Nothing to draw" in text and "every period is suppressed" in text
     # In total one quarter is published: drawn, the rest are stars in the table, never zero.
     tree = trends.layout(org=small, metric="pph_1500", dim="total", kind="quarter")
-    cells = _table_cells(_by_id(tree, trends.TRENDS_SERIES_TABLE))
+    cells = _table_cells(by_id(tree, trends.TRENDS_SERIES_TABLE))
     values = [row[4] for row in cells]
     assert values.count("*") == len(values) - 1
     assert not any(v in ("0", "0.0") for v in values)
-    figure = _by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
+    figure = by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
     line = [t for t in figure.data if t.name == "All"][0]
     assert sum(v is not None for v in line.y) == 1
     assert "SPC needs at least 12 points" in text_of(tree)
@@ -205,7 +196,7 @@ def test_series_download_matches_the_table(trends):
     tree = trends.layout(**trends.viewstate.query_of(search))
     assert rows[0] == ["Group", "Period", "Numerator", "Denominator", "Value (per 1,000)",
                        "95% CI"]
-    assert rows[1:] == _table_cells(_by_id(tree, trends.TRENDS_SERIES_TABLE))
+    assert rows[1:] == _table_cells(by_id(tree, trends.TRENDS_SERIES_TABLE))
 
 
 def test_spc_download_matches_the_table(trends):
@@ -213,7 +204,7 @@ def test_spc_download_matches_the_table(trends):
     rows = _csv_rows(trends.spc_csv(search))
     tree = trends.layout(**trends.viewstate.query_of(search))
     assert rows[0][:3] == ["Period", "Value (per 1,000)", "Mean"]
-    assert rows[1:] == _table_cells(_by_id(tree, trends.TRENDS_SPC_TABLE))
+    assert rows[1:] == _table_cells(by_id(tree, trends.TRENDS_SPC_TABLE))
     assert any(r[5] == "Improvement" for r in rows[1:])
 
 
