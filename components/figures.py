@@ -205,18 +205,25 @@ def _funnel_limit_lines(fig: go.Figure, curve: pl.DataFrame) -> None:
                         hoverinfo="skip")
 
 
+def _funnel_frame(curve: pl.DataFrame, metric: Metric, average: float | None,
+                  label_position: str) -> go.Figure:
+    """A funnel's empty figure: the limit lines and England's value as the benchmark."""
+    fig = go.Figure(layout=dict(template=TEMPLATE))
+    _funnel_limit_lines(fig, curve)
+    if average is not None:
+        fig.add_hline(y=average, line=dict(color=theme.NHS_BLUE, width=2),
+                      annotation_text=f"England {fmt.value(metric, average)}",
+                      annotation_position=label_position)
+    return fig
+
+
 def funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metric, *, average: float | None,
            highlight: tuple[str, ...], title: str, source: str) -> go.Figure:
     """Funnel plot: every trust's value against its denominator, limits and the benchmark."""
     shown = points.filter(pl.col("value").is_not_null())
     if shown.is_empty():
         return empty("No trust has a figure to plot for this selection.")
-    fig = go.Figure(layout=dict(template=TEMPLATE))
-    _funnel_limit_lines(fig, curve)
-    if average is not None:
-        fig.add_hline(y=average, line=dict(color=theme.NHS_BLUE, width=2),
-                      annotation_text=f"England {fmt.value(metric, average)}",
-                      annotation_position="top left")
+    fig = _funnel_frame(curve, metric, average, "top left")
     chosen = shown["org_code"].is_in(list(highlight))
     for subset, is_chosen in ((shown.filter(~chosen), False), (shown.filter(chosen), True)):
         if subset.is_empty():
@@ -319,12 +326,7 @@ def completeness_funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metri
     shown = points.filter(pl.col("value").is_not_null())
     if shown.is_empty():
         return empty("No trust has a figure to plot for this selection.")
-    fig = go.Figure(layout=dict(template=TEMPLATE))
-    _funnel_limit_lines(fig, curve)
-    if average is not None:
-        fig.add_hline(y=average, line=dict(color=theme.NHS_BLUE, width=2),
-                      annotation_text=f"England {fmt.value(metric, average)}",
-                      annotation_position="bottom right")
+    fig = _funnel_frame(curve, metric, average, "bottom right")
     fig.add_hline(y=threshold, line=dict(color=theme.COMPARISON["worse"], width=2, dash="dot"),
                   annotation_text=f"{threshold:g}% threshold", annotation_position="bottom left",
                   annotation_font_color=theme.COMPARISON["worse"])
