@@ -18,7 +18,26 @@ from data import queries, store
 
 ROOT = Path(__file__).resolve().parent
 BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).resolve().parent / "static" / "bootstrap5" / "css"
+# plotly.js's "cartesian" partial bundle (MIT; assets/vendor/README.md): scatter, bar, heatmap
+# and the other 2-D trace types, the only kinds this dashboard draws.
+PLOTLY_BUNDLE = ROOT / "assets" / "vendor" / "plotly-cartesian-4.1.1.min.js"
+PLOTLY_ROUTE = "/_dash-component-suites/plotly/package_data/plotly.min.js"
+# Browsers may reuse these unversioned files for a day without asking again.
+STATIC_MAX_AGE = 24 * 3600
 log = logging.getLogger(__name__)
+
+
+def plotly_bundle_matches() -> bool:
+    """True when the vendored plotly.js is the version the installed Plotly expects (after
+    an upgrade the full bundle Dash ships is served until the vendored one is replaced)."""
+    from plotly.offline import get_plotlyjs_version
+
+    wanted = get_plotlyjs_version()
+    if PLOTLY_BUNDLE.name == f"plotly-cartesian-{wanted}.min.js" and PLOTLY_BUNDLE.exists():
+        return True
+    log.warning("Vendored %s does not match plotly.js %s; serving the full bundle.",
+                PLOTLY_BUNDLE.name, wanted)
+    return False
 
 
 def _layout():
@@ -38,6 +57,7 @@ def create_app() -> Dash:
         use_pages=True,
         pages_folder=str(ROOT / "pages"),
         assets_folder=str(ROOT / "assets"),
+        assets_ignore=r"^plotly-",  # vendored plotly.js is served on demand, not on every page
         external_stylesheets=["/vendor/bootstrap.min.css"],
         title="Maternity and Neonatal Equalities",
         suppress_callback_exceptions=True,
@@ -53,7 +73,16 @@ def create_app() -> Dash:
 
     @app.server.route("/vendor/bootstrap.min.css")
     def _bootstrap():
-        return send_from_directory(BOOTSTRAP_DIR, "bootstrap.min.css")
+        return send_from_directory(BOOTSTRAP_DIR, "bootstrap.min.css", max_age=STATIC_MAX_AGE)
+
+    if plotly_bundle_matches():
+        # dcc.Graph fetches plotly.js from this fixed path on the first chart; the cartesian
+        # build (every trace type the charts use) is a third of the full bundle's size,
+        # which is most of the time from navigation to a drawn chart.
+        @app.server.route(PLOTLY_ROUTE)
+        def _plotly():
+            return send_from_directory(PLOTLY_BUNDLE.parent, PLOTLY_BUNDLE.name,
+                                       mimetype="text/javascript", max_age=STATIC_MAX_AGE)
 
     @app.server.route("/export/view.<kind>")
     def _export(kind: str):

@@ -29,14 +29,8 @@ from load import (
     warm_workers,
 )
 
-CHARTS_DRAWN = """() => {
-  // dcc.Graph renders a .dash-graph container at once and Plotly's SVG only after the
-  // lazily loaded plotly.js has drawn it, so count containers, not Plotly's own class.
-  const graphs = Array.from(document.querySelectorAll('.dash-graph'));
-  const busy = document.querySelectorAll('[data-dash-is-loading="true"]').length;
-  return !busy && document.querySelector('main h1') !== null &&
-         graphs.every(g => g.querySelector('.main-svg') !== null);
-}"""
+from export.render import CHARTS_DRAWN
+
 TARGET_S = 1.5
 
 

@@ -158,27 +158,31 @@ def read_build(build: Path) -> Store:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
         parts = _read_by_metric(build / "counts.parquet")
         organisations = pl.read_parquet(build / "organisations.parquet")
+        schema.validate(organisations, "organisations", where=str(build / "organisations.parquet"))
+    except schema.SchemaError as error:
+        raise StoreError(str(error)) from error
     except (OSError, ValueError, pl.exceptions.PolarsError) as error:
         raise StoreError(f"The data store at {build} cannot be read: {error}") from error
     if not parts:
         raise StoreError(f"The data store at {build} holds no counts.")
-    try:
-        for part in parts.values():
-            schema.validate(part, "counts", where=str(build / "counts.parquet"))
-        schema.validate(organisations, "organisations", where=str(build / "organisations.parquet"))
-    except schema.SchemaError as error:
-        raise StoreError(str(error)) from error
-    parts = {metric: part.with_columns(pl.col(c).cast(pl.Categorical) for c in _CATEGORICAL)
-             for metric, part in parts.items()}
     return Store(build, parts, organisations, manifest)
 
 
 def _read_by_metric(path: Path) -> dict[str, pl.DataFrame]:
-    """The counts file read one metric at a time (rows are sorted by metric, so each read
-    skips the other metrics' row groups and the whole table is never held twice)."""
+    """The counts file read, checked and compacted one metric at a time.
+
+    Rows are sorted by metric, so each read skips the other metrics' row groups; only one
+    metric's rows are ever held as plain strings, which keeps the peak memory of a load close
+    to that of the loaded store.
+    """
     scan = pl.scan_parquet(path)
     metrics = scan.select(pl.col("metric").unique(maintain_order=True)).collect()["metric"]
-    return {m: scan.filter(pl.col("metric") == m).collect() for m in metrics.to_list()}
+    parts = {}
+    for metric in metrics.to_list():
+        part = scan.filter(pl.col("metric") == metric).collect()
+        schema.validate(part, "counts", where=str(path))
+        parts[metric] = part.with_columns(pl.col(c).cast(pl.Categorical) for c in _CATEGORICAL)
+    return parts
 
 
 _loaded: dict[Path, Store] = {}

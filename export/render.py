@@ -31,11 +31,16 @@ PDF_OPTIONS = dict(
                     '<span class="totalPages"></span></div>',
     margin={"top": "10mm", "bottom": "14mm", "left": "10mm", "right": "10mm"},
 )
+# Ready when Dash is idle, the page heading is there, every chart has Plotly's SVG and every
+# sortable table its rows (dcc.Graph and DataTable draw a container at once and their
+# content only after lazily loaded code has run, so count containers, not content).
 CHARTS_DRAWN = """() => {
-  const graphs = Array.from(document.querySelectorAll('.js-plotly-plot'));
+  const graphs = Array.from(document.querySelectorAll('.dash-graph'));
+  const grids = Array.from(document.querySelectorAll('.dash-table-container'));
   const busy = document.querySelectorAll('[data-dash-is-loading="true"]').length;
   return !busy && document.querySelector('main h1') !== null &&
-         graphs.every(g => g.querySelector('.main-svg') !== null);
+         graphs.every(g => g.querySelector('.main-svg') !== null) &&
+         grids.every(t => t.querySelector('table') !== null);
 }"""
 TIMEOUT_MS = 60_000
 

@@ -420,11 +420,8 @@ def funnel_section(view: BenchmarkView, metric: registry.Metric) -> html.Section
         html.P(caption, className="fw-bold mb-1", id=BENCHMARK_RANK_CAPTION),
         html.P("Chosen trusts are highlighted. Ranks are within each trust's peer group of "
                "similar size.", className="small text-muted mb-2"),
-        html.Div(rank_table(rows, metric, view), className="d-print-none") if rows else
+        html.Div(rank_table(rows, metric, view), className="rank-table") if rows else
         dbc.Alert("No trusts in this peer group have figures for this period.", color="light"),
-        # On paper the interactive table overflows the sheet; a plain table wraps instead.
-        html.Div(tables.html_table(rank_csv_frame(rows, metric), caption=caption),
-                 className="d-none d-print-block small") if rows else None,
         html.Div(pagekit.download_button(BENCHMARK_RANK_DOWNLOAD_BUTTON,
                                          BENCHMARK_RANK_DOWNLOAD), className="mt-2"),
     ])

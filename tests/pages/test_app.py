@@ -27,3 +27,48 @@ def test_export_accepts_only_this_apps_pages(dash_app):
     for url in ("http://example.com/", "//example.com/x", "/not-a-page", "/../../etc"):
         assert client.get("/export/view.pdf", query_string={"url": url}).status_code == 400
     assert client.get("/export/view.exe", query_string={"url": "/"}).status_code == 404
+
+
+def test_the_smaller_plotly_bundle_is_served(dash_app):
+    """dcc.Graph's plotly.js path serves the vendored cartesian build, which must be the
+    version the installed Plotly writes figures for."""
+    from plotly.offline import get_plotlyjs_version
+
+    import app
+
+    assert app.plotly_bundle_matches(), (
+        f"assets/vendor holds {app.PLOTLY_BUNDLE.name}; Plotly wants {get_plotlyjs_version()}")
+    response = dash_app.server.test_client().get(app.PLOTLY_ROUTE)
+    body = response.get_data()
+    assert response.status_code == 200
+    assert b"plotly.js (cartesian - minified) v" + get_plotlyjs_version().encode() in body[:200]
+    assert len(body) < 2_000_000  # the full bundle is 4.8 MB
+
+
+CARTESIAN_TRACES = {"bar", "box", "contour", "heatmap", "histogram", "histogram2d",
+                    "histogram2dcontour", "image", "pie", "scatter", "scatterternary", "violin"}
+
+
+def test_every_chart_uses_a_trace_type_the_bundle_draws(dash_app):
+    import json
+
+    import dash
+    from plotly.utils import PlotlyJSONEncoder
+
+    def traces(node):
+        if isinstance(node, list):
+            for child in node:
+                yield from traces(child)
+        elif isinstance(node, dict):
+            if node.get("type") == "Graph":
+                for trace in (node["props"].get("figure") or {}).get("data", []):
+                    yield trace.get("type", "scatter")
+            for value in node.get("props", {}).values():
+                yield from traces(value)
+
+    seen = set()
+    with dash_app.server.app_context():
+        for page in dash.page_registry.values():
+            layout = json.loads(json.dumps(page["layout"](), cls=PlotlyJSONEncoder))
+            seen |= set(traces(layout))
+    assert seen and seen <= CARTESIAN_TRACES, seen - CARTESIAN_TRACES
