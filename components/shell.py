@@ -8,8 +8,8 @@ from dash import dcc, html
 
 from components import ids
 
-NAV_ORDER = ("/", "/explore", "/benchmark", "/trends", "/scorecard", "/mortality",
-             "/experience", "/data-quality", "/data", "/about")
+NAV_ORDER = ("/", "/explore", "/benchmark", "/map", "/trends", "/intersections",
+             "/scorecard", "/mortality", "/experience", "/data-quality", "/data", "/about")
 
 
 def header(manifest: dict) -> html.Header:
