@@ -6,13 +6,15 @@ are error bars or bands; suppressed groups are labelled "suppressed", never draw
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from components import crosstab, theme
 from components import format as fmt
-from components import theme
-from metrics.categories import DIMENSIONS
+from metrics.categories import DIMENSIONS, ETHNICITY, QUINTILES
 from metrics.registry import Metric
 
 TEMPLATE = go.layout.Template(
@@ -111,9 +113,67 @@ def breakdown_bars(frame: pl.DataFrame, metric: Metric, *, title: str, source: s
             hovertemplate=f"{comparator_label}: %{{x:,.{metric.decimals}f}}<extra></extra>",
         )
     # A floor on the height keeps a plot area between title and source for one bar.
-    fig.update_layout(title=title, height=max(300, 140 + 42 * len(groups)), showlegend=True,
+    fig.update_layout(title=title, height=max(300, 140 + 36 * len(groups)), showlegend=True,
                       bargap=0.35)
     fig.update_xaxes(title=f"{metric.short_title} ({metric.unit}), bars show 95% CIs",
+                     rangemode="tozero")
+    _source_note(fig, source)
+    return fig
+
+
+# A user's own figures stand out from the national ones by colour, shape and name.
+LOCAL_STYLES = {
+    "local": dict(symbol="diamond", size=14, color=theme.PALETTE[1]),
+    "england": dict(symbol="circle", size=10, color=theme.NHS_BLUE),
+    "organisation": dict(symbol="square", size=9, color=theme.NHS_DARK_GREY),
+}
+
+
+def local_comparison(frame: pl.DataFrame, metric: Metric, *, title: str,
+                     source: str) -> go.Figure:
+    """Local figures beside the national ones, one row per group: a dot per series (local,
+    England, the organisation in the national data) with its 95% CI.
+
+    ``frame`` is long: ``group``, ``group_order``, ``series`` (legend name), ``kind``
+    (a key of :data:`LOCAL_STYLES`), ``value``, ``lower95``, ``upper95``, ``status``.
+    Suppressed local groups are labelled, never drawn as zero.
+    """
+    if frame.is_empty() or frame["value"].is_null().all():
+        return empty("No figures to show: every local group is suppressed or has no data.")
+    groups = frame.sort("group_order", descending=True)["group"].unique(
+        maintain_order=True).to_list()
+    fig = go.Figure(layout=dict(template=TEMPLATE))
+    for kind in ("organisation", "england", "local"):
+        part = frame.filter(pl.col("kind") == kind)
+        if part.is_empty() or part["value"].is_null().all():
+            continue
+        style = LOCAL_STYLES[kind]
+        values, lows, highs = (part[c].to_list() for c in ("value", "lower95", "upper95"))
+        fig.add_scatter(
+            y=part["group"].to_list(), x=values, mode="markers", orientation="h",
+            name=part["series"][0],
+            marker=dict(symbol=style["symbol"], size=style["size"], color=style["color"],
+                        line=dict(width=1, color=theme.TEXT)),
+            error_x=dict(type="data", symmetric=False, thickness=1.5, width=4,
+                         color=style["color"],
+                         array=[h - v if v is not None and h is not None else None
+                                for v, h in zip(values, highs, strict=True)],
+                         arrayminus=[v - lo if v is not None and lo is not None else None
+                                     for v, lo in zip(values, lows, strict=True)]),
+            customdata=[[fmt.value(metric, v), fmt.interval(metric, lo, hi)]
+                        for v, lo, hi in zip(values, lows, highs, strict=True)],
+            hovertemplate=f"<b>{part['series'][0]}</b><br>%{{y}}: %{{customdata[0]}} "
+                          "(%{customdata[1]})<extra></extra>",
+        )
+    hidden = frame.filter((pl.col("kind") == "local") & (pl.col("status") != "ok"))
+    for group, status in hidden.select("group", "status").iter_rows():
+        fig.add_annotation(x=0, y=group, xref="paper", xanchor="left", showarrow=False,
+                           text="Local: suppressed (small numbers)" if status == "suppressed"
+                           else "Local: no data", font=dict(color=theme.NHS_DARK_GREY, size=13))
+    fig.update_layout(title=title, height=max(320, 170 + 70 * len(groups)),
+                      scattermode="group", scattergap=0.45, showlegend=True)
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=groups)
+    fig.update_xaxes(title=f"{metric.short_title} ({metric.unit}), with 95% CIs",
                      rangemode="tozero")
     _source_note(fig, source)
     return fig
@@ -311,6 +371,160 @@ def _transparent(colour: str) -> str:
         return f"rgba({r},{g},{b},0.15)"
     # Any rgba (the sequential shades carry alphas other than 1.00): replace the alpha.
     return colour[:colour.rfind(",") + 1] + " 0.15)" if colour.startswith("rgba") else colour
+
+
+PROJECTION_KEY = "Projection (not data)"
+
+
+def add_projection(fig: go.Figure, points: pl.DataFrame, projected: pl.DataFrame,
+                   metric: Metric, *, groups: tuple[str, ...] | None = None) -> go.Figure:
+    """Continue a :func:`trend` figure with each group's projection: a dashed line from the
+    latest figure through the projected periods, a hatched 95% prediction band, a shaded
+    "Projection (not data)" region and one legend key. Each group's projection shares its
+    legend group, so hiding a group hides its projection too.
+
+    ``projected`` has ``group, period, value, lower95, upper95`` (periods labelled as in
+    ``points``); ``groups`` limits the groups drawn (the table lists them all).
+    """
+    if projected.is_empty() or not fig.data or points.is_empty():
+        return fig
+    drawn = projected.filter(pl.col("group").is_in(list(groups))) if groups else projected
+    if drawn.is_empty():
+        return fig
+    names = points["group"].unique(maintain_order=True).to_list()
+    colours = dict(zip(names, _group_colours(names, points["dimension"][0])
+                       if "dimension" in points.columns else theme.PALETTE, strict=False))
+    latest = points["period"].unique(maintain_order=True).to_list()[-1]
+    d = metric.decimals
+    for group in drawn["group"].unique(maintain_order=True).to_list():
+        part = drawn.filter(pl.col("group") == group)
+        colour = colours.get(group, theme.NHS_DARK_GREY)
+        x, y = part["period"].to_list(), part["value"].to_list()
+        lower, upper = part["lower95"].to_list(), part["upper95"].to_list()
+        notes = [f"Projection (not data): {fmt.value(metric, v)}<br>95% prediction interval "
+                 f"{fmt.number(lo, d)} to {fmt.number(hi, d)}"
+                 for v, lo, hi in zip(y, lower, upper, strict=True)]
+        last = points.filter((pl.col("group") == group) & (pl.col("period") == latest))
+        if last.height and last["value"][0] is not None:
+            # Start from the latest figure so the projection reads as its continuation.
+            value = last["value"][0]
+            x, y = [latest, *x], [value, *y]
+            lower, upper = [value, *lower], [value, *upper]
+            notes = [f"Latest figure: {fmt.value(metric, value)}", *notes]
+        fig.add_scatter(x=x + x[::-1], y=upper + lower[::-1], fill="toself", mode="lines",
+                        fillcolor=_transparent(colour).replace("0.15)", "0.06)"),
+                        fillpattern=dict(shape="/", fgcolor=colour, fgopacity=0.22, size=10),
+                        line=dict(width=0), hoverinfo="skip", showlegend=False,
+                        legendgroup=group, name=f"{group} projection band")
+        fig.add_scatter(x=x, y=y, mode="lines+markers", name=f"{group} projection",
+                        legendgroup=group, showlegend=False,
+                        line=dict(color=colour, width=2, dash="dash"),
+                        marker=dict(size=7, symbol="circle-open", color=colour),
+                        customdata=notes,
+                        hovertemplate=f"<b>{group}</b> %{{x}}<br>%{{customdata}}<extra></extra>")
+    fig.add_scatter(x=[None], y=[None], mode="lines", name=PROJECTION_KEY,
+                    line=dict(color=theme.NHS_DARK_GREY, width=2, dash="dash"),
+                    hoverinfo="skip")
+    ahead = drawn["period"].unique(maintain_order=True).to_list()
+    shown = list(fig.layout.xaxis.categoryarray or points["period"].unique(
+        maintain_order=True).to_list())
+    categories = shown + [p for p in ahead if p not in shown]
+    fig.update_xaxes(categoryarray=categories)
+    first = categories.index(ahead[0])
+    fig.add_vrect(x0=first - 0.5, x1=len(categories) - 0.5, layer="below", line_width=0,
+                  fillcolor=theme.NHS_PALE_GREY, opacity=0.6,
+                  annotation_text="Projected", annotation_position="top left",
+                  annotation_font=dict(size=12, color=theme.NHS_DARK_GREY))
+    return fig
+
+
+# Blue below the reference, orange above: a diverging scale read by colour-blind people too
+# (ColorBrewer PuOr family), light enough at both ends for black cell text.
+DIVERGING = [[0.0, "#4393C3"], [0.5, "#F7F7F7"], [1.0, "#E08214"]]
+NOT_SHOWN_GREY = "#C8CED2"
+RATIO_TICKS = (0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4)
+
+
+def intersection_heatmap(frame: pl.DataFrame, metric: Metric, *, title: str,
+                         source: str) -> go.Figure:
+    """Ethnicity (rows) by deprivation quintile (columns): each cell's ratio to the
+    reference cell (White, least deprived) on a diverging scale centred at 1 (log scale, so
+    0.5 and 2 are equally far from 1).
+
+    Cells say their ratio, in bold with ▲/▼ where its 95% CI excludes 1; suppressed cells
+    are grey with "*" and cells without data grey with ":", never coloured as a value. The
+    hover gives the rate with its 95% CI and the ratio with its CI.
+    """
+    if frame.is_empty():
+        return empty("No figures by ethnicity and deprivation for this selection.")
+    rows = list(DIMENSIONS[ETHNICITY].groups)
+    columns = list(QUINTILES)
+    cells = {crosstab.split(r["group"]): r for r in frame.iter_rows(named=True)}
+    d = metric.decimals
+    z, grey, text, grey_text, hover = [], [], [], [], []
+    for ethnicity in rows:
+        zr, gr, tr, gtr, hr = [], [], [], [], []
+        for quintile in columns:
+            row = cells.get((ethnicity, quintile))
+            name = f"{ethnicity}, {quintile}"
+            shown = row is not None and row["status"] == "ok" and row["value"] is not None
+            ratio = None if not shown else 1.0 if row["is_reference"] else row["ratio"]
+            if ratio is None:
+                suppressed = row is not None and row["status"] == "suppressed"
+                zr.append(None)
+                gr.append(1)
+                tr.append("")
+                gtr.append("*" if suppressed else ":")
+                hr.append(f"<b>{name}</b><br>" + (
+                    "Suppressed (small numbers)" if suppressed else
+                    f"{fmt.value(metric, row['value'])}; no ratio: the reference cell is "
+                    "not available" if shown else "No data"))
+                continue
+            mark = crosstab.significance(row)
+            label = "1.00<br>reference" if row["is_reference"] else f"{ratio:.2f}"
+            if mark.startswith(("Higher", "Lower")):
+                label = f"<b>{label} {mark.split(' ')[-1]}</b>"
+            zr.append(math.log(max(ratio, RATIO_TICKS[0])))
+            gr.append(None)
+            tr.append(label)
+            gtr.append("")
+            ratio_text = "reference cell" if row["is_reference"] else (
+                f"{ratio:.2f} (95% CI {fmt.number(row['ratio_lower95'], 2)} to "
+                f"{fmt.number(row['ratio_upper95'], 2)}), {mark.lower()}")
+            hr.append(f"<b>{name}</b><br>{fmt.value(metric, row['value'])} "
+                      f"(95% CI {fmt.number(row['lower95'], d)} to "
+                      f"{fmt.number(row['upper95'], d)})<br>"
+                      f"Ratio to {crosstab.reference()}: {ratio_text}")
+        for out, part in ((z, zr), (grey, gr), (text, tr), (grey_text, gtr), (hover, hr)):
+            out.append(part)
+    x_labels = [q.replace(" (", "<br>(") for q in columns]
+    # Symmetric about 1, at least 0.67 to 1.5, at most 0.25 to 4 (beyond, colours saturate;
+    # the cell text keeps the true ratio).
+    reach = min(max([abs(v) for r in z for v in r if v is not None] + [math.log(1.5)]),
+                math.log(RATIO_TICKS[-1]))
+    ticks = [t for t in RATIO_TICKS if abs(math.log(t)) <= reach * 1.001]
+    fig = go.Figure(layout=dict(template=TEMPLATE))
+    fig.add_heatmap(z=grey, x=x_labels, y=rows, text=grey_text, texttemplate="%{text}",
+                    textfont=dict(size=18, color=theme.TEXT), customdata=hover,
+                    hovertemplate="%{customdata}<extra></extra>", hoverongaps=False,
+                    colorscale=[[0, NOT_SHOWN_GREY], [1, NOT_SHOWN_GREY]], showscale=False,
+                    xgap=3, ygap=3, name="Suppressed or no data")
+    fig.add_heatmap(z=z, x=x_labels, y=rows, text=text, texttemplate="%{text}",
+                    textfont=dict(size=15, color=theme.TEXT), customdata=hover,
+                    hovertemplate="%{customdata}<extra></extra>", hoverongaps=False,
+                    colorscale=DIVERGING, zmid=0, zmin=-reach, zmax=reach, xgap=3, ygap=3,
+                    name=f"Ratio to {crosstab.reference()}",
+                    colorbar=dict(title=dict(text=f"Ratio to<br>{crosstab.reference()}",
+                                             side="top"),
+                                  tickvals=[math.log(t) for t in ticks],
+                                  ticktext=[f"{t:g}" for t in ticks], thickness=16,
+                                  len=0.8, y=0.4, yanchor="middle"))
+    fig.update_layout(title=title, height=520, margin=dict(t=90, b=130))
+    fig.update_xaxes(title="Deprivation quintile of the mother's residence", showgrid=False,
+                     side="bottom")
+    fig.update_yaxes(title="Ethnic group", autorange="reversed", showgrid=False)
+    _source_note(fig, source)
+    return fig
 
 
 def completeness_funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metric, *,

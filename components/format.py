@@ -151,3 +151,175 @@ def published_levels_note(metric: Metric, level: str | None) -> str | None:
         return (f"{metric.source} publishes “{metric.title}” by {what} for {where} only, so "
                 f"{kind} figures are totals.")
     return f"{metric.source} does not publish “{metric.title}” by {what} at this level."
+
+
+# -- excess events ------------------------------------------------------------------------
+
+MINUS = "\u2212"  # a real minus sign: a leading "-" would be read as a formula in a CSV
+
+
+def round_people(value: float) -> int:
+    """A modelled number of people rounded for reading: whole numbers below 20, the nearest
+    5 below 1,000, three significant figures from 1,000 (1,237 -> 1,240)."""
+    size = abs(value)
+    step = 1 if size < 20 else 5 if size < 1000 else 10 ** (int(math.log10(size)) - 2)
+    return int(math.copysign(math.floor(size / step + 0.5) * step, value))
+
+
+def people_number(value: float) -> str:
+    """:func:`round_people` with thousands separators and a minus sign, e.g. ``−1,240``."""
+    rounded = round_people(value)
+    return f"{MINUS if rounded < 0 else ''}{abs(rounded):,}"
+
+
+def period_words(label: str) -> str:
+    """A period label for running text: "the 12 months to Mar 2025", "2024-25"."""
+    return f"the {label}" if label.startswith("12 months") or label.endswith("survey") \
+        else label
+
+
+def _ci_words(low: float, high: float, word: str, opposite: str) -> str:
+    """A 95% CI of an amount of ``word`` ("fewer"); a limit on the other side of zero is
+    said with ``opposite`` ("5 more to 55 fewer")."""
+    if round_people(low) >= 0:
+        return f"95% CI {people_number(low)} to {people_number(high)}"
+    return f"95% CI {people_number(-low)} {opposite} to {people_number(high)} {word}"
+
+
+def _excess_words(excess: float, lower: float, upper: float) -> tuple[str, str]:
+    """("about 40 fewer", "95% CI 25 to 55") for an excess and its CI; "about the same
+    number" when it rounds to 0. A positive excess means fewer at the reference rate."""
+    if round_people(excess) == 0:
+        return "about the same number", _ci_words(lower, upper, "fewer", "more")
+    if excess > 0:
+        return f"about {people_number(excess)} fewer", _ci_words(lower, upper, "fewer", "more")
+    return f"about {people_number(-excess)} more", _ci_words(-upper, -lower, "more", "fewer")
+
+
+def excess_sentence(metric: Metric, excess: float, lower: float, upper: float, *, who: str,
+                    condition: str, lead: str = "") -> str:
+    """How many fewer (or more) people would have had the outcome, in words.
+
+    ``excess`` is observed minus expected at the reference rate, with its 95% CI: a
+    positive excess means fewer people would have had the outcome at the reference rate.
+    E.g. "About 40 fewer Black women (95% CI 25 to 55) would have had a postpartum
+    haemorrhage of 1,500 ml or more if they had had the same rate as White women."
+    """
+    amount, ci = _excess_words(excess, lower, upper)
+    outcome = f"would have {metric.counterfactual_phrase} {condition}"
+    body = f"{amount} of {who} {outcome} ({ci})" if amount.endswith("number") else \
+        f"{amount} {who} ({ci}) {outcome}"
+    text = f"{lead}{body}" if lead else body[0].upper() + body[1:]
+    return f"{text}."
+
+
+def _people(metric: Metric) -> str:
+    return "babies" if metric.subject == "babies" else "women"
+
+
+def excess_group_sentence(row: dict, metric: Metric, dimension: str) -> str | None:
+    """:func:`excess_sentence` for one row of ``metrics.excess.excess_events`` (None where
+    the row has no figure or is the reference group)."""
+    if row.get("status") != "ok" or missing(row.get("excess")):
+        return None
+    reference = DIMENSIONS[dimension].reference
+    return excess_sentence(
+        metric, row["excess"], row["excess_lower95"], row["excess_upper95"],
+        who=subject(row["group"], dimension, metric),
+        condition=f"if they had had the same rate as {subject(reference, dimension, metric)}")
+
+
+def excess_total_sentence(total: dict, metric: Metric, dimension: str,
+                          period: str | None = None) -> str | None:
+    """:func:`excess_sentence` for ``metrics.excess.total_excess`` (None if unavailable),
+    optionally led by the period ("In the 12 months to Mar 2025, about ...")."""
+    if not total.get("available"):
+        return None
+    groups = "ethnic group" if dimension == ETHNICITY else "group"
+    reference = subject(total["reference"], dimension, metric)
+    return excess_sentence(
+        metric, total["excess"], total["excess_lower95"], total["excess_upper95"],
+        who=_people(metric),
+        condition=f"if every {groups} had had the same rate as {reference}",
+        lead=f"In {period_words(period)}, " if period else "")
+
+
+def excess_short(row: dict, metric: Metric, dimension: str) -> str | None:
+    """One group's excess in a few words: "Black women: about 290 fewer (95% CI 220 to
+    360)"; None where the row has no figure or is the reference group."""
+    if row.get("status") != "ok" or missing(row.get("excess")):
+        return None
+    who = subject(row["group"], dimension, metric)
+    amount, ci = _excess_words(row["excess"], row["excess_lower95"], row["excess_upper95"])
+    return f"{who[0].upper()}{who[1:]}: {amount} ({ci})"
+
+
+def excess_cell(row: dict) -> str:
+    """A group's excess for tables and downloads: "290 (220 to 360)", "−20 (−32 to −8)";
+    ``0`` for the reference group, ``*`` where it would rest on a suppressed cell, ``:``
+    where not available."""
+    status = row.get("status")
+    if status == "reference":
+        return "0"
+    if status == "suppressed":
+        return "*"
+    if status != "ok" or missing(row.get("excess")):
+        return ":"
+    return (f"{people_number(row['excess'])} ({people_number(row['excess_lower95'])} to "
+            f"{people_number(row['excess_upper95'])})")
+
+
+# -- what changed -------------------------------------------------------------------------
+
+RULE_WORDS = {
+    "Above UCL": "the latest point is above the upper process limit",
+    "Below LCL": "the latest point is below the lower process limit",
+    "7 Point Trend (Increasing)": "7 or more points in a row have risen",
+    "7 Point Trend (Decreasing)": "7 or more points in a row have fallen",
+    "7 Points Above CL": "7 or more points in a row lie above the average",
+    "7 Points Below CL": "7 or more points in a row lie below the average",
+    "2 in 3 Above CL": "2 of 3 recent points lie close to the upper process limit",
+    "2 in 3 Below CL": "2 of 3 recent points lie close to the lower process limit",
+}
+SIGNAL_WORDS = {"better": "special-cause improvement", "worse": "special-cause concern",
+                "higher": "special-cause variation (unusually high)",
+                "lower": "special-cause variation (unusually low)"}
+
+
+def _ratio_words(ratio: float, lower: float | None = None, upper: float | None = None,
+                 note: str = "", noun: str = "") -> str:
+    """"1.45 times the rate (95% CI 1.10 to 1.90)", "1.10 times (not significant)"."""
+    ci = f"95% CI {lower:.2f} to {upper:.2f}" if not (missing(lower) or missing(upper)) else ""
+    inside = ", ".join(p for p in (ci, note) if p)
+    return f"{ratio:.2f} times" + (f" the {noun}" if noun else "") + \
+        (f" ({inside})" if inside else "")
+
+
+def change_sentence(row: dict, metric: Metric) -> str:
+    """One change from ``metrics.changes.rank_changes`` in words, e.g. "PPH ≥1,500 ml: a
+    significant gap opened. Black women fared worse than White women in the 12 months to
+    Mar 2025: 1.45 times the rate (95% CI 1.10 to 1.90), against 1.10 times (not
+    significant) in the 12 months to Mar 2024."
+    """
+    dimension, title = row["dimension"], metric.short_title
+    who = subject(row["group"], dimension, metric)
+    if row["kind"] == "spc_signal":
+        said = SIGNAL_WORDS.get(row["direction"], "special-cause variation")
+        rule = RULE_WORDS.get(row["rule"], row["rule"])
+        return f"{title}, {who}: {said} in {period_words(row['period'])}: {rule}."
+    noun = "share" if metric.statistic == PROPORTION else "rate"
+    ref_who = subject(DIMENSIONS[dimension].reference, dimension, metric)
+    judged = row["direction"] in ("better", "worse")
+    side = f"fared {row['direction']}" if judged else f"had a {row['direction']} {noun}"
+    now = _ratio_words(row["ratio"], row["ratio_lower95"], row["ratio_upper95"],
+                       "" if row["kind"] == "gap_opened" else "not significant", noun)
+    lead = f"{who[0].upper()}{who[1:]}"
+    if row["kind"] == "gap_opened":
+        before = _ratio_words(row["previous_ratio"], note="not significant")
+        return (f"{title}: a significant gap opened. {lead} {side} than {ref_who} in "
+                f"{period_words(row['period'])}: {now}, against {before} in "
+                f"{period_words(row['previous_period'])}.")
+    before = _ratio_words(row["previous_ratio"], note="significant")
+    return (f"{title}: a significant gap closed. {lead} no longer differ significantly from "
+            f"{ref_who} in {period_words(row['period'])}: {now}, against {before} "
+            f"in {period_words(row['previous_period'])}, when they {side}.")

@@ -72,8 +72,9 @@ def safe_layout(layout: Callable[..., object] | None = None, *, cache: bool = Tr
 
 
 def heading(title: str, lead: str) -> html.Div:
+    # On paper the print header names the page and states the view, so this is not repeated.
     return html.Div([html.H1(title, className="h2"), html.P(lead, className="lead")],
-                    className="mb-3")
+                    className="mb-3 d-print-none")
 
 
 def neutralise(text: str) -> str:

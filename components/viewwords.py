@@ -14,7 +14,9 @@ from metrics.categories import DIMENSIONS
 PAGE_TITLES = {
     "/": "Overview", "/explore": "Explore", "/benchmark": "Benchmark", "/trends": "Trends",
     "/scorecard": "Scorecard", "/mortality": "Mortality", "/experience": "Experience",
-    "/data-quality": "Data quality", "/board-pack": "Board pack",
+    "/data-quality": "Data quality", "/board-pack": "Board pack", "/map": "Map",
+    "/intersections": "Intersections", "/data": "Data and definitions",
+    "/about": "About and accessibility",
 }
 
 
@@ -37,6 +39,8 @@ WORDS = {
     "trusts": ("Trusts", lambda codes: "; ".join(_org(c) for c in codes.split(",") if c)),
     "region": ("Region", _org),
     "peer": ("Peer group", str),
+    "points": ("Trust points show", lambda p: {"group": "the chosen group"}[p]),
+    "proj": ("Projection", lambda p: {"1": "shown", "0": "not shown"}[p]),
 }
 
 
@@ -54,7 +58,8 @@ def describe(path: str, search: str) -> tuple[str, list[tuple[str, str]]]:
                 lines.append((label, words(query[key])))
             except (KeyError, ValueError):
                 continue
-    if "org" not in query and path in ("/", "/explore", "/trends", "/mortality", "/experience"):
+    if "org" not in query and path in ("/", "/explore", "/trends", "/mortality", "/experience",
+                                       "/intersections"):
         lines.insert(0, ("Organisation", "England"))
     return PAGE_TITLES.get(path, "Maternity and Neonatal Equalities"), lines
 

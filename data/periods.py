@@ -100,6 +100,28 @@ def survey_years(first: int, last: int) -> list[Period]:
     return out
 
 
+def months(first: int, last: int) -> list[Period]:
+    """Calendar months (the monthly statistics' reporting periods), labelled ``Mar 2025``."""
+    out = []
+    for index in range(first, last + 1):
+        year, month = month_of(index)
+        out.append(_span("month", f"{_MONTH[month - 1]} {year}", index, index))
+    return out
+
+
+def month_period(year: int, month: int) -> Period:
+    """The one-month period of ``month`` in ``year``."""
+    index = month_index(year, month)
+    return months(index, index)[0]
+
+
+def quarter_of(first: int) -> Period | None:
+    """The financial-year quarter starting at month index ``first``, or None when ``first``
+    is not the first month of a quarter."""
+    found = quarters(first, first + 2)
+    return found[0] if found else None
+
+
 BUILDERS = {
     "quarter": quarters,
     "financial_year": financial_years,
@@ -110,6 +132,11 @@ BUILDERS = {
 }
 
 
+# Kinds only published files carry: the demo generator does not produce them.
+PUBLISHED_ONLY = {"month": months}
+
+
 def all_periods(first: int, last: int) -> list[Period]:
-    """Every period of every kind inside the months ``first..last``."""
+    """Every period of every kind the demo generator produces inside the months
+    ``first..last``."""
     return [p for build in BUILDERS.values() for p in build(first, last)]

@@ -19,10 +19,15 @@ from flask import has_app_context
 from flask_caching import Cache
 
 from data import settings, store
+from data.periods import BUILDERS as PERIOD_BUILDERS
+from data.periods import month_index
 from metrics import benchmark as benchmark_mod
 from metrics import breakdown as breakdown_mod
 from metrics import cells, registry, rollup
+from metrics import changes as changes_mod
+from metrics import excess as excess_mod
 from metrics import inequality as inequality_mod
+from metrics import projection as projection_mod
 from metrics import scorecard as scorecard_mod
 from metrics import trend as trend_mod
 from metrics.categories import DIMENSIONS, ETHNICITY, QUINTILE, TOTAL
@@ -196,6 +201,19 @@ def inequality(metric_id: str, org_code: str, period_label: str, dimension: str)
 
 
 @cached
+def _excess(build: str, metric_id: str, org_code: str, period_label: str,
+            dimension: str) -> dict:
+    frame = _breakdown(build, metric_id, org_code, period_label, dimension, "none")
+    return excess_mod.excess(frame, metric=registry.get(metric_id))
+
+
+def excess(metric_id: str, org_code: str, period_label: str, dimension: str) -> dict:
+    """:func:`metrics.excess.excess`: each group's excess events over the reference group's
+    rate, and their total over the known groups."""
+    return _excess(build_id(), metric_id, org_code, period_label, dimension)
+
+
+@cached
 def _completeness(build: str, org_code: str, period_label: str, dimension: str) -> dict | None:
     counts = current().metric_counts("ethnicity_recorded", "deprivation_known")
     return breakdown_mod.completeness(counts, org_code=org_code,
@@ -258,9 +276,79 @@ def trend(metric_id: str, org_code: str, period_kind: str, dimension: str):
     return _trend(build_id(), metric_id, org_code, period_kind, dimension)
 
 
+def _future_labels(period_kind: str, after, count: int) -> dict:
+    """Period end -> label for the ``count`` periods of ``period_kind`` after ``after``."""
+    build = PERIOD_BUILDERS.get(period_kind)
+    if build is None or count < 1:
+        return {}
+    # Start a year early so a period that began before ``after`` is complete in the range.
+    first = month_index(after.year, after.month) - 12
+    later = sorted((p for p in build(first, first + 12 * (count + 2)) if p.end > after),
+                   key=lambda p: p.end)
+    return {p.end: p.label for p in later[:count]}
+
+
+@cached
+def _projection(build: str, metric_id: str, org_code: str, period_kind: str,
+                dimension: str) -> tuple[pl.DataFrame, dict, dict]:
+    points, _ = _trend(build, metric_id, org_code, period_kind, dimension)
+    projected, fits, gaps = projection_mod.projection(
+        points, metric=registry.get(metric_id), dimension=dimension)
+    if points.is_empty():
+        return projected, fits, gaps
+    labels = dict(zip(points["period_end"], points["period"], strict=True))
+    years = projection_mod.WITHIN_YEARS + 1
+    labels |= _future_labels(period_kind, points["period_end"].max(),
+                             max(projected["step"].max() or 0, 12 * years))
+    projected = projected.with_columns(
+        period=pl.col("period_end").replace_strict(labels, default=None, return_dtype=pl.String))
+    gaps = {group: gap | {f"crossing_period{suffix}": labels.get(gap.get(f"crossing_end{suffix}"))
+                          for suffix in ("", "_lower", "_upper")}
+            for group, gap in gaps.items()}
+    return projected, fits, gaps
+
+
+def projection(metric_id: str, org_code: str, period_kind: str, dimension: str):
+    """(projected points, fits, gaps) from :func:`metrics.projection.projection` on the
+    :func:`trend` points, with period labels (``period``; ``crossing_period``,
+    ``crossing_period_lower``/``_upper`` in each gap)."""
+    return _projection(build_id(), metric_id, org_code, period_kind, dimension)
+
+
+def holds(metric_id: str, level: str | None, dimension: str) -> bool:
+    """Whether the store holds ``dimension`` for the metric at ``level``, whether or not
+    the registry offers it as a breakdown (cross-tabulations such as ethnicity by
+    deprivation quintile are not registry breakdowns)."""
+    return dimension in _available(build_id(), metric_id)["dims"].get(level or "", set())
+
+
+def metrics_holding(dimension: str) -> tuple[str, ...]:
+    """Ids of metrics for which the store holds ``dimension`` at some level."""
+    return tuple(m.id for m in registry.METRICS_LIST
+                 if any(dimension in dims
+                        for dims in _available(build_id(), m.id)["dims"].values()))
+
+
+@cached
+def _dimension_periods(build: str, metric_id: str, level: str, dimension: str) -> list[str]:
+    counts = current().metric_counts(metric_id)
+    held = counts.filter((pl.col("org_level") == level) & (pl.col("dimension") == dimension))
+    return held.select("period_label", "period_end").unique().sort("period_end")[
+        "period_label"].cast(pl.String).to_list()
+
+
+def dimension_periods(metric_id: str, level: str | None, dimension: str) -> list[str]:
+    """Labels of the periods (oldest first) for which the store holds ``dimension`` for
+    the metric at ``level``."""
+    return _dimension_periods(build_id(), metric_id, level or "", dimension)
+
+
 @cached
 def _scorecard(build: str, org_code: str) -> pl.DataFrame:
-    counts = current().metric_counts(*(m.id for m in registry.ANNEX3_METRICS))
+    # One pass keeps the trust's and England's rows, so the scorecard's 16 look-ups run on a
+    # few hundred rows whatever the number of trusts.
+    counts = current().metric_counts(*(m.id for m in registry.ANNEX3_METRICS)).filter(
+        pl.col("org_code").is_in([org_code, "ENG"]))
     return scorecard_mod.scorecard(counts, org_code=org_code)
 
 
@@ -323,6 +411,42 @@ def overview(org_code: str) -> list[dict]:
     """Per metric: the latest total with CI and comparison, the value a year earlier and the
     largest significant gaps by ethnicity and deprivation quintile."""
     return _overview(build_id(), org_code)
+
+
+CHANGE_DIMENSIONS = (ETHNICITY, QUINTILE)  # deciles would repeat the quintiles' story
+
+
+@cached
+def _changes(build: str, org_code: str) -> dict:
+    level = org_level(org_code)
+    parts, since = [], None
+    for metric in registry.METRICS_LIST:
+        if level not in metric.levels:
+            continue
+        dims = [d for d in CHANGE_DIMENSIONS if d in dimensions_at(metric.id, level)]
+        kind = default_period_kind(metric.id)
+        labels = _periods(build, metric.id, kind) if kind else []
+        step = cells.year_earlier_step(kind) if kind else 1
+        if len(labels) > step:
+            since = since or labels[-1 - step]
+            for dimension in dims:
+                parts.append(changes_mod.gap_changes(
+                    metric=metric, period_kind=kind,
+                    latest=_breakdown(build, metric.id, org_code, labels[-1], dimension, "none"),
+                    previous=_breakdown(build, metric.id, org_code, labels[-1 - step],
+                                        dimension, "none")))
+        spc_kind = changes_mod.spc_period_kind(period_kinds(metric.id))
+        for dimension in (TOTAL, *dims) if spc_kind else ():
+            points, _ = _trend(build, metric.id, org_code, spc_kind, dimension)
+            parts.append(changes_mod.spc_signals(metric=metric, points=points,
+                                                 dimension=dimension, period_kind=spc_kind))
+    return {"since": since, "changes": changes_mod.rank_changes(parts)}
+
+
+def changes(org_code: str) -> dict:
+    """The most important changes for an organisation (:func:`metrics.changes.rank_changes`):
+    ``{"since": the first metric's comparable period a year earlier, "changes": frame}``."""
+    return _changes(build_id(), org_code)
 
 
 # -- data downloads (Data and definitions page) ---------------------------------------------

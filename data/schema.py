@@ -21,6 +21,7 @@ PERIOD_KINDS = {
     "calendar_year": "Calendar year",
     "rolling_3_years": "3 calendar years, rolling",
     "survey_year": "Survey year (women giving birth in February)",
+    "month": "Month (monthly statistics)",
 }
 
 
@@ -46,7 +47,7 @@ COUNTS = (
     Column("period_label", pl.String(), False, "Human label of the period, unique within a "
            "period kind (e.g. `2023-24`, `12 months to Mar 2025`)."),
     Column("period_kind", pl.String(), False, "quarter, financial_year, rolling_12_months, "
-           "calendar_year, rolling_3_years or survey_year."),
+           "calendar_year, rolling_3_years, survey_year or month."),
     Column("period_start", pl.Date(), False, "First day covered."),
     Column("period_end", pl.Date(), False, "Last day covered."),
     Column("dimension", pl.String(), False, "Breakdown: total, ethnicity, deprivation_decile, "

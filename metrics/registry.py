@@ -39,7 +39,7 @@ SOURCE_NOTES = {
 }
 
 _MSDS_LEVELS = ("england", "region", "icb", "trust")
-_MSDS_PERIODS = ("rolling_12_months", "quarter", "financial_year")
+_MSDS_PERIODS = ("rolling_12_months", "quarter", "financial_year", "month")
 _GROUPS = (TOTAL, ETHNICITY, DECILE, QUINTILE)
 
 
@@ -92,6 +92,14 @@ class Metric:
 
     def dimensions_at(self, level: str) -> tuple[str, ...]:
         return self.dimensions.get(level, ())
+
+    @property
+    def counterfactual_phrase(self) -> str:
+        """``phrase`` to follow "would have": "were stillborn" -> "been stillborn",
+        "had a ..." -> "had a ..." (every phrase starts with "were" or a regular past
+        tense, whose past participle is the same word)."""
+        verb, _, rest = self.phrase.partition(" ")
+        return f"been {rest}" if verb in ("were", "was") else self.phrase
 
     def format_value(self, value: float | None) -> str:
         """The value with its unit, e.g. ``31.2 per 1,000`` or ``42.0%``."""

@@ -17,12 +17,12 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dcc, html
 
-from components import controls, figures, pagekit, tables, viewstate
+from components import controls, crosstab, figures, pagekit, tables, viewstate
 from components import format as fmt
 from components import scorecard as card
 from data import queries
 from metrics import registry
-from metrics.categories import DIMENSIONS, ETHNICITY, QUINTILE, TOTAL
+from metrics.categories import DIMENSIONS, ETHNICITY, ETHNICITY_BY_QUINTILE, QUINTILE, TOTAL
 
 dash.register_page(__name__, path="/board-pack", name="Board pack",
                    title="Board pack · Equalities", order=20,
@@ -86,6 +86,17 @@ def _graph(figure) -> dcc.Graph:
     return dcc.Graph(figure=figure, config=STATIC, className="pack-graph")
 
 
+def excess_line(view: BoardPackView, metric: registry.Metric, period: str,
+                dimension: str) -> html.P | None:
+    """The gap as a number of women or babies (metrics with a good direction only)."""
+    if metric.polarity == registry.NO_JUDGEMENT:
+        return None
+    total = queries.excess(metric.id, view.org, period, dimension)["total"]
+    said = fmt.excess_total_sentence(total, metric, dimension) or \
+        f"Gap in numbers of {metric.subject}: not worked out. {total['reason']}"
+    return html.P(said, className="small")
+
+
 def breakdown_block(view: BoardPackView, metric: registry.Metric, period: str,
                     dimension: str) -> html.Div:
     frame = queries.breakdown(metric.id, view.org, period, dimension, "england")
@@ -97,6 +108,7 @@ def breakdown_block(view: BoardPackView, metric: registry.Metric, period: str,
                                       comparator_label="England")),
         html.Ul([html.Li(g) for g in gaps], className="small") if gaps else html.P(
             f"No significant gap by {label} at the 95% level.", className="small"),
+        excess_line(view, metric, period, dimension),
         tables.html_table(tables.breakdown_rows(frame, metric, "England"),
                           caption=f"{title}. * suppressed; : not available; - zero."),
     ])
@@ -110,13 +122,35 @@ def trend_block(view: BoardPackView, metric: registry.Metric) -> html.Div | None
     summary = summaries.get("All", {})
     said = summary.get("meaning") if summary.get("available") else \
         "Too few periods for SPC limits (12 are needed)."
+    # Periods without their months ("2024-25 Q1"), so the tilted labels fit a half page.
+    short = pl.col("period").str.replace(r" \(.*\)$", "")
+    points = points.with_columns(short, dimension=pl.lit(TOTAL))
+    figure = figures.trend(points, metric,
+                           title=f"{metric.short_title} over time, all {metric.subject}",
+                           source=_source(metric, "all periods"), spc_group="All", height=480)
+    projected, fits, _ = queries.projection(metric.id, view.org, kind, TOTAL)
+    projected = projected.filter(pl.col("period").is_not_null()).with_columns(short) \
+        if projected.height else projected
+    figures.add_projection(figure, points, projected, metric)
+    # Room above the plot for the legend's rows, below the title.
+    figure.update_layout(margin=dict(t=150), legend=dict(y=1.02))
     return html.Div([
-        _graph(figures.trend(points.with_columns(dimension=pl.lit(TOTAL)), metric,
-                             title=f"{metric.short_title} over time, all {metric.subject}",
-                             source=_source(metric, "all periods"), spc_group="All",
-                             height=380)),
+        _graph(figure),
         html.P(f"Statistical process control (latest point): {said}", className="small"),
+        html.P(projection_line(metric, projected, fits.get("All")), className="small"),
     ])
+
+
+def projection_line(metric: registry.Metric, projected: pl.DataFrame, fit: dict | None) -> str:
+    """The last projected period in words, or why there is no projection."""
+    if not fit or not fit["available"] or projected.is_empty():
+        return f"No projection: {fit['reason'] if fit else 'no figures'}."
+    row = projected.row(-1, named=True)
+    d = metric.decimals
+    return (f"Projection (not data): {fmt.value(metric, row['value'])} in {row['period']} "
+            f"(95% prediction interval {fmt.number(row['lower95'], d)} to "
+            f"{fmt.number(row['upper95'], d)}) if the trend over the last {fit['points']} "
+            f"periods continued ({(fit['change_per_year'] - 1) * 100:+.1f}% a year).")
 
 
 def benchmark_block(view: BoardPackView, metric: registry.Metric, period: str) -> html.Div:
@@ -178,10 +212,41 @@ def scorecard_section(view: BoardPackView) -> html.Section:
     ])
 
 
+def intersections_section(number: int, view: BoardPackView) -> html.Section:
+    """Ethnicity and deprivation together for the trust, for the pack metric with the most
+    published cells (the first in pack order on a tie)."""
+    heading = html.H2(f"{number}. Ethnicity and deprivation together",
+                      id="section-intersections", className="h4 page-break")
+    choices = []
+    for metric in pack_metrics():
+        labels = queries.dimension_periods(metric.id, "trust", ETHNICITY_BY_QUINTILE)
+        if labels:
+            period = view.period if view.period in labels else labels[-1]
+            frame = queries.breakdown(metric.id, view.org, period, ETHNICITY_BY_QUINTILE, "none")
+            choices.append((frame.filter(pl.col("status") == "ok").height, metric, period, frame))
+    if not choices:
+        return html.Section([heading, html.P("The published statistics give no metric by "
+                                             "ethnicity and deprivation together for trusts.")])
+    _, metric, period, frame = max(choices, key=lambda c: c[0])
+    title = f"{metric.short_title} by ethnicity and deprivation quintile, {period}"
+    return html.Section([
+        heading,
+        html.P(f"{metric.title} (the metric with the most published cells for this trust). "
+               f"{crosstab.summary(frame)}", className="small"),
+        _graph(figures.intersection_heatmap(frame, metric, title=title,
+                                            source=_source(metric, period))),
+        tables.html_table(crosstab.cell_rows(frame, metric),
+                          caption=f"{title}. Ratio to {crosstab.reference()} with its 95% CI; "
+                          "* suppressed; : not available; - zero."),
+    ], className="pack-section")
+
+
 def contents(view: BoardPackView, metrics: tuple[registry.Metric, ...]) -> html.Section:
     name = queries.org_name(view.org)
     items = [html.Li(html.A("Annex 3 scorecard against England", href="#section-scorecard"))]
     items += [html.Li(html.A(m.title, href=f"#section-{m.id}")) for m in metrics]
+    items.append(html.Li(html.A("Ethnicity and deprivation together",
+                                href="#section-intersections")))
     return html.Section([
         html.H1(f"Board pack: {name}", className="h2"),
         html.P(f"Maternity and neonatal equalities and performance, {view.period}. "
@@ -204,4 +269,5 @@ def layout(**query) -> html.Div:
         contents(view, metrics),
         scorecard_section(view),
         *[metric_section(i, view, m) for i, m in enumerate(metrics, start=2)],
+        intersections_section(len(metrics) + 2, view),
     ], className="board-pack")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import dash
 import dash_bootstrap_components as dbc
+import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
 from components import controls, figures, ids, pagekit, tables, viewstate
@@ -33,7 +34,11 @@ EXPLORE_COMPARATOR = "explore-comparator"
 EXPLORE_GRAPH = "explore-graph"
 EXPLORE_DOWNLOAD_BUTTON = "explore-download-button"
 EXPLORE_DOWNLOAD = "explore-download"
+EXPLORE_EXCESS = "explore-excess"
 LEVELS = ("england", "region", "icb", "trust")
+EXCESS_PREFIX = "Excess "
+EXCESS_NOTE = (" Excess: the number who had the outcome minus the number expected at the "
+               "reference group's rate (modelled, with 95% CI; negative means fewer).")
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,56 @@ def comparator_label(view: ExploreView) -> str | None:
 def source_line(metric: registry.Metric, view: ExploreView) -> str:
     synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
     return f"Source: {metric.source}, {view.period}.{synthetic} Bars: 95% confidence intervals."
+
+
+def people(metric: registry.Metric) -> str:
+    return "babies" if metric.subject == "babies" else "women"
+
+
+def excess_block(view: ExploreView, metric: registry.Metric) -> html.Div | None:
+    """The gaps as numbers of women or babies: the total, then each known group."""
+    if view.dimension == TOTAL:
+        return None
+    result = queries.excess(view.metric, view.org, view.period, view.dimension)
+    heading = html.H3(f"The gaps in numbers of {people(metric)}", className="h6")
+    if not result["available"]:
+        return html.Div([heading, html.P(f"Not worked out: {result['reason']}",
+                                         className="small text-muted")], className="mb-3")
+    total = result["total"]
+    said = fmt.excess_total_sentence(total, metric, view.dimension) or \
+        f"Total: not worked out. {total['reason']}"
+    lines = []
+    for row in result["groups"].filter(pl.col("known") & ~pl.col("is_reference")).iter_rows(
+            named=True):
+        who = fmt.subject(row["group"], view.dimension, metric)
+        lines.append(fmt.excess_short(row, metric, view.dimension)
+                     or f"{who[0].upper()}{who[1:]}: not worked out ({row['status']})")
+    known = "ethnicity" if view.dimension == ETHNICITY else "deprivation"
+    return html.Div([
+        heading,
+        html.P(said, id=EXPLORE_EXCESS),
+        html.Ul([html.Li(line) for line in lines], className="small mb-1"),
+        html.P(html.Small([f"Modelled numbers over the period, not counts. The total counts "
+                           f"{people(metric)} whose {known} is known. ",
+                           html.A("How they are worked out", href="/data#methods")]),
+               className="text-muted"),
+    ], className="mb-3")
+
+
+def table_rows(view: ExploreView, metric: registry.Metric, frame: pl.DataFrame) -> pl.DataFrame:
+    """The on-screen table (and CSV): the breakdown and, where a metric has a good
+    direction, each group's excess over the reference group's rate."""
+    rows = tables.breakdown_rows(frame, metric, comparator_label(view))
+    if view.dimension == TOTAL or rows.is_empty() or metric.polarity == registry.NO_JUDGEMENT:
+        return rows
+    result = queries.excess(view.metric, view.org, view.period, view.dimension)
+    cells = {row["group"]: fmt.excess_cell(row) for row in result["groups"].iter_rows(named=True)}
+    return rows.with_columns(pl.Series(f"{EXCESS_PREFIX}{people(metric)} (95% CI)",
+                                       [cells.get(g, ":") for g in frame["group"]]))
+
+
+def has_excess(rows: pl.DataFrame) -> bool:
+    return any(c.startswith(EXCESS_PREFIX) for c in rows.columns)
 
 
 def sii_block(view: ExploreView, metric: registry.Metric) -> html.Div | None:
@@ -160,7 +215,7 @@ def layout(**query) -> html.Div:
     held = queries.dimensions_at(metric.id, level)
     not_published = [d for d in metric.breakdowns if d not in held]
     gaps = fmt.gap_statements(frame, metric, view.dimension)
-    table_frame = tables.breakdown_rows(frame, metric, label)
+    table_frame = table_rows(view, metric, frame)
     return html.Div([
         pagekit.heading("Explore", "How a metric differs between groups of women and babies, "
                         "with 95% confidence intervals and honest gap statements."),
@@ -183,13 +238,15 @@ def layout(**query) -> html.Div:
                     "No group differs significantly from the reference group at the 95% level."
                     if view.dimension != TOTAL else "Choose a breakdown to see gaps between "
                     "groups."),
+                excess_block(view, metric),
                 sii_block(view, metric),
                 html.P(html.Small(" ".join(metric.caveats)), className="text-muted"),
             ], lg=4),
         ]),
         html.Div([
             tables.html_table(table_frame, caption=f"{title}. * suppressed (small numbers); "
-                              ": not available.", table_id="explore-table"),
+                              ": not available." + EXCESS_NOTE * has_excess(table_frame),
+                              table_id="explore-table"),
             pagekit.download_button(EXPLORE_DOWNLOAD_BUTTON, EXPLORE_DOWNLOAD),
         ], className="mt-2"),
     ])
@@ -216,11 +273,13 @@ def download_csv(search: str) -> dict:
     metric = registry.get(view.metric)
     frame = queries.breakdown(view.metric, view.org, view.period, view.dimension,
                               view.comparator)
-    rows = tables.breakdown_rows(frame, metric, comparator_label(view))
+    rows = table_rows(view, metric, frame)
     preamble = [f"{metric.title}, {queries.org_name(view.org)}, {view.period}",
                 f"Source: {metric.source}" + (" (synthetic demonstration data)"
                                               if queries.current().synthetic else ""),
                 "Symbols: * suppressed (small numbers), : not available"]
+    if has_excess(rows):
+        preamble.append(EXCESS_NOTE.strip())
     return dict(content=pagekit.csv_text(rows, preamble), filename=f"explore-{view.metric}-"
                 f"{view.org}.csv", type="text/csv")
 

@@ -102,14 +102,14 @@ class MapView:
                                      "breakdown")
         group = viewstate.choose(query, "group", group_choices(dimension),
                                  DEFAULT_GROUP[dimension], notices, "group")
-        trusts = viewstate.choose(query, "trusts", list(TRUSTS_SHOW), "all", notices,
+        trusts = viewstate.choose(query, "points", list(TRUSTS_SHOW), "all", notices,
                                   "choice for the trust points")
         return cls(metric_id, period, dimension, group, trusts), notices
 
     def search(self) -> str:
         return viewstate.search({"metric": self.metric, "period": self.period,
                                  "dim": self.dimension, "group": self.group,
-                                 "trusts": None if self.trusts == "all" else self.trusts})
+                                 "points": None if self.trusts == "all" else self.trusts})
 
     @property
     def reference(self) -> str:
@@ -520,7 +520,7 @@ def layout(**query) -> html.Div:
 def update_url(metric, period, dimension, group, trusts, current):
     return viewstate.next_search(MapView, {"metric": metric, "period": period,
                                            "dim": dimension, "group": group,
-                                           "trusts": trusts}, current)
+                                           "points": trusts}, current)
 
 
 def _preamble(metric: registry.Metric, heading: str) -> list[str]:

@@ -1,6 +1,8 @@
 """Overview: the latest value of every metric for England or one organisation, the change
 over a year, how it compares with England and the largest significant gaps by ethnicity and
-deprivation, each linking into the explorer.
+deprivation, each linking into the explorer. Above the cards: the ethnic gaps in the
+Performance dashboard's outcomes as numbers of women and babies, and what changed since a
+year earlier (gaps that opened or closed, SPC signals), each linking to its view.
 
 URL parameters: ``org`` (organisation code; default England).
 """
@@ -22,6 +24,8 @@ dash.register_page(__name__, path="/", name="Overview", title="Overview · Equal
                    canonical=lambda query: OverviewView.parse(query)[0].search())
 
 OVERVIEW_ORG = "overview-org"
+OVERVIEW_EXCESS = "overview-excess"
+OVERVIEW_CHANGES = "overview-changes"
 CHANGE_WORDS = {"up": ("▲", "higher than"), "down": ("▼", "lower than"),
                 "flat": ("▶", "similar to"), "none": ("", "")}
 
@@ -50,6 +54,67 @@ def _change_line(card: dict, metric: registry.Metric) -> html.P | None:
                    f"{words.capitalize()} {previous['period']} "
                    f"({fmt.value(metric, previous['value'])}){significance}."],
                   className="small mb-1")
+
+
+def methods_link() -> html.A:
+    return html.A("How these are worked out", href="/data#methods")
+
+
+def excess_card(org: str) -> dbc.Card | None:
+    """Each Annex 3 outcome's ethnic gap as a number of women or babies, where every group
+    has figures (England; rarely a trust, whose small groups are suppressed)."""
+    level = queries.org_level(org)
+    sentences = []
+    for metric in registry.ANNEX3_METRICS:
+        period = queries.latest_period(metric.id)
+        if ETHNICITY not in queries.dimensions_at(metric.id, level) or not period:
+            continue
+        result = queries.excess(metric.id, org, period, ETHNICITY)
+        text = fmt.excess_total_sentence(result["total"], metric, ETHNICITY, period)
+        if text:
+            href = "/explore" + viewstate.search({"org": org, "metric": metric.id,
+                                                 "period": period, "dim": ETHNICITY})
+            sentences.append(html.Li([text, " ", html.A(
+                f"{metric.short_title} by ethnicity", href=href)]))
+    if not sentences:
+        return None
+    return dbc.Card(dbc.CardBody([
+        html.H2("The ethnic gaps in numbers", className="h5 card-title"),
+        html.Ul(sentences, className="mb-1"),
+        html.P(html.Small(["Modelled numbers, counting women and babies whose ethnicity is "
+                           "known; they describe the size of a gap, not its cause. ",
+                           methods_link()]), className="text-muted mb-0"),
+    ]), id=OVERVIEW_EXCESS, className="shadow-sm mb-3")
+
+
+def change_href(row: dict, org: str) -> str:
+    """Explore for a gap that opened or closed; Trends (SPC chart of the group) for a signal."""
+    if row["kind"] == "spc_signal":
+        return "/trends" + viewstate.search({"org": org, "metric": row["metric"],
+                                             "dim": row["dimension"], "kind": row["period_kind"],
+                                             "group": row["group"]})
+    return "/explore" + viewstate.search({"org": org, "metric": row["metric"],
+                                         "period": row["period"], "dim": row["dimension"]})
+
+
+def changes_card(org: str) -> dbc.Card:
+    result = queries.changes(org)
+    since = fmt.period_words(result["since"]) if result["since"] else "a year earlier"
+    items = []
+    for row in result["changes"].iter_rows(named=True):
+        metric = registry.get(row["metric"])
+        where = "Trends" if row["kind"] == "spc_signal" else "Explore"
+        items.append(html.Li([fmt.change_sentence(row, metric), " ", html.A(
+            f"Open in {where}", href=change_href(row, org))], className="mb-1"))
+    return dbc.Card(dbc.CardBody([
+        html.H2(f"What changed since {since}", className="h5 card-title"),
+        html.Ol(items, className="mb-1") if items else html.P(
+            "No gap to the reference group opened or closed, and no chart shows special-cause "
+            "variation at its latest point."),
+        html.P(html.Small(["Gaps compare each group with the reference group a year apart; "
+                           "signals are Making Data Count rules at the latest quarter or year. ",
+                           methods_link()]), className="text-muted mb-0"),
+    ]), id=OVERVIEW_CHANGES, className="shadow-sm mb-3")
 
 
 def metric_card(card: dict, org: str) -> dbc.Col:
@@ -110,6 +175,8 @@ def layout(**query) -> html.Div:
                 OVERVIEW_ORG, controls.org_options(queries.organisations(),
                                                    ("england", "region", "icb", "trust")),
                 view.org), OVERVIEW_ORG, 6))),
+        excess_card(view.org),
+        changes_card(view.org),
         *[html.Section([html.H2(section, className="h4 mt-2"),
                         dbc.Row([metric_card(c, view.org) for c in section_cards])])
           for section, section_cards in by_section.items()],

@@ -7,7 +7,8 @@ URL parameters: ``org`` (organisation code), ``metric`` (registry id), ``dim`` (
 ethnicity, deprivation_decile, deprivation_quintile, as published for the organisation),
 ``kind`` (period kind: quarter, financial_year, calendar_year, survey_year; rolling kinds are
 offered but get no SPC limits because their periods overlap), ``group`` (the group whose SPC
-chart is drawn; default the total or the first known group).
+chart is drawn; default the total or the first known group), ``proj`` (``0`` hides the
+projection of each group's trend; shown by default).
 """
 
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from components import controls, figures, ids, pagekit, tables, viewstate
 from components import format as fmt
 from data import queries
 from data.schema import PERIOD_KINDS
+from metrics import projection as projection_mod
 from metrics import registry
 from metrics.categories import ALL_GROUP, DIMENSIONS, ETHNICITY, TOTAL
 from metrics.trend import MIN_SPC_POINTS, VARIATION_MEANING
@@ -47,6 +49,9 @@ TRENDS_SPC_TABLE = "trends-spc-table"
 TRENDS_SPC_DOWNLOAD_BUTTON = "trends-spc-download-button"
 TRENDS_SPC_DOWNLOAD = "trends-spc-download"
 TRENDS_SUMMARY_TABLE = "trends-summary-table"
+TRENDS_PROJECTION = "trends-projection"
+TRENDS_PROJECTION_TABLE = "trends-projection-table"
+TRENDS_PROJECTION_GAPS = "trends-projection-gaps"
 
 LEVELS = ("england", "region", "icb", "trust")
 DEFAULT_METRIC = "pph_1500"
@@ -105,6 +110,7 @@ class TrendsView:
     dimension: str
     kind: str
     group: str
+    projection: bool = True
 
     @classmethod
     def parse(cls, query: dict) -> tuple["TrendsView", list[str]]:
@@ -128,11 +134,15 @@ class TrendsView:
                                      "breakdown")
         group = viewstate.choose(query, "group", list(DIMENSIONS[dimension].all_groups),
                                  default_group(dimension), notices, "group")
-        return cls(org, metric_id, dimension, kind, group), notices
+        projection = viewstate.choose(query, "proj", ["1", "0"], "1", notices,
+                                      "projection setting") == "1"
+        return cls(org, metric_id, dimension, kind, group, projection), notices
 
     def search(self) -> str:
+        # The projection is on by default: only turning it off is written in the link.
         return viewstate.search({"org": self.org, "metric": self.metric, "dim": self.dimension,
-                                 "kind": self.kind, "group": self.group})
+                                 "kind": self.kind, "group": self.group,
+                                 "proj": None if self.projection else "0"})
 
     @property
     def overlapping(self) -> bool:
@@ -146,6 +156,18 @@ def series(view: TrendsView) -> tuple[pl.DataFrame, dict]:
         return points, summaries
     # The dimension lets the figure colour groups as elsewhere (unknown groups grey).
     return points.with_columns(dimension=pl.lit(view.dimension)), summaries
+
+
+def projection(view: TrendsView) -> tuple[pl.DataFrame, dict, dict]:
+    """(projected points, fits, gaps) for the view (:func:`data.queries.projection`);
+    empty when the projection is turned off."""
+    if not view.projection:
+        return pl.DataFrame(), {}, {}
+    projected, fits, gaps = queries.projection(view.metric, view.org, view.kind,
+                                               view.dimension)
+    if not projected.is_empty():
+        projected = projected.filter(pl.col("period").is_not_null())
+    return projected, fits, gaps
 
 
 def for_chart(points: pl.DataFrame) -> pl.DataFrame:
@@ -308,7 +330,7 @@ def _table_block(frame: pl.DataFrame, caption: str, table_id: str, button: str,
 
 
 def series_section(view: TrendsView, metric: registry.Metric, points: pl.DataFrame,
-                   title: str) -> html.Section:
+                   title: str, projected: pl.DataFrame | None = None) -> html.Section:
     heading = html.H2("Over time" if view.dimension == TOTAL else "Each group over time",
                       className="h4 mt-3")
     if points.is_empty() or points["value"].is_null().all():
@@ -318,12 +340,22 @@ def series_section(view: TrendsView, metric: registry.Metric, points: pl.DataFra
             f"Nothing to draw: for {queries.org_name(view.org)}, {what} for "
             f"{metric.short_title.lower()} ({kind_words(view.kind)}). Try another kind of "
             "period, the total, or a larger organisation.", color="info")])
+    projecting = projected is not None and not projected.is_empty()
     figure = figures.trend(for_chart(points), metric,
                            title=figures.wrap(title, 90), source=source_line(
                                metric, points, "Shaded bands: 95% confidence intervals. "
-                               "Gaps: suppressed periods."))
+                               "Gaps: suppressed periods." + (
+                                   " Dashed: projection of the fitted trend (not data); "
+                                   "hatched band: its 95% prediction interval."
+                                   if projecting else "")))
+    if projecting:
+        figures.add_projection(figure, for_chart(points.with_columns(
+            dimension=pl.lit(view.dimension))), for_chart(projected), metric,
+            groups=DIMENSIONS[view.dimension].groups)
     folded = fold_unknown_groups(figure, view.dimension)
     roomy_legend(figure)
+    if projecting:
+        figure.update_layout(margin=dict(t=150))  # the projection's key adds a legend row
     hidden = points.filter(pl.col("suppressed") & pl.col("value").is_null())
     gaps = hidden.group_by("group", maintain_order=True).len().iter_rows()
     gap_text = "; ".join(f"{g}: {n}" for g, n in gaps)
@@ -412,6 +444,128 @@ def summary_section(view: TrendsView, summaries: dict) -> html.Section | None:
     ])
 
 
+def short_period(label: str | None) -> str:
+    """A period label without its months: "2027-28 Q1"."""
+    return (label or "").split(" (")[0]
+
+
+def _percent(factor: float) -> str:
+    return f"{(factor - 1) * 100:+.1f}%"
+
+
+def _years(value: float) -> str:
+    return f"{round(value * 12)} months" if value < 1 else f"{value:.1f} years"
+
+
+def _ratio_words(gap: dict, noun: str) -> str:
+    return (f"fitted {noun} ratio now {gap['ratio_now']:.2f} (95% CI "
+            f"{gap['ratio_now_lower95']:.2f} to {gap['ratio_now_upper95']:.2f}), changing by "
+            f"{_percent(gap['ratio_change_per_year'])} a year (95% CI "
+            f"{_percent(gap['ratio_change_per_year_lower95'])} to "
+            f"{_percent(gap['ratio_change_per_year_upper95'])})")
+
+
+def gap_sentence(group: str, gap: dict, view: TrendsView,
+                 metric: registry.Metric) -> tuple[str, str]:
+    """When ``group``'s gap to the reference group would close at this pace, in words:
+    (the answer, the figures behind it)."""
+    subject = fmt.subject(group, view.dimension, metric)
+    reference = fmt.subject(DIMENSIONS[view.dimension].reference, view.dimension, metric)
+    lead = f"{subject[0].upper()}{subject[1:]} compared with {reference}"
+    status, why = gap["status"], gap.get("why")
+    if status == projection_mod.UNAVAILABLE:
+        return f"{lead}: no projection.", f"{gap['reason'][0].upper()}{gap['reason'][1:]}."
+    ratio = _ratio_words(gap, "rate" if metric.statistic != registry.PROPORTION else "share")
+    ratio = f"{ratio[0].upper()}{ratio[1:]}."
+    within = gap["within_years"]
+    if status == projection_mod.CLOSED and why == projection_mod.REVERSED:
+        return (f"{lead}: already closed, and reversed.",
+                f"The fitted trends crossed around {short_period(gap['crossing_period'])}. "
+                f"{ratio}")
+    if status == projection_mod.CLOSED:
+        return (f"{lead}: already closed.", "The fitted trends do not differ significantly "
+                f"at the latest period. {ratio}")
+    if status == projection_mod.CLOSING:
+        upper = gap["periods_upper"]
+        high = f"more than {within} years" if upper is None or upper == float("inf") else \
+            f"{_years(gap['years_upper'])} ({short_period(gap['crossing_period_upper'])})"
+        low = "now" if not gap["periods_lower"] else \
+            f"{_years(gap['years_lower'])} ({short_period(gap['crossing_period_lower'])})"
+        return (f"{lead}: closing at this pace, in about {_years(gap['years'])} (around "
+                f"{short_period(gap['crossing_period'])}).",
+                f"95% interval: {low} to {high}. {ratio}")
+    reason = {projection_mod.DIVERGING: "The gap is widening.",
+              projection_mod.PARALLEL: "The two trends are parallel within their "
+                                       "uncertainty.",
+              projection_mod.TOO_SLOW: f"The fitted trends would not meet within {within} "
+                                       "years."}.get(why, "")
+    return f"{lead}: not closing at this pace.", f"{reason} {ratio}"
+
+
+def _trend_words(fit: dict) -> str:
+    return (f"{_percent(fit['change_per_year'])} ({_percent(fit['change_per_year_lower95'])} "
+            f"to {_percent(fit['change_per_year_upper95'])})")
+
+
+def projection_rows(projected: pl.DataFrame, fits: dict,
+                    metric: registry.Metric) -> pl.DataFrame:
+    """The projection as shown: one row per group and period ahead, with the fitted trend
+    a year and what it was fitted on."""
+    d = metric.decimals
+    out = []
+    for row in projected.iter_rows(named=True):
+        fit = fits[row["group"]]
+        basis = f"{fit['points']} periods" + (f" ({fit['suppressed']} suppressed left out)"
+                                              if fit["suppressed"] else "")
+        out.append({"Group": row["group"], "Period": row["period"],
+                    f"Projection ({metric.unit})": fmt.number(row["value"], d),
+                    "95% prediction interval": f"{fmt.number(row['lower95'], d)} to "
+                                               f"{fmt.number(row['upper95'], d)}",
+                    "Trend a year (95% CI)": _trend_words(fit), "Fitted on": basis})
+    return pl.DataFrame(out) if out else pl.DataFrame()
+
+
+def projection_section(view: TrendsView, metric: registry.Metric, projected: pl.DataFrame,
+                       fits: dict, gaps: dict) -> html.Section | None:
+    """The projection's table, what it rests on and when each gap would close."""
+    if not view.projection or not fits:
+        return None
+    heading = html.H2("Projection (not data)", className="h4 mt-4")
+    method = html.Details([html.Summary("How the projection is made, and its limits"),
+                           pagekit.content_markdown("trends", section="Projection")],
+                          className="mb-2")
+    missing = [f"{g} ({f['reason']})" for g, f in fits.items() if not f["available"]]
+    if projected.is_empty():
+        reasons = {f["reason"] for f in fits.values()}
+        why = reasons.pop() if len(reasons) == 1 else "; ".join(missing)
+        return html.Section([heading, dbc.Alert(f"No projection for this view: {why}.",
+                                                color="info"), method])
+    rows = projection_rows(projected, fits, metric)
+    sentences = [gap_sentence(g, gap, view, metric) for g, gap in gaps.items()]
+    return html.Section([
+        heading,
+        html.P("If each group's trend over the periods shown continued at the same pace: the "
+               "dashed lines and hatched bands on the chart above. A projection is not data "
+               "and not a target; a change in care or in recording would change it.",
+               className="mb-2"),
+        method,
+        html.H3("When would each gap close?", className="h6") if sentences else None,
+        html.Ul([html.Li([html.Strong(answer), " ", detail]) for answer, detail in sentences],
+                id=TRENDS_PROJECTION_GAPS)
+        if sentences else None,
+        html.P("No projection for: " + "; ".join(missing) + ".", className="small text-muted")
+        if missing else None,
+        html.Details([
+            html.Summary(f"Show the projection as a table ({rows.height} rows)"),
+            tables.html_table(rows, caption=f"Projection (not data): "
+                              f"{metric.short_title.lower()}, the next {projected['step'].max()}"
+                              " periods if each trend continued, with 95% prediction "
+                              "intervals. In the Trends CSV as projection rows.",
+                              table_id=TRENDS_PROJECTION_TABLE),
+        ], className="mt-2 mb-3"),
+    ])
+
+
 # -- page ------------------------------------------------------------------------------------
 
 
@@ -436,6 +590,10 @@ def controls_card(view: TrendsView) -> html.Div:
             view.dimension), TRENDS_DIMENSION, 4),
         controls.labelled("Group for the SPC chart", controls.dropdown(
             TRENDS_GROUP, groups, view.group), TRENDS_GROUP, 4),
+        dbc.Col(dbc.Checklist(
+            id=TRENDS_PROJECTION, switch=True, value=["1"] if view.projection else [],
+            options=[{"label": "Show the projection (the trend carried forward)",
+                      "value": "1"}]), md=4, className="mb-2 align-self-end"),
     ])), className="d-print-none")
 
 
@@ -444,6 +602,7 @@ def layout(**query) -> html.Div:
     view, notices = TrendsView.parse(query)
     metric = registry.get(view.metric)
     points, summaries = series(view)
+    projected, fits, gaps = projection(view)
     org_name = queries.org_name(view.org)
     by = "" if view.dimension == TOTAL else \
         f", by {DIMENSIONS[view.dimension].label.lower()}"
@@ -455,9 +614,12 @@ def layout(**query) -> html.Div:
         controls.notices(notices),
         controls_card(view),
         html.Details([html.Summary("About this page: how to read an SPC chart, and caveats"),
-                      dcc.Markdown(INTRO.read_text(encoding="utf-8"))], className="mb-3"),
+                      # The projection's section of the text goes with the projection.
+                      dcc.Markdown(INTRO.read_text(encoding="utf-8").split("\n## ")[0])],
+                     className="mb-3"),
         dbc.Alert(note, color="info") if note else None,
-        series_section(view, metric, points, title),
+        series_section(view, metric, points, title, projected),
+        projection_section(view, metric, projected, fits, gaps),
         spc_section(view, metric, points, summaries),
         summary_section(view, summaries),
         html.P(html.Small(" ".join(metric.caveats)), className="text-muted mt-3")
@@ -472,12 +634,14 @@ def layout(**query) -> html.Div:
     Input(TRENDS_DIMENSION, "value"),
     Input(TRENDS_KIND, "value"),
     Input(TRENDS_GROUP, "value"),
+    Input(TRENDS_PROJECTION, "value"),
     State(ids.URL, "search"),
     prevent_initial_call=True,
 )
-def update_url(org, metric, dimension, kind, group, current):
+def update_url(org, metric, dimension, kind, group, shown, current):
     return viewstate.next_search(TrendsView, {"org": org, "metric": metric, "dim": dimension,
-                                              "kind": kind, "group": group}, current)
+                                              "kind": kind, "group": group,
+                                              "proj": "1" if shown else "0"}, current)
 
 
 def _preamble(metric: registry.Metric, heading: str) -> list[str]:
@@ -486,14 +650,33 @@ def _preamble(metric: registry.Metric, heading: str) -> list[str]:
             "Symbols: * suppressed (small numbers), : not available, - zero"]
 
 
+DATA_ROW = "Data"
+PROJECTION_ROW = "Projection (not data); 95% CI column: 95% prediction interval"
+
+
 def series_csv(search: str) -> dict:
-    """Every group's series for the view in ``search``, as the table on screen."""
+    """Every group's series for the view in ``search``, as the table on screen, then the
+    projection table's rows (when shown), each row flagged in ``Row type``."""
     view, _ = TrendsView.parse(viewstate.query_of(search))
     metric = registry.get(view.metric)
     points, _ = series(view)
-    return dict(content=pagekit.csv_text(series_rows(points, metric), _preamble(
-        metric, f"{metric.title}, {queries.org_name(view.org)}, {kind_words(view.kind)}")),
-        filename=f"trends-{view.metric}-{view.org}.csv", type="text/csv")
+    rows = series_rows(points, metric)
+    preamble = _preamble(metric, f"{metric.title}, {queries.org_name(view.org)}, "
+                                 f"{kind_words(view.kind)}")
+    if not rows.is_empty():
+        rows = rows.with_columns(**{"Row type": pl.lit(DATA_ROW)})
+    projected, fits, _ = projection(view)
+    if not rows.is_empty() and not projected.is_empty():
+        value = f"Value ({metric.unit})"
+        ahead = projection_rows(projected, fits, metric).select(
+            "Group", "Period", Numerator=pl.lit("z"), Denominator=pl.lit("z"),
+            **{value: pl.col(f"Projection ({metric.unit})"),
+               "95% CI": pl.col("95% prediction interval"), "Row type": pl.lit(PROJECTION_ROW)})
+        rows = pl.concat([rows, ahead])
+        preamble += ["z not applicable. Projection rows: each group's fitted trend carried "
+                     "forward (log-linear quasi-Poisson), not data."]
+    return dict(content=pagekit.csv_text(rows, preamble),
+                filename=f"trends-{view.metric}-{view.org}.csv", type="text/csv")
 
 
 def spc_csv(search: str) -> dict:

@@ -78,7 +78,7 @@ def test_choosing_a_group_updates_the_map_and_url(browser, server):
     assert wait_for(lambda: "Asian women had" in browser.find_element(
         By.ID, "map-summary").text)
     click(browser, browser.find_element(By.CSS_SELECTOR, "#map-trusts input[value='group']"))
-    assert wait_for(lambda: current_query(browser).get("trusts") == "group")
+    assert wait_for(lambda: current_query(browser).get("points") == "group")
     wait_idle(browser)
     assert wait_for(lambda: "Trust points show Asian women" in main_text(browser))
     assert charts_drawn(browser, 1)

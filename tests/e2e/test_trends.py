@@ -129,8 +129,32 @@ def test_csv_download_matches_the_table(browser, server):
     lines = [line for line in files[0].read_text().splitlines() if not line.startswith("#")]
     downloaded = list(csv.reader(io.StringIO("\n".join(lines))))
     assert downloaded[0] == ["Group", "Period", "Numerator", "Denominator",
-                             "Value (per 1,000)", "95% CI"]
-    assert downloaded[1:] == on_screen
+                             "Value (per 1,000)", "95% CI", "Row type"]
+    assert [r[:-1] for r in downloaded[1:] if r[-1] == "Data"] == on_screen
+    # The projection follows, flagged, with the rows of its own table.
+    ahead = [r for r in downloaded[1:] if r[-1] != "Data"]
+    assert ahead and all(r[-1].startswith("Projection (not data)") for r in ahead)
+    assert [[r[0], r[1], r[4], r[5]] for r in ahead] == \
+        [r[:4] for r in _table(browser, "trends-projection-table")]
+
+
+def test_projection_draws_and_turns_off(browser, server):
+    open_page(browser, f"{server}/trends?org=ENG&metric=booked_by_10_weeks&dim=ethnicity"
+                       "&kind=quarter&group=Asian")
+    traces = {t["name"]: t for t in _traces(browser, "trends-series-graph")}
+    assert "Projection (not data)" in traces
+    asian = traces["Asian projection"]
+    assert len(asian["x"]) == 4 and asian["x"][0] == traces["Asian"]["x"][-1]
+    main = browser.find_element(By.TAG_NAME, "main").text
+    assert "Projection (not data)" in main
+    assert "Asian women compared with White women: closing at this pace" in main
+    label = browser.find_element(By.XPATH, "//label[contains(., 'Show the projection')]")
+    browser.execute_script("arguments[0].click();", label)
+    assert _wait_for_query(browser, "proj", "0")["proj"] == "0"
+    names = {t["name"] for t in _traces(browser, "trends-series-graph")}
+    assert "Asian projection" not in names and "Asian" in names
+    assert "Projection (not data)" not in browser.find_element(By.TAG_NAME, "main").text
+    assert console_errors(browser) == []
 
 
 def test_accessibility(browser, server):

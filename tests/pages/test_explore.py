@@ -99,3 +99,65 @@ def test_download_matches_the_table(explore):
     for row in rows[1:]:
         for cell in row[1:3]:
             assert cell in ("*", ":", "-") or int(cell.replace(",", "")) >= 8
+
+
+def _table(tree):
+    table = find(tree, lambda c: getattr(c, "id", None) == "explore-table")[0]
+    header = [th.children for th in table.children[1].children.children]
+    body = [[td.children for td in tr.children] for tr in table.children[2].children]
+    return header, {row[0]: dict(zip(header, row, strict=True)) for row in body}
+
+
+def test_excess_in_words_and_in_the_table(explore, demo):
+    import polars as pl
+
+    tree = explore.layout(org="ENG", metric="booked_by_10_weeks", dim="ethnicity",
+                          period="2024-25")
+    said = text_of(find(tree, lambda c: getattr(c, "id", None) == "explore-excess")[0])
+    assert "more women (95% CI" in said and "would have been booked by 10 weeks" in said
+    assert "if every ethnic group had had the same rate as White women" in said
+    header, rows = _table(tree)
+    assert header[-1] == "Excess women (95% CI)"
+    assert rows["White (reference)"]["Excess women (95% CI)"] == "0"
+    # By hand from the store: Black excess = O - D x O_White / D_White (England counts are
+    # not rounded), fewer booked than at the White rate, so negative.
+    cells = demo.counts.filter((pl.col("metric") == "booked_by_10_weeks")
+                               & (pl.col("org_code") == "ENG")
+                               & (pl.col("period_label") == "2024-25")
+                               & (pl.col("dimension") == "ethnicity"))
+    count = {g: (n, d) for g, n, d in cells.select("group", "numerator", "denominator")
+             .iter_rows()}
+    expected = count["Black"][0] - count["Black"][1] * count["White"][0] / count["White"][1]
+    shown = rows["Black"]["Excess women (95% CI)"].split(" ")[0]
+    assert shown.startswith("\u2212") and expected < 0
+    assert abs(float(shown[1:].replace(",", "")) + expected) <= max(10, abs(expected) / 200)
+
+
+def test_excess_never_from_suppressed_cells(explore):
+    # Kestley (the PPH story trust): two ethnic groups are suppressed in the latest year.
+    tree = explore.layout(org="SYN008", metric="pph_1500", dim="ethnicity")
+    _, rows = _table(tree)
+    for group, row in rows.items():
+        if row["Numerator"] == "*":
+            assert row["Excess women (95% CI)"] == "*", group
+    assert "Total: not worked out" in text_of(tree)
+    # Its least deprived quintile (the reference) is suppressed: no group has an excess.
+    tree = explore.layout(org="SYN008", metric="pph_1500", dim="deprivation_quintile")
+    _, rows = _table(tree)
+    assert {r["Excess women (95% CI)"] for r in rows.values()} == {"*"}
+    assert "reference group, Q5 (least deprived), are suppressed" in text_of(tree)
+
+
+def test_no_excess_for_mode_of_birth_or_the_total(explore):
+    header, _ = _table(explore.layout(org="ENG", metric="spontaneous_vaginal", dim="ethnicity"))
+    assert not any(h.startswith("Excess") for h in header)
+    header, _ = _table(explore.layout(org="ENG", metric="pph_1500", dim="total"))
+    assert not any(h.startswith("Excess") for h in header)
+
+
+def test_download_has_the_excess_column(explore):
+    payload = explore.download_csv("?org=ENG&metric=pph_1500&dim=ethnicity")
+    lines = payload["content"].splitlines()
+    assert any(line.startswith("# Excess:") for line in lines)
+    header = next(line for line in lines if line.startswith("Group"))
+    assert header.endswith("Excess women (95% CI)")

@@ -73,7 +73,7 @@ def test_layout_renders_with_no_arguments(map_page):
     ({"group": "White"}, "Unknown group"),  # the reference group is not compared with itself
     ({"dim": "deprivation_quintile", "group": "Black"}, "Unknown group"),
     ({"period": "1999"}, "Unknown period"),
-    ({"trusts": "<script>"}, "Unknown choice for the trust points"),
+    ({"points": "<script>"}, "Unknown choice for the trust points"),
 ])
 def test_bad_query_falls_back_with_a_notice(map_page, query, message):
     _, notices = map_page.MapView.parse(query)
@@ -88,10 +88,10 @@ def test_view_round_trips_through_the_url(map_page):
 
     view, notices = map_page.MapView.parse({"metric": "booked_by_10_weeks",
                                             "dim": "deprivation_quintile", "group": "Q2",
-                                            "trusts": "group"})
+                                            "points": "group"})
     assert notices == []
     assert map_page.MapView.parse(viewstate.query_of(view.search()))[0] == view
-    assert "trusts" not in map_page.MapView.parse({})[0].search()
+    assert "points" not in map_page.MapView.parse({})[0].search()
 
 
 def test_every_region_is_drawn_and_tabled(map_page):
@@ -255,11 +255,11 @@ def test_trust_hover_names_value_and_interval(map_page):
 
 
 def test_group_points_fall_back_to_totals_where_unpublished(map_page):
-    view, _ = map_page.MapView.parse({**SUPPRESSED_VIEW, "trusts": "group"})
+    view, _ = map_page.MapView.parse({**SUPPRESSED_VIEW, "points": "group"})
     assert view.trust_dimension == "total" and view.trust_group == "All"
-    text = text_of(map_page.layout(**SUPPRESSED_VIEW, trusts="group"))
+    text = text_of(map_page.layout(**SUPPRESSED_VIEW, points="group"))
     assert "does not publish this breakdown for trusts" in text
-    msds, _ = map_page.MapView.parse({"trusts": "group"})
+    msds, _ = map_page.MapView.parse({"points": "group"})
     assert msds.trust_dimension == "ethnicity" and msds.trust_group == "Black"
 
 
@@ -284,7 +284,7 @@ def test_downloads_match_the_tables(map_page):
 
 def test_payload_is_small(map_page):
     for query in ({}, {"metric": "booked_by_10_weeks", "dim": "deprivation_quintile",
-                       "trusts": "group"}):
+                       "points": "group"}):
         tree = map_page.layout(**query)
         assert len(plotly_json.to_json_plotly(_figure(tree))) < 150_000
         assert len(plotly_json.to_json_plotly(tree)) < 150_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
 import dash
 import polars as pl
@@ -195,8 +196,16 @@ def test_series_download_matches_the_table(trends):
     rows = _csv_rows(trends.series_csv(search))
     tree = trends.layout(**trends.viewstate.query_of(search))
     assert rows[0] == ["Group", "Period", "Numerator", "Denominator", "Value (per 1,000)",
-                       "95% CI"]
-    assert rows[1:] == _table_cells(by_id(tree, trends.TRENDS_SERIES_TABLE))
+                       "95% CI", "Row type"]
+    data = [r[:-1] for r in rows[1:] if r[-1] == "Data"]
+    assert data == _table_cells(by_id(tree, trends.TRENDS_SERIES_TABLE))
+    # Then the projection table's rows, flagged as projection, never as data.
+    ahead = [r for r in rows[1:] if r[-1] != "Data"]
+    assert ahead and all(r[-1].startswith("Projection (not data)") for r in ahead)
+    assert rows[1:] == [r + ["Data"] for r in data] + ahead
+    table = _table_cells(by_id(tree, trends.TRENDS_PROJECTION_TABLE))
+    assert [[r[0], r[1], r[4], r[5]] for r in ahead] == [r[:4] for r in table]
+    assert all(r[2:4] == ["z", "z"] for r in ahead)
 
 
 def test_spc_download_matches_the_table(trends):
@@ -210,7 +219,112 @@ def test_spc_download_matches_the_table(trends):
 
 def test_url_callback_writes_only_real_changes(trends):
     current = trends.TrendsView.parse({})[0].search()
-    same = trends.update_url("ENG", "pph_1500", "ethnicity", "quarter", "White", current)
+    same = trends.update_url("ENG", "pph_1500", "ethnicity", "quarter", "White", ["1"],
+                             current)
     assert same is dash.no_update
-    changed = trends.update_url("ENG", "pph_1500", "ethnicity", "quarter", "Black", current)
-    assert "group=Black" in changed
+    changed = trends.update_url("ENG", "pph_1500", "ethnicity", "quarter", "Black", ["1"],
+                                current)
+    assert "group=Black" in changed and "proj" not in changed
+    hidden = trends.update_url("ENG", "pph_1500", "ethnicity", "quarter", "White", [], current)
+    assert "proj=0" in hidden
+
+
+# -- projection ------------------------------------------------------------------------------
+
+
+def _projection_traces(figure) -> dict:
+    return {t.name.removesuffix(" projection"): t for t in figure.data
+            if (t.name or "").endswith(" projection")}
+
+
+def test_projection_is_drawn_dashed_after_the_data_and_labelled(trends):
+    tree = trends.layout()  # on by default
+    figure = by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
+    lines = _projection_traces(figure)
+    assert set(lines) == {"White", "Mixed", "Asian", "Black", "Other"}  # known groups
+    key = [t for t in figure.data if t.name == trends.figures.PROJECTION_KEY]
+    assert key and key[0].line.dash == "dash" and key[0].showlegend is not False
+    white = lines["White"]
+    assert white.line.dash == "dash" and white.legendgroup == "White"
+    data = [t for t in figure.data if t.name == "White"][0]
+    # The dashed line starts at the latest figure and runs into periods after the data.
+    assert white.x[0] == data.x[-1] and white.y[0] == data.y[-1]
+    assert not set(white.x[1:]) & set(data.x)
+    categories = list(figure.layout.xaxis.categoryarray)
+    assert categories[-3:] == list(white.x[1:])
+    assert all("Projection (not data)" in c for c in white.customdata[1:])
+    assert [a.text for a in figure.layout.annotations if a.text == "Projected"]
+    assert "Projection (not data)" in text_of(tree)
+
+
+def test_projection_table_matches_the_chart(trends):
+    tree = trends.layout(org="ENG", metric="pph_1500", dim="ethnicity", kind="quarter")
+    figure = by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
+    white = _projection_traces(figure)["White"]
+    rows = [r for r in _table_cells(by_id(tree, trends.TRENDS_PROJECTION_TABLE))
+            if r[0] == "White"]
+    assert [r[1].split(" (")[0] for r in rows] == list(white.x[1:])
+    assert [r[2] for r in rows] == [f"{v:,.1f}" for v in white.y[1:]]
+    projected, fits, _ = trends.queries.projection("pph_1500", "ENG", "quarter", "ethnicity")
+    fit = fits["White"]
+    assert rows[0][5] == f"{fit['points']} periods"
+    # The trend a year is the fitted slope over four quarters.
+    assert rows[0][4].startswith(f"{(math.exp(4 * fit['slope']) - 1) * 100:+.1f}%")
+
+
+def test_gap_sentences_say_when_each_gap_would_close(trends):
+    tree = trends.layout(org="ENG", metric="booked_by_10_weeks", dim="ethnicity",
+                         kind="quarter")
+    items = by_id(tree, trends.TRENDS_PROJECTION_GAPS).children
+    text = {text_of(li).split(" compared")[0]: text_of(li) for li in items}
+    assert set(text) == {"Mixed women", "Asian women", "Black women", "Other women"}
+    _, _, gaps = trends.queries.projection("booked_by_10_weeks", "ENG", "quarter", "ethnicity")
+    asian = gaps["Asian"]
+    assert asian["status"] == "closing"
+    said = text["Asian women"]
+    assert f"in about {asian['years']:.1f} years" in said
+    assert asian["crossing_period"].split(" (")[0] in said
+    assert "95% interval" in said and "ratio now" in said
+
+
+def test_projection_can_be_turned_off(trends):
+    query = {"org": "ENG", "metric": "pph_1500", "dim": "ethnicity", "kind": "quarter",
+             "proj": "0"}
+    view, notices = trends.TrendsView.parse(query)
+    assert notices == [] and not view.projection and "proj=0" in view.search()
+    tree = trends.layout(**query)
+    figure = by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
+    assert not _projection_traces(figure)
+    assert not _has(tree, trends.TRENDS_PROJECTION_TABLE)
+    assert "Projection (not data)" not in text_of(tree)
+    rows = _csv_rows(trends.series_csv(view.search()))
+    assert {r[-1] for r in rows[1:]} == {"Data"}
+    _, notices = trends.TrendsView.parse(query | {"proj": "maybe"})
+    assert notices
+
+
+def test_no_projection_on_overlapping_or_short_series(trends):
+    text = text_of(trends.layout(org="ENG", metric="pph_1500", dim="ethnicity",
+                                 kind="rolling_12_months"))
+    assert "No projection for this view: the periods overlap" in text
+    text = text_of(trends.layout(org="ENG", metric="pph_1500", dim="ethnicity",
+                                 kind="financial_year"))
+    assert "only 5 published points" in text
+
+
+def test_groups_with_many_suppressed_periods_are_not_projected(trends, stories):
+    # An ICB where Mixed women's quarters are often suppressed: the others are projected.
+    tree = trends.layout(org="SYNQ01", metric="pph_1500", dim="ethnicity", kind="quarter")
+    _, fits, gaps = trends.queries.projection("pph_1500", "SYNQ01", "quarter", "ethnicity")
+    mixed = fits["Mixed"]
+    assert not mixed["available"] and mixed["suppressed"] > 0.25 * 21
+    assert fits["White"]["available"] and fits["Black"]["available"]
+    text = text_of(tree)
+    assert f"Mixed ({mixed['reason']})" in text
+    assert "Mixed women compared with White women: no projection." in text
+    drawn = _projection_traces(by_id(tree, trends.TRENDS_SERIES_GRAPH).figure)
+    assert "Mixed" not in drawn and "Black" in drawn
+    # The trust with the planted story has too few published quarters in every group.
+    org = stories["pph_gap_closes"]
+    text = text_of(trends.layout(org=org, metric="pph_1500", dim="ethnicity", kind="quarter"))
+    assert "No projection for this view" in text and "11 of 21 periods are suppressed" in text

@@ -1,0 +1,218 @@
+"""Intersections: ethnicity and deprivation together, for one metric, organisation and period.
+
+Answers "is a gap between ethnic groups there in every deprivation quintile, or does
+deprivation add to it?": a heat map of each ethnic group × deprivation quintile cell's ratio to
+White women in the least deprived quintile, with its significance, and every cell in a table.
+Where the store holds no cross-tabulation for the metric and organisation (the published
+statistics mostly give ethnicity and deprivation separately), the page says so.
+
+URL parameters: ``org`` (organisation code), ``metric`` (registry id; the menu offers the
+metrics whose cross-tabulation the store holds), ``period`` (label of a period with the
+cross-tabulation; default the latest).
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import dash
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import Input, Output, State, callback, dcc, html
+
+from components import controls, crosstab, figures, ids, pagekit, tables, viewstate
+from data import queries
+from metrics import registry
+from metrics.categories import ETHNICITY, ETHNICITY_BY_QUINTILE, QUINTILE
+
+dash.register_page(__name__, path="/intersections", name="Intersections",
+                   title="Intersections · Equalities", order=3.5,
+                   # The view in canonical form, for export headings.
+                   canonical=lambda query: IntersectionsView.parse(query)[0].search())
+
+INTERSECTIONS_ORG = "intersections-org"
+INTERSECTIONS_METRIC = "intersections-metric"
+INTERSECTIONS_PERIOD = "intersections-period"
+INTERSECTIONS_GRAPH = "intersections-graph"
+INTERSECTIONS_SUMMARY = "intersections-summary"
+INTERSECTIONS_TABLE = "intersections-table"
+INTERSECTIONS_NOT_PUBLISHED = "intersections-not-published"
+INTERSECTIONS_DOWNLOAD_BUTTON = "intersections-download-button"
+INTERSECTIONS_DOWNLOAD = "intersections-download"
+
+CROSS = ETHNICITY_BY_QUINTILE
+PREFERRED_METRIC = "pph_1500"  # the default view, where the store holds its cross-tabulation
+LEVEL_WORDS = {"england": "for England", "region": "for regions", "icb": "for ICBs / LMNSs",
+               "trust": "for trusts"}
+
+
+def default_metric() -> str:
+    held = queries.metrics_holding(CROSS)
+    return PREFERRED_METRIC if PREFERRED_METRIC in held or not held else held[0]
+
+
+@dataclass(frozen=True)
+class IntersectionsView:
+    org: str
+    metric: str
+    period: str
+
+    @classmethod
+    def parse(cls, query: dict) -> tuple["IntersectionsView", list[str]]:
+        notices: list[str] = []
+        orgs = queries.organisations()["org_code"].to_list()
+        org = viewstate.choose(query, "org", orgs, "ENG", notices, "organisation")
+        metric_id = viewstate.choose(query, "metric", list(registry.METRICS), default_metric(),
+                                     notices, "metric")
+        metric = registry.get(metric_id)
+        level = queries.org_level(org)
+        if level not in metric.levels:
+            notices.append(f"{metric.title} is not published for this kind of organisation; "
+                           "showing England.")
+            org, level = "ENG", "england"
+        labels = queries.dimension_periods(metric_id, level, CROSS)
+        period = viewstate.choose(query, "period", labels, labels[-1] if labels else "",
+                                  notices, "period")
+        return cls(org, metric_id, period), notices
+
+    def search(self) -> str:
+        return viewstate.search({"org": self.org, "metric": self.metric, "period": self.period})
+
+    @property
+    def level(self) -> str | None:
+        return queries.org_level(self.org)
+
+    @property
+    def held(self) -> bool:
+        """Whether the store holds the cross-tabulation for this view."""
+        return bool(self.period) and queries.holds(self.metric, self.level, CROSS)
+
+
+def cells(view: IntersectionsView):
+    """The cross-tabulation's cells for the view (:func:`data.queries.breakdown`)."""
+    return queries.breakdown(view.metric, view.org, view.period, CROSS, "none")
+
+
+def title_of(view: IntersectionsView, metric: registry.Metric) -> str:
+    return (f"{metric.title}: {queries.org_name(view.org)}, {view.period}, by ethnicity and "
+            "deprivation quintile")
+
+
+def source_line(metric: registry.Metric, view: IntersectionsView) -> str:
+    synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
+    return (f"Source: {metric.source}, {view.period}.{synthetic}<br>Cells: ratio to "
+            f"{crosstab.reference()}; bold with ▲/▼: 95% CI of the ratio excludes 1; "
+            "grey *: suppressed; grey :, no figures.")
+
+
+def quality_warnings(view: IntersectionsView) -> list[dbc.Alert]:
+    """A warning for each of ethnicity and deprivation recorded too rarely to rely on."""
+    out = []
+    for dimension, what in ((ETHNICITY, "Ethnicity"), (QUINTILE, "Deprivation")):
+        info = queries.completeness(view.org, view.period, dimension)
+        if info and info["poor"]:
+            out.append(dbc.Alert([html.Strong("Data quality warning: "),
+                                  f"{what} was recorded for only {info['value']:.1f}% of women "
+                                  f"here (below {info['threshold']:.0f}%), so these cells may "
+                                  "be unreliable."], color="warning"))
+    return out
+
+
+def controls_card(view: IntersectionsView) -> html.Div:
+    metric = registry.get(view.metric)
+    held = queries.metrics_holding(CROSS)
+    # The menu offers the metrics with the cross-tabulation, and the one shown if it has none.
+    offered = tuple(m for m in registry.METRICS_LIST if m.id in held or m.id == view.metric)
+    periods = list(reversed(queries.dimension_periods(view.metric, view.level, CROSS)))
+    return html.Div(controls.card("Choose a view", dbc.Row([
+        controls.labelled("Organisation", controls.dropdown(
+            INTERSECTIONS_ORG, controls.org_options(queries.organisations(), metric.levels),
+            view.org), INTERSECTIONS_ORG, 4),
+        controls.labelled("Metric", controls.dropdown(
+            INTERSECTIONS_METRIC, controls.metric_options(offered), view.metric),
+            INTERSECTIONS_METRIC, 4),
+        controls.labelled("Period", controls.dropdown(
+            INTERSECTIONS_PERIOD, [{"label": p, "value": p} for p in periods],
+            view.period or None, placeholder="None with this breakdown"),
+            INTERSECTIONS_PERIOD, 4),
+    ])), className="d-print-none")
+
+
+def not_published(view: IntersectionsView, metric: registry.Metric) -> dbc.Alert:
+    where = LEVEL_WORDS.get(view.level or "", "here")
+    explore = "/explore?" + urlencode({"org": view.org, "metric": view.metric})
+    return dbc.Alert([crosstab.not_published(metric, where), " ",
+                      dcc.Link("Open Explore for this metric", href=explore,
+                               className="alert-link"), "."],
+                     color="info", id=INTERSECTIONS_NOT_PUBLISHED)
+
+
+def heatmap_section(view: IntersectionsView, metric: registry.Metric) -> html.Div:
+    frame = cells(view)
+    title = title_of(view, metric)
+    rows = crosstab.cell_rows(frame, metric)
+    return html.Div([
+        *quality_warnings(view),
+        html.P(crosstab.summary(frame), id=INTERSECTIONS_SUMMARY),
+        dcc.Graph(id=INTERSECTIONS_GRAPH, config=figures.CONFIG,
+                  figure=figures.intersection_heatmap(
+                      frame, metric, title=figures.wrap(title, 100),
+                      source=source_line(metric, view))),
+        html.Div([
+            tables.html_table(rows, caption=f"{title}. Ratio to {crosstab.reference()} with "
+                              "its 95% CI; ▲/▼ significantly higher or lower; * suppressed "
+                              "(small numbers); : not available; - zero.",
+                              table_id=INTERSECTIONS_TABLE),
+            pagekit.download_button(INTERSECTIONS_DOWNLOAD_BUTTON, INTERSECTIONS_DOWNLOAD),
+        ], className="mt-2"),
+    ])
+
+
+@pagekit.safe_layout
+def layout(**query) -> html.Div:
+    view, notices = IntersectionsView.parse(query)
+    metric = registry.get(view.metric)
+    return html.Div([
+        pagekit.heading("Intersections", "Ethnicity and deprivation together: each ethnic "
+                        "group in each deprivation quintile, compared with White women in "
+                        "the least deprived areas."),
+        controls.notices(notices),
+        controls_card(view),
+        html.Details([html.Summary("About this page: how to read the heat map, and caveats"),
+                      pagekit.content_markdown("intersections")], className="mb-3"),
+        heatmap_section(view, metric) if view.held else not_published(view, metric),
+        html.P(html.Small(" ".join(metric.caveats)), className="text-muted mt-3")
+        if metric.caveats else None,
+    ])
+
+
+@callback(
+    Output(ids.URL, "search", allow_duplicate=True),
+    Input(INTERSECTIONS_ORG, "value"),
+    Input(INTERSECTIONS_METRIC, "value"),
+    Input(INTERSECTIONS_PERIOD, "value"),
+    State(ids.URL, "search"),
+    prevent_initial_call=True,
+)
+def update_url(org, metric, period, current):
+    return viewstate.next_search(IntersectionsView, {"org": org, "metric": metric,
+                                                     "period": period}, current)
+
+
+def download_csv(search: str) -> dict:
+    """The table on screen for the view in ``search`` as a CSV download."""
+    view, _ = IntersectionsView.parse(viewstate.query_of(search))
+    metric = registry.get(view.metric)
+    rows = crosstab.cell_rows(cells(view), metric) if view.held else pl.DataFrame()
+    preamble = [title_of(view, metric),
+                f"Source: {metric.source}" + (" (synthetic demonstration data)"
+                                              if queries.current().synthetic else ""),
+                "Symbols: * suppressed (small numbers), : not available, - zero"]
+    return dict(content=pagekit.csv_text(rows, preamble),
+                filename=f"intersections-{view.metric}-{view.org}.csv", type="text/csv")
+
+
+@callback(Output(INTERSECTIONS_DOWNLOAD, "data"),
+          Input(INTERSECTIONS_DOWNLOAD_BUTTON, "n_clicks"), State(ids.URL, "search"),
+          prevent_initial_call=True)
+def on_download(_clicks, search):
+    return download_csv(search)
