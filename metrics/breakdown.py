@@ -29,29 +29,24 @@ BREAKDOWN_COLUMNS = (
 COMPLETENESS_THRESHOLD = {"ethnicity_recorded": 90.0, "deprivation_known": 95.0}
 
 
-def status_expr() -> pl.Expr:
-    """"suppressed", "no data" or "ok" for each cell."""
-    return (
-        pl.when(pl.col("suppressed")).then(pl.lit("suppressed"))
-        .when(pl.col("value").is_null()).then(pl.lit("no data"))
-        .otherwise(pl.lit("ok"))
-    )
+GAP_COLUMNS = ("ratio", "ratio_lower95", "ratio_upper95", "difference", "difference_lower95",
+               "difference_upper95")
 
 
-def _gaps(frame: pl.DataFrame, metric: Metric, reference: str | None) -> dict[str, np.ndarray]:
-    n = frame.height
-    empty = {k: np.full(n, np.nan) for k in ("ratio", "ratio_lower95", "ratio_upper95",
-                                              "difference", "difference_lower95",
-                                              "difference_upper95")}
-    if reference is None:
-        return empty
-    ref = frame.filter((pl.col("group") == reference) & pl.col("value").is_not_null())
-    if ref.is_empty():
-        return empty
-    x2, n2 = float(ref["events"][0]), float(ref["denominator"][0])
-    shown = frame["value"].is_not_null().to_numpy()
-    x1 = np.where(shown, frame["events"].fill_null(0).to_numpy(), 0.0)
-    n1 = np.where(shown, frame["denominator"].fill_null(1).cast(pl.Float64).to_numpy(), 1.0)
+def _gaps(groups: list[str], events: np.ndarray, denominator: np.ndarray, metric: Metric,
+          reference: str | None) -> dict[str, np.ndarray]:
+    """Ratio and difference to the reference group (NaN where not shown; the reference's
+    own limits NaN, its ratio 1 and difference 0 by definition)."""
+    n = len(groups)
+    out = {k: np.full(n, np.nan) for k in GAP_COLUMNS}
+    shown = ~np.isnan(events)
+    is_ref = np.array([g == reference for g in groups], dtype=bool)
+    if reference is None or not (is_ref & shown).any():
+        return out
+    i = int(np.flatnonzero(is_ref & shown)[0])
+    x2, n2 = float(events[i]), float(denominator[i])
+    x1 = np.where(shown, events, 0.0)
+    n1 = np.where(shown, denominator, 1.0)
     if metric.statistic == PROPORTION:
         ratio = risk_ratio_ci(np.minimum(x1, n1), n1, min(x2, n2), n2)
         diff = proportion_difference_ci(np.minimum(x1, n1), n1, min(x2, n2), n2)
@@ -60,30 +55,23 @@ def _gaps(frame: pl.DataFrame, metric: Metric, reference: str | None) -> dict[st
         ratio = rate_ratio_ci(x1, n1, x2, n2)
         diff = rate_difference_ci(x1, n1, x2, n2, multiplier=metric.multiplier)
         scale = 1.0
-    out = {}
-    for name, data in zip(("ratio", "ratio_lower95", "ratio_upper95"), ratio, strict=True):
-        out[name] = np.where(shown, np.asarray(data, dtype=float), np.nan)
-    for name, data in zip(("difference", "difference_lower95", "difference_upper95"), diff,
-                          strict=True):
-        out[name] = np.where(shown, np.asarray(data, dtype=float) * scale, np.nan)
+    for names, data, factor in ((GAP_COLUMNS[:3], ratio, 1.0), (GAP_COLUMNS[3:], diff, scale)):
+        for name, column in zip(names, data, strict=True):
+            out[name] = np.where(shown, np.asarray(column, dtype=float) * factor, np.nan)
+    for name in ("ratio_lower95", "ratio_upper95", "difference_lower95", "difference_upper95"):
+        out[name][is_ref] = np.nan
     return out
 
 
-def _compare(frame: pl.DataFrame, metric: Metric, confidence: float) -> np.ndarray:
-    shown = frame["value"].is_not_null() & frame["comparator_value"].is_not_null()
-    mask = shown.to_numpy()
-    result = np.full(frame.height, None, dtype=object)
+def _compare(events: np.ndarray, denominator: np.ndarray, comparator: np.ndarray,
+             metric: Metric, confidence: float) -> list[str | None]:
+    mask = ~np.isnan(events) & ~np.isnan(comparator)
+    result = np.full(len(events), None, dtype=object)
     if mask.any():
         result[mask] = compare_with_benchmark(
-            frame["events"].to_numpy()[mask],
-            frame["denominator"].cast(pl.Float64).to_numpy()[mask],
-            frame["comparator_value"].to_numpy()[mask],
-            statistic=metric.statistic,
-            multiplier=metric.multiplier,
-            polarity=metric.polarity,
-            confidence=confidence,
-        )
-    return result
+            events[mask], denominator[mask], comparator[mask], statistic=metric.statistic,
+            multiplier=metric.multiplier, polarity=metric.polarity, confidence=confidence)
+    return result.tolist()
 
 
 def breakdown(
@@ -120,31 +108,37 @@ def breakdown(
                             period_label=period_label, dimension=dimension)
     frame = with_values(cells.complete_groups(selected, dimension), metric)
     reference = DIMENSIONS[dimension].reference
+    # NumPy on the handful of rows, attached in one step (the cost is per operation).
+    groups = frame["group"].to_list()
+    events = frame["events"].fill_null(np.nan).to_numpy()
+    denominator = frame["denominator"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    value = frame["value"].fill_null(np.nan).to_numpy()
+    events = np.where(np.isnan(value), np.nan, events)
+    gaps = _gaps(groups, events, denominator, metric, reference)
+    with np.errstate(invalid="ignore"):
+        significant = (gaps["ratio_lower95"] > 1) | (gaps["ratio_upper95"] < 1)
+    known = ~np.isnan(gaps["ratio_lower95"]) & ~np.isnan(gaps["ratio_upper95"])
+    compared = dict(zip(comparator["group"].to_list(), comparator["value"].to_list(),
+                        strict=True)) if comparator is not None else {}
+    comparator_value = np.array([compared.get(g) for g in groups], dtype=float)
+    suppressed = frame["suppressed"].to_numpy()
+    status = np.where(suppressed, "suppressed", np.where(np.isnan(value), "no data", "ok"))
     frame = frame.with_columns(
-        metric=pl.lit(metric.id), org_code=pl.lit(org_code), period=pl.lit(period_label),
-        is_reference=pl.col("group") == (reference or ""),
+        pl.lit(metric.id).alias("metric"), pl.lit(org_code).alias("org_code"),
+        pl.lit(period_label).alias("period"),
+        pl.Series("is_reference", [g == (reference or "") for g in groups], dtype=pl.Boolean),
+        *(pl.Series(k, v, dtype=pl.Float64, nan_to_null=True) for k, v in gaps.items()),
+        pl.Series("gap_significant", [bool(s) if k else None
+                                      for s, k in zip(significant, known, strict=True)],
+                  dtype=pl.Boolean),
+        pl.Series("comparator_value", comparator_value, dtype=pl.Float64, nan_to_null=True),
+        pl.Series("vs_comparator", _compare(events, denominator, comparator_value, metric,
+                                            0.95), dtype=pl.String),
+        pl.Series("vs_comparator_998", _compare(events, denominator, comparator_value, metric,
+                                                0.998), dtype=pl.String),
+        pl.Series("status", status, dtype=pl.String),
     )
-    frame = frame.with_columns(
-        pl.Series(k, v).fill_nan(None) for k, v in _gaps(frame, metric, reference).items()
-    ).with_columns(
-        # The reference group is the baseline: ratio 1 and difference 0 by definition.
-        pl.when(pl.col("is_reference")).then(None).otherwise(pl.col(c)).alias(c)
-        for c in ("ratio_lower95", "ratio_upper95", "difference_lower95", "difference_upper95")
-    ).with_columns(
-        gap_significant=(pl.col("ratio_lower95") > 1) | (pl.col("ratio_upper95") < 1),
-    )
-    if comparator is not None and not comparator.is_empty():
-        frame = frame.join(
-            comparator.select("group", comparator_value="value"), on="group", how="left"
-        )
-    else:
-        frame = frame.with_columns(comparator_value=pl.lit(None, dtype=pl.Float64))
-    frame = frame.with_columns(
-        vs_comparator=pl.Series(_compare(frame, metric, 0.95).tolist(), dtype=pl.String),
-        vs_comparator_998=pl.Series(_compare(frame, metric, 0.998).tolist(), dtype=pl.String),
-        status=status_expr(),
-    )
-    return frame.select(BREAKDOWN_COLUMNS).with_columns(pl.col("is_reference").fill_null(False))
+    return frame.select(BREAKDOWN_COLUMNS)
 
 
 def completeness(

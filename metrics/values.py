@@ -16,31 +16,6 @@ from metrics.stats import rate_ci, wilson_ci
 VALUE_COLUMNS = ("value", "lower95", "upper95", "lower998", "upper998")
 
 
-def events_expr(metric: Metric) -> pl.Expr:
-    """Effective event count behind the shown value.
-
-    For rare-event rates the published value comes from unrounded counts; its events are
-    ``value x denominator / multiplier`` so the interval is centred on the published value.
-    """
-    if metric.rare_event:
-        return (
-            pl.when(pl.col("published_value").is_not_null())
-            .then(pl.col("published_value") * pl.col("denominator") / metric.multiplier)
-            .otherwise(pl.col("numerator").cast(pl.Float64))
-        )
-    return pl.col("numerator").cast(pl.Float64)
-
-
-def shown_expr() -> pl.Expr:
-    """True where a value may be computed and shown."""
-    return (
-        ~pl.col("suppressed").fill_null(True)
-        & pl.col("numerator").is_not_null()
-        & pl.col("denominator").is_not_null()
-        & (pl.col("denominator") > 0)
-    )
-
-
 def interval(
     metric: Metric, events: np.ndarray, denominator: np.ndarray, confidence: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -51,26 +26,39 @@ def interval(
     return rate_ci(events, denominator, confidence, multiplier=metric.multiplier)
 
 
+def _floats(series: pl.Series) -> np.ndarray:
+    """``series`` as float64 with NaN for nulls."""
+    return series.cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+
 def with_values(frame: pl.DataFrame, metric: Metric) -> pl.DataFrame:
-    """Add ``events, value, lower95, upper95, lower998, upper998`` (display units)."""
-    frame = frame.with_columns(
-        shown=shown_expr(),
-        events=pl.when(shown_expr()).then(events_expr(metric)),
-    )
-    events = frame["events"].to_numpy().astype(float)
-    den = frame["denominator"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    den = np.where(np.isnan(events), np.nan, den)
+    """Add ``shown, events, value, lower95, upper95, lower998, upper998`` (display units).
+
+    Computed on NumPy arrays and attached in one step: the frames are small (a few dozen
+    rows), so the cost is per operation, not per row.
+    """
+    numerator = _floats(frame["numerator"])
+    denominator = _floats(frame["denominator"])
+    suppressed = frame["suppressed"].fill_null(True).to_numpy()
+    with np.errstate(invalid="ignore"):
+        shown = ~suppressed & ~np.isnan(numerator) & (denominator > 0)
+    events = numerator
+    if metric.rare_event:
+        published = _floats(frame["published_value"])
+        events = np.where(np.isnan(published), numerator,
+                          published * denominator / metric.multiplier)
+    events = np.where(shown, events, np.nan)
+    den = np.where(shown, denominator, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         value = events / den * metric.multiplier
-    lo95, hi95 = interval(metric, np.nan_to_num(events), np.nan_to_num(den), 0.95)
-    lo998, hi998 = interval(metric, np.nan_to_num(events), np.nan_to_num(den), 0.998)
-    missing = np.isnan(events)
-    columns = {
-        "value": value,
-        "lower95": lo95, "upper95": hi95, "lower998": lo998, "upper998": hi998,
-    }
+    safe_events, safe_den = np.nan_to_num(events), np.nan_to_num(den)
+    lo95, hi95 = interval(metric, safe_events, safe_den, 0.95)
+    lo998, hi998 = interval(metric, safe_events, safe_den, 0.998)
+    columns = {"events": events, "value": value, "lower95": lo95, "upper95": hi95,
+               "lower998": lo998, "upper998": hi998}
     return frame.with_columns(
-        pl.Series(name, np.where(missing, np.nan, np.asarray(data, dtype=float)))
-        .fill_nan(None)
-        for name, data in columns.items()
+        pl.Series("shown", shown, dtype=pl.Boolean),
+        *(pl.Series(name, np.where(shown, np.asarray(data, dtype=float), np.nan),
+                    dtype=pl.Float64, nan_to_null=True)
+          for name, data in columns.items()),
     )
