@@ -5,22 +5,29 @@ Answers "can I have the data, what exactly does this figure mean, and how was it
 out?"
 
 URL parameters: ``metric`` (registry id, or ``all``): the metric whose data files the
-download buttons give.
+download buttons give; ``local`` (the name of a local file kept on this server with
+``equalities ingest --local``): the kept file shown beside the national figures. An uploaded
+file is not in the URL and is not kept: it stays in the browser tab, which sends it again
+with each request that needs it.
 """
 
 import io
+import logging
 import zipfile
 from dataclasses import dataclass
 
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
-from components import controls, ids, pagekit, viewstate
+from components import controls, ids, localdata, pagekit, tables, viewstate
 from components import definitions as defs
 from data import queries
+from data.ingest.errors import IngestError
+from data.local import compare, parse, store
 from metrics import registry
+from metrics.disclosure import SYMBOL_NOT_AVAILABLE
 
 dash.register_page(__name__, path="/data", name="Data and definitions",
                    title="Data and definitions · Equalities", order=8)
@@ -42,11 +49,32 @@ DATA_ORGS_COLUMNS_TABLE = "data-organisations-columns"
 DATA_VALUES_COLUMNS_TABLE = "data-values-columns"
 DATA_SYMBOLS_TABLE = "data-symbols"
 DATA_STORE_TABLE = "data-store"
+DATA_LOCAL_UPLOAD = "data-local-upload"
+DATA_LOCAL_NOTICE = "data-local-notice"
+DATA_LOCAL_RESULT = "data-local-result"
+DATA_LOCAL_GRAPH = "data-local-graph"  # type of the pattern-matching ids of the charts
+DATA_LOCAL_INDICATORS = "data-local-indicators"
+DATA_LOCAL_TEMPLATE_BUTTON = "data-local-template-button"
+DATA_LOCAL_TEMPLATE_DOWNLOAD = "data-local-template-download"
+DATA_LOCAL_DOWNLOAD_BUTTON = "data-local-download-button"
+DATA_LOCAL_DOWNLOAD = "data-local-download"
+DATA_LOCAL_DOWNLOAD_NOTICE = "data-local-download-notice"
+DATA_LOCAL_HELP = "data-local-help"
+DATA_KEPT_TABLE = "data-kept-table"
+DATA_KEPT_FILE = "data-kept-file"
+DATA_KEPT_RESULT = "data-kept-result"
+DATA_KEPT_GRAPH = "data-kept-graph"
+DATA_KEPT_INDICATORS = "data-kept-indicators"
+DATA_KEPT_DOWNLOAD_BUTTON = "data-kept-download-button"
+DATA_KEPT_DOWNLOAD = "data-kept-download"
+DATA_KEPT_DOWNLOAD_NOTICE = "data-kept-download-notice"
 ALL_METRICS = "all"
 DEFAULT_METRIC = "pph_1500"
-SECTIONS = (("downloads", "Download the data"), ("definitions", "Definitions"),
+SECTIONS = (("downloads", "Download the data"), ("local", "Your local data"),
+            ("definitions", "Definitions"),
             ("methods", "Methods"), ("sources", "Sources, lag times, limitations and mergers"),
             ("store", "About this data store"))
+log = logging.getLogger(__name__)
 ZIP_NOTE = ("One CSV file per metric in a zip file, which can take up to about 20 seconds "
             "to prepare.")
 
@@ -54,16 +82,22 @@ ZIP_NOTE = ("One CSV file per metric in a zip file, which can take up to about 2
 @dataclass(frozen=True)
 class DataView:
     metric: str
+    local: str = ""  # a kept local file's name, or "" for none
 
     @classmethod
     def parse(cls, query: dict) -> tuple["DataView", list[str]]:
         notices: list[str] = []
         metric = viewstate.choose(query, "metric", [ALL_METRICS, *registry.METRICS],
                                   DEFAULT_METRIC, notices, "metric")
-        return cls(metric), notices
+        local = str(query.get("local") or "")
+        if local and local not in store.names():
+            notices.append(f"Unknown local file “{local[:60]}”: no file of that name is kept "
+                           "on this server, so none is shown.")
+            local = ""
+        return cls(metric, local), notices
 
     def search(self) -> str:
-        return viewstate.search({"metric": self.metric})
+        return viewstate.search({"metric": self.metric, "local": self.local})
 
 
 # -- downloads (plain functions, called by the callbacks and the tests) ---------------------
@@ -292,6 +326,181 @@ def sources_section() -> html.Section:
     )
 
 
+def local_section(view: DataView) -> html.Section:
+    limit = parse.megabytes(parse.UPLOAD_MAX_BYTES)
+    return _section(
+        "local", "Your local data",
+        pagekit.content_markdown("local_data", section="Intro"),
+        pagekit.content_markdown("local_data", section="Where your data go"),
+        html.Div(pagekit.download_button(DATA_LOCAL_TEMPLATE_BUTTON, DATA_LOCAL_TEMPLATE_DOWNLOAD,
+                                         "Download the template (CSV)"), className="mb-2"),
+        dcc.Upload(
+            html.Div([html.Strong("Drag your CSV file here, or click to choose it"), html.Br(),
+                      html.Span(f"CSV UTF-8, up to {limit} and {parse.MAX_ROWS:,} rows",
+                                className="small")]),
+            id=DATA_LOCAL_UPLOAD, accept=".csv", max_size=parse.UPLOAD_MAX_BYTES,
+            multiple=False, className="local-upload", className_active="local-upload-active",
+            className_reject="local-upload-reject"),
+        # Filled in by the browser (assets/local-upload.js) when it turns a file away.
+        html.Div(id=DATA_LOCAL_NOTICE, className="local-notice small mt-1", role="status",
+                 **{"data-max-bytes": str(parse.UPLOAD_MAX_BYTES)}),
+        dcc.Loading(html.Div(id=DATA_LOCAL_RESULT, className="mt-3"), type="dot",
+                    color="#005EB8", delay_show=300),
+        html.Details([
+            html.Summary("How to fill in the template: columns, rules, small numbers and "
+                         "methods", className="fw-bold"),
+            *(part for name in ("Columns", "Rules", "Small numbers and methods")
+              for part in (html.H3(name, className="h6 mt-3"),
+                           pagekit.content_markdown("local_data", section=name,
+                                                    class_name="content local-help"))),
+        ], id=DATA_LOCAL_HELP, className="mb-2 px-2 py-1 bg-white border rounded"),
+        *kept_part(view),
+    )
+
+
+KEPT_COLUMNS = ("Flag", "Name", "Rows", "Organisations", "Metrics", "Ingested", "Status")
+
+
+def kept_table(kept: list[store.Kept]) -> pl.DataFrame:
+    """The kept local files: name, size, when ingested, and whether each can be read."""
+    def count(number: int | None) -> str:
+        return SYMBOL_NOT_AVAILABLE if number is None else f"{number:,}"
+
+    return pl.DataFrame([{
+        "Flag": localdata.LOCAL, "Name": k.name,
+        "Rows": count(k.data.rows if k.data else None),
+        "Organisations": count(k.count("organisation")), "Metrics": count(k.count("metric")),
+        "Ingested": defs.when_words(k.ingested.isoformat()),
+        "Status": f"Cannot be shown: {k.problem}" if k.problem else "Ready",
+    } for k in kept], schema=dict.fromkeys(KEPT_COLUMNS, pl.String))
+
+
+def kept_part(view: DataView) -> list:
+    """The local files kept on this server, a choice of one, and its comparison."""
+    kept = store.listing()
+    parts = [html.H3([localdata.badge(), " Local files kept on this server"],
+                     className="h5 mt-4"),
+             pagekit.content_markdown("local_data", section="Files kept on this server")]
+    if not kept:
+        return [*parts, html.P("No local files are kept on this server.", className="small")]
+    chosen = next((k for k in kept if k.name == view.local), None)
+    options = [{"label": k.name, "value": k.name} for k in kept]
+    return [
+        *parts,
+        tables.html_table(kept_table(kept), table_id=DATA_KEPT_TABLE,
+                          caption=f"Local files kept on this server ({SYMBOL_NOT_AVAILABLE} "
+                          "not available)"),
+        dbc.Row(controls.labelled(
+            "Show a kept file beside the national figures",
+            controls.dropdown(DATA_KEPT_FILE, options, view.local or None, clearable=True,
+                              placeholder="Choose a kept file"), DATA_KEPT_FILE, 6)),
+        html.Div(kept_view(chosen) if chosen else None, id=DATA_KEPT_RESULT, className="mt-2"),
+    ]
+
+
+# -- local data (plain functions, called by the callbacks and the tests) ---------------------
+
+
+def _local_source(file: str) -> str:
+    manifest = queries.current().manifest
+    return (f"Local: your file {file} (not official statistics). National: "
+            f"{manifest.get('title', 'the data store')}.")
+
+
+def _comparison_view(data: parse.LocalData, *, held: str, graph_type: str,
+                     indicators_id: str, button_id: str, download_id: str,
+                     notice_id: str) -> html.Div:
+    """A local file's figures beside the national ones, with the download of the table."""
+    download = html.Div([
+        pagekit.download_button(button_id, download_id, "Download the comparison (CSV)"),
+        html.Span(id=notice_id, className="small", role="status"),
+    ], className="mb-2")
+    return localdata.result_view(data, compare.compare(data.counts),
+                                 source=_local_source(data.file), held=held,
+                                 graph_type=graph_type, indicators_id=indicators_id,
+                                 download=download)
+
+
+def _comparison_file(data: parse.LocalData) -> dict:
+    """The comparison table of a local file as a CSV download."""
+    result = compare.compare(data.counts)
+    stem = data.file.rsplit(".", 1)[0]
+    content = localdata.comparison_csv(
+        result.cells, file=data.file, store_title=queries.current().manifest.get("title", ""),
+        synthetic=queries.current().synthetic, left_out=result.left_out)
+    return dict(content=content, filename=f"equalities-local-{stem}.csv", type="text/csv")
+
+
+def _uploaded(contents, filename) -> parse.LocalData:
+    """The upload validated; :class:`IngestError` when refused."""
+    file = parse.display_name(filename)
+    raw = parse.from_data_url(contents, file, max_bytes=parse.UPLOAD_MAX_BYTES)
+    return parse.parse(raw, file)
+
+
+UPLOAD_HELD = ("Worked out from the file in this browser tab: the server keeps no copy, and "
+               "it is never added to the national data.")
+
+
+def upload(contents, filename) -> html.Div:
+    """The view of an uploaded file: its figures, or its problems."""
+    try:
+        data = _uploaded(contents, filename)
+    except IngestError as error:
+        log.info("local upload refused: %s", error.summary())
+        return localdata.problems_view(error)
+    return _comparison_view(data, held=UPLOAD_HELD, graph_type=DATA_LOCAL_GRAPH,
+                            indicators_id=DATA_LOCAL_INDICATORS,
+                            button_id=DATA_LOCAL_DOWNLOAD_BUTTON,
+                            download_id=DATA_LOCAL_DOWNLOAD, notice_id=DATA_LOCAL_DOWNLOAD_NOTICE)
+
+
+NO_UPLOAD = "No file is uploaded in this tab: choose your CSV file above, then download."
+
+
+def local_download(contents, filename) -> tuple:
+    """The comparison table of the uploaded file as CSV, or a notice. The browser sends the
+    file again with the click, so any server process can answer."""
+    if contents is None:
+        return no_update, NO_UPLOAD
+    try:
+        data = _uploaded(contents, filename)
+    except IngestError as error:
+        return no_update, (f"{error.file} could not be used: {error.problems[0].message}. "
+                           "Upload it again.")
+    return _comparison_file(data), ""
+
+
+def kept_view(kept: store.Kept) -> html.Div:
+    """The comparison view of a kept local file, or why it cannot be shown."""
+    if kept.data is None:
+        return html.Div([html.Strong(f"{kept.name} cannot be shown: "), kept.problem],
+                        className="alert alert-danger", role="alert")
+    held = (f"Kept on this server (ingested {defs.when_words(kept.ingested.isoformat())}) "
+            "apart from the national store, and never added to the national data.")
+    return _comparison_view(kept.data, held=held, graph_type=DATA_KEPT_GRAPH,
+                            indicators_id=DATA_KEPT_INDICATORS,
+                            button_id=DATA_KEPT_DOWNLOAD_BUTTON, download_id=DATA_KEPT_DOWNLOAD,
+                            notice_id=DATA_KEPT_DOWNLOAD_NOTICE)
+
+
+def kept_download(search: str | None) -> tuple:
+    """The comparison table of the kept file in ``search`` as CSV, or a notice."""
+    view, _ = DataView.parse(viewstate.query_of(search))
+    if not view.local:
+        return no_update, "This file is no longer kept on this server."
+    try:
+        data = store.read(view.local)
+    except store.DamagedFile as error:
+        return no_update, f"{error}."
+    return _comparison_file(data), ""
+
+
+def template_download() -> dict:
+    return dict(content=parse.TEMPLATE.read_text(encoding="utf-8"),
+                filename="equalities-local-data-template.csv", type="text/csv")
+
+
 def store_section() -> html.Section:
     fields = defs.manifest_fields(queries.current().manifest)
     frame = pl.DataFrame({"Field": list(fields), "Value": list(fields.values())})
@@ -301,7 +510,8 @@ def store_section() -> html.Section:
                                table_id=DATA_STORE_TABLE, class_name="w-auto"))
 
 
-@pagekit.safe_layout
+# Not cached: the local files kept on this server change without a new store build.
+@pagekit.safe_layout(cache=False)
 def layout(**query) -> html.Div:
     view, notices = DataView.parse(query)
     synthetic = queries.current().synthetic
@@ -316,6 +526,7 @@ def layout(**query) -> html.Div:
         if synthetic else None,
         contents(),
         downloads_section(view),
+        local_section(view),
         definitions_section(),
         _section("methods", "Methods", defs.content_sections("methods")),
         sources_section(),
@@ -329,7 +540,15 @@ def layout(**query) -> html.Div:
 @callback(Output(ids.URL, "search", allow_duplicate=True), Input(DATA_METRIC, "value"),
           State(ids.URL, "search"), prevent_initial_call=True)
 def update_url(metric, current):
-    return viewstate.next_search(DataView, {"metric": metric}, current)
+    return viewstate.next_search(DataView, {**viewstate.query_of(current), "metric": metric},
+                                 current)
+
+
+@callback(Output(ids.URL, "search", allow_duplicate=True), Input(DATA_KEPT_FILE, "value"),
+          State(ids.URL, "search"), prevent_initial_call=True)
+def update_kept_url(name, current):
+    return viewstate.next_search(DataView, {**viewstate.query_of(current), "local": name},
+                                 current)
 
 
 @callback(Output(DATA_COUNTS_DOWNLOAD, "data"), Input(DATA_COUNTS_BUTTON, "n_clicks"),
@@ -360,3 +579,33 @@ def on_definitions(_clicks):
           prevent_initial_call=True)
 def on_columns(_clicks):
     return columns_download()
+
+
+@callback(Output(DATA_LOCAL_RESULT, "children"), Input(DATA_LOCAL_UPLOAD, "contents"),
+          State(DATA_LOCAL_UPLOAD, "filename"), prevent_initial_call=True)
+def on_upload(contents, filename):
+    if contents is None:
+        return no_update
+    return upload(contents, filename)
+
+
+# The file stays in the upload component, so the download sends it again and no server
+# process has to remember it.
+@callback(Output(DATA_LOCAL_DOWNLOAD, "data"), Output(DATA_LOCAL_DOWNLOAD_NOTICE, "children"),
+          Input(DATA_LOCAL_DOWNLOAD_BUTTON, "n_clicks"), State(DATA_LOCAL_UPLOAD, "contents"),
+          State(DATA_LOCAL_UPLOAD, "filename"), prevent_initial_call=True)
+def on_local_download(_clicks, contents, filename):
+    return local_download(contents, filename)
+
+
+@callback(Output(DATA_KEPT_DOWNLOAD, "data"), Output(DATA_KEPT_DOWNLOAD_NOTICE, "children"),
+          Input(DATA_KEPT_DOWNLOAD_BUTTON, "n_clicks"), State(ids.URL, "search"),
+          prevent_initial_call=True)
+def on_kept_download(_clicks, search):
+    return kept_download(search)
+
+
+@callback(Output(DATA_LOCAL_TEMPLATE_DOWNLOAD, "data"),
+          Input(DATA_LOCAL_TEMPLATE_BUTTON, "n_clicks"), prevent_initial_call=True)
+def on_template(_clicks):
+    return template_download()

@@ -16,6 +16,8 @@ from dash import dcc, html, no_update
 from components import definitions as defs
 from components import pagekit
 from data import queries
+from data.local import parse as local_parse
+from data.local import store as local_store
 from data.schema import TABLES
 from metrics import registry
 from metrics.breakdown import COMPLETENESS_THRESHOLD
@@ -23,7 +25,7 @@ from metrics.disclosure import RARE_EVENT_MIN, SMALL_MAX
 from metrics.inequality import SII_REPS
 from metrics.spc import SCREEN
 from metrics.trend import MIN_SPC_POINTS
-from tests.pages.conftest import find, text_of
+from tests.pages.conftest import by_id, find, text_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {str(n) for n in range(1, SMALL_MAX + 1)}
@@ -58,11 +60,11 @@ def test_layout_renders_with_no_arguments(data_page):
     assert "Synthetic demonstration data" in text  # the demo store is synthetic
     buttons = {data_page.DATA_COUNTS_BUTTON, data_page.DATA_VALUES_BUTTON,
                data_page.DATA_ORGS_BUTTON, data_page.DATA_DEFINITIONS_BUTTON,
-               data_page.DATA_COLUMNS_BUTTON}
+               data_page.DATA_COLUMNS_BUTTON, data_page.DATA_LOCAL_TEMPLATE_BUTTON}
     assert buttons <= ids_in(tree)
     # Files are made on click: no download holds data in the layout.
     downloads = find(tree, lambda c: isinstance(c, dcc.Download))
-    assert len(downloads) == 5 and all(getattr(d, "data", None) is None for d in downloads)
+    assert len(downloads) == 6 and all(getattr(d, "data", None) is None for d in downloads)
 
 
 def test_definitions_include_every_registry_metric(data_page):
@@ -371,3 +373,211 @@ def test_methods_text_matches_the_code():
                  "NHSRplotthedots** package (version 0.2.2)", "Appendix A", "Wilson",
                  "Byar's", "Newcombe", "Katz", "funnel", "slope index of inequality"):
         assert name in flat, name
+
+
+# -- your local data ------------------------------------------------------------------------
+
+LOCAL_HEADER = "organisation,metric,period,group,dimension,numerator,denominator,source\n"
+Z95 = 1.959963984540054
+
+
+def data_url(raw: bytes | str) -> str:
+    raw = raw.encode() if isinstance(raw, str) else raw
+    return "data:text/csv;base64," + base64.b64encode(raw).decode()
+
+
+def table_rows(table) -> list[list[str]]:
+    return [[text_of(td) for td in row.children] for row in find(
+        table, lambda c: isinstance(c, html.Tr)) if isinstance(row.children[0], html.Td)]
+
+
+def wilson_text(x: int, n: int) -> str:
+    root = Z95 * (Z95 ** 2 + 4 * x * (1 - x / n)) ** 0.5
+    low, high = (100 * (2 * x + Z95 ** 2 + s * root) / (2 * (n + Z95 ** 2)) for s in (-1, 1))
+    return f"{low:.1f} to {high:.1f}"
+
+
+def test_local_section_offers_the_template_and_a_limited_csv_upload(data_page):
+    tree = data_page.layout()
+    assert ("local", "Your local data") in data_page.SECTIONS
+    upload = by_id(tree, data_page.DATA_LOCAL_UPLOAD)
+    assert isinstance(upload, dcc.Upload) and upload.accept == ".csv"
+    assert upload.max_size == local_parse.UPLOAD_MAX_BYTES and upload.multiple is False
+    # Nothing about an upload is held by the page: no store of any kind.
+    assert not find(tree, lambda c: isinstance(c, dcc.Store))
+    text = " ".join(text_of(tree).split())
+    assert "never added to the national data" in text and "up to 1.4 MB" in text
+    assert "An upload is never stored." in text
+    assert "No local files are kept on this server." in text
+    template = data_page.template_download()
+    assert template["content"] == local_parse.TEMPLATE.read_text(encoding="utf-8")
+    assert template["filename"].endswith(".csv")
+
+
+def test_uploading_the_template_shows_local_figures_beside_england(data_page):
+    view = data_page.on_upload(data_url(local_parse.TEMPLATE.read_bytes()), "template.csv")
+    badges = find(view, lambda c: getattr(c, "className", None) == "badge local-badge")
+    assert len(badges) == 3 and {text_of(b) for b in badges} == {"Local"}
+    # One comparison (booked by 10 weeks by ethnicity) with its chart and table.
+    (graph,) = find(view, lambda c: isinstance(c, dcc.Graph))
+    assert graph.id == {"type": data_page.DATA_LOCAL_GRAPH, "index": 0}
+    traces = {t.name: t for t in graph.figure.data}
+    assert set(traces) == {"Local: Example LMNS", "England (national)"}
+    assert traces["Local: Example LMNS"].marker.symbol == "diamond"
+    assert list(traces["Local: Example LMNS"].y) == ["White", "Black"]
+    (table,) = find(view, lambda c: isinstance(c, html.Table) and getattr(c, "id", None)
+                    is None)
+    header = [text_of(th) for th in find(table, lambda c: isinstance(c, html.Th))]
+    assert header[:5] == ["Group", "Local numerator", "Local denominator", "Local value",
+                          "Local 95% CI"]
+    england = queries.breakdown("booked_by_10_weeks", "ENG", "2022-23", "ethnicity", "none")
+    eng = {r["group"]: r for r in england.iter_rows(named=True)}
+    rows = table_rows(table)
+    assert rows[0][:5] == ["White", "5,230", "7,415", f"{100 * 5230 / 7415:.1f}",
+                           wilson_text(5230, 7415)]
+    assert rows[1][:5] == ["Black", "412", "731", f"{100 * 412 / 731:.1f}",
+                           wilson_text(412, 731)]
+    assert rows[1][6] == (f"{eng['Black']['value']:.1f} ({eng['Black']['lower95']:.1f} to "
+                          f"{eng['Black']['upper95']:.1f})")
+    assert rows[0][5] == "reference" and rows[1][5].startswith(
+        f"{(412 / 731) / (5230 / 7415):.2f} (")
+    # The local indicator is listed with its own rate and CI.
+    indicators = table_rows(by_id(view, data_page.DATA_LOCAL_INDICATORS))
+    assert indicators == [["Example LMNS", "Perinatal mental health referrals seen within 28 "
+                           "days", "2022-23", "All women and babies", "All", "61", "88",
+                           f"{100 * 61 / 88:.1f}", wilson_text(61, 88), "z",
+                           "EXAMPLE ROW (invented): replace with your source"]]
+    summary = text_of(view)
+    assert "never added to the national data" in summary and "keeps no copy" in summary
+
+
+def test_a_bad_upload_lists_its_problems(data_page):
+    body = (LOCAL_HEADER + "RX1,pph_1500,2023-24,Black,ethnicity,40,1200,s\n"
+            "RX1,pph_1500,2023-24,White,ethnicity,50,40,s\n"
+            "RX1,pph_1500,2023-24,Purple,ethnicity,5,40,s\n")
+    view = data_page.on_upload(data_url(body), "audit.csv")
+    assert table_rows(by_id(view, "data-local-problems")) == [
+        ["audit.csv", "3", "numerator", "50", "larger than the denominator 40"],
+        ["audit.csv", "4", "group", "Purple", "not a group of ethnicity; use one of: White, "
+         "Mixed, Asian, Black, Other, Not stated, Not known, Missing"]]
+    assert "2 problem(s). Nothing was kept." in text_of(view)
+    assert not find(view, lambda c: getattr(c, "id", None) == data_page.DATA_LOCAL_DOWNLOAD_BUTTON)
+    view = data_page.on_upload(data_url(b"PK\x03\x04..."), "audit.xlsx")
+    assert "only .csv files can be used" in text_of(view)
+    assert data_page.on_upload(None, None) is no_update
+
+
+HOSTILE = (LOCAL_HEADER + "SYN001,pph_1500,2023-24,Black,ethnicity,40,1200,trust\n"
+           '"=HYPERLINK(""http://e.vil"")",Smoking at booking,2023-24,All,total,9,90,'
+           "@SUM(1)\n")
+
+
+def test_local_download_is_worked_out_again_from_the_file_alone(data_page):
+    # No upload callback has run: the download has only what the browser sends with the
+    # click, as when another server process (or a restarted one) answers it.
+    result, notice = data_page.on_local_download(1, data_url(HOSTILE), "my audit.csv")
+    assert notice == "" and result["filename"] == "equalities-local-my audit.csv"
+    rows = rows_of(result["content"])
+    assert [r["Flag"] for r in rows] == ["Local", "Local"]
+    assert rows[0]["Organisation"] == "SYN001"
+    assert rows[0]["Local value"] == "33.3"  # per 1,000: 1000 * 40 / 1200
+    assert rows[1]["Organisation"] == "\'=HYPERLINK(\"http://e.vil\")"
+    assert rows[1]["Source"] == "\'@SUM(1)"
+    assert "SYNTHETIC" in result["content"]
+    assert "Local data from your file my audit.csv" in result["content"]
+
+
+def test_local_download_without_a_usable_file_says_so(data_page):
+    assert data_page.on_local_download(1, None, None) == (no_update, data_page.NO_UPLOAD)
+    result, notice = data_page.on_local_download(1, "data:text/csv;base64,@@@", "a.csv")
+    assert result is no_update
+    assert notice == "a.csv could not be used: the upload arrived damaged; please try " \
+        "again. Upload it again."
+    bad = LOCAL_HEADER + "RX1,pph_1500,2023-24,White,ethnicity,50,40,s\n"
+    result, notice = data_page.on_local_download(1, data_url(bad), "bad.csv")
+    assert result is no_update
+    assert notice == "bad.csv could not be used: larger than the denominator 40. Upload it again."
+
+
+# -- local files kept on this server -------------------------------------------------------
+
+
+@pytest.fixture
+def kept(demo_root):
+    """The template and one damaged file kept in the session store's local folder (removed
+    afterwards, so other tests see no kept files)."""
+    path = demo_root.parent / "North LMNS audit.csv"
+    path.write_bytes(local_parse.TEMPLATE.read_bytes())
+    saved = local_store.ingest(path, demo_root)
+    damaged = saved.path.with_name("damaged.parquet")
+    damaged.write_bytes(b"PAR1 cut short")
+    yield saved.path.stem
+    saved.path.unlink()
+    damaged.unlink()
+    saved.path.parent.rmdir()
+    path.unlink()
+
+
+def test_kept_files_are_listed_and_one_is_chosen_from_the_url(data_page, kept):
+    assert kept == "North-LMNS-audit"
+    tree = data_page.layout()
+    rows = table_rows(by_id(tree, data_page.DATA_KEPT_TABLE))
+    assert [r[:5] for r in rows] == [["Local", "North-LMNS-audit", "3", "1", "2"],
+                                     ["Local", "damaged", ":", ":", ":"]]
+    assert rows[0][6] == "Ready" and rows[1][6].startswith(
+        "Cannot be shown: damaged.parquet cannot be read (")
+    assert rows[0][5].endswith("UTC") and " at " in rows[0][5]
+    choice = by_id(tree, data_page.DATA_KEPT_FILE)
+    assert [o["value"] for o in choice.options] == ["North-LMNS-audit", "damaged"]
+    assert choice.value is None
+    assert by_id(tree, data_page.DATA_KEPT_RESULT).children is None
+
+    tree = data_page.layout(local=kept, metric="pph_1500")
+    assert "Some of the link could not be used" not in text_of(tree)
+    assert by_id(tree, data_page.DATA_KEPT_FILE).value == kept
+    view = by_id(tree, data_page.DATA_KEPT_RESULT)
+    # The same comparison as the upload of the same file: the same figures, flagged Local.
+    upload = data_page.upload(data_url(local_parse.TEMPLATE.read_bytes()), "template.csv")
+    table = lambda v: next(t for t in find(v, lambda c: isinstance(c, html.Table))  # noqa: E731
+                           if getattr(t, "id", None) is None)
+    assert table_rows(table(view)) == table_rows(table(upload))
+    assert table_rows(by_id(view, data_page.DATA_KEPT_INDICATORS)) == table_rows(
+        by_id(upload, data_page.DATA_LOCAL_INDICATORS))
+    (graph,) = find(view, lambda c: isinstance(c, dcc.Graph))
+    assert graph.id == {"type": data_page.DATA_KEPT_GRAPH, "index": 0}
+    assert "Local: Example LMNS" in {t.name for t in graph.figure.data}
+    badges = find(view, lambda c: getattr(c, "className", None) == "badge local-badge")
+    assert len(badges) == 3
+    text = text_of(view)
+    assert "Read 3 row(s) from North-LMNS-audit" in text
+    assert "3 row(s) are the template's examples" in text  # kept with the file
+    assert "Kept on this server (ingested " in text and "never added to the national data" in text
+    # The URL holds the choice; the metric control keeps it.
+    search = f"?metric=pph_1500&local={kept}"
+    assert data_page.update_url("booked_by_10_weeks", search) == \
+        f"?metric=booked_by_10_weeks&local={kept}"
+    assert data_page.update_kept_url(None, search) == "?metric=pph_1500"
+    assert data_page.update_kept_url(kept, search) is no_update
+    assert data_page.update_kept_url("damaged", "?metric=pph_1500") == \
+        "?metric=pph_1500&local=damaged"
+    # Its comparison downloads, worked out from the kept file.
+    result, notice = data_page.on_kept_download(1, search)
+    assert notice == "" and result["filename"] == f"equalities-local-{kept}.csv"
+    assert [r["Flag"] for r in rows_of(result["content"])] == ["Local"] * 3
+
+
+def test_a_damaged_or_unknown_kept_file_gives_a_clear_notice(data_page, kept):
+    tree = data_page.layout(local="damaged")
+    alert = by_id(tree, data_page.DATA_KEPT_RESULT).children
+    assert alert.role == "alert" and "damaged cannot be shown: damaged.parquet cannot be " \
+        "read (" in " ".join(text_of(alert).split())
+    assert not find(alert, lambda c: isinstance(c, dcc.Graph))
+    result, notice = data_page.on_kept_download(1, "?local=damaged")
+    assert result is no_update and notice.startswith("damaged.parquet cannot be read (")
+
+    tree = data_page.layout(local="../../etc/passwd")
+    notice = text_of(by_id(tree, "page-notice"))
+    assert "Unknown local file “../../etc/passwd”: no file of that name is kept" in notice
+    assert by_id(tree, data_page.DATA_KEPT_FILE).value is None
+    assert by_id(tree, data_page.DATA_KEPT_RESULT).children is None
+    assert data_page.on_kept_download(1, "?local=nothing")[0] is no_update
