@@ -465,14 +465,15 @@ def _report_ingest(report) -> None:
     print(f"published {report.build} in {report.seconds:.1f}s")
 
 
-def _run_ingest(paths, into, lenient: bool) -> int:
+def _run_ingest(paths, into, lenient: bool, repair_excel: bool = False) -> int:
     from pathlib import Path
 
     from data.ingest.build import build_from_files
     from data.ingest.errors import IngestError
 
     try:
-        report = build_from_files([Path(p) for p in paths], into, lenient=lenient)
+        report = build_from_files([Path(p) for p in paths], into, lenient=lenient,
+                                  repair_excel=repair_excel)
     except IngestError as error:
         print(f"equalities: refused: {error.summary()}", file=sys.stderr)
         for line in error.listing():
@@ -484,23 +485,34 @@ def _run_ingest(paths, into, lenient: bool) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Build a real store from published files, format detected from each file's content."""
-    return _run_ingest(args.paths, args.into or args.data_dir, args.lenient)
+    if args.local:
+        from data.local.command import ingest_command
+
+        if args.paths or args.lenient:
+            raise UsageError("--local takes one local file on its own (no other files, no "
+                             "--lenient: a local file with any problem is refused)")
+        return ingest_command(args.local, args.into or args.data_dir)
+    if not args.paths:
+        raise UsageError("give the published files to ingest, or --local FILE for local data")
+    return _run_ingest(args.paths, args.into or args.data_dir, args.lenient, args.repair_excel)
 
 
 def cmd_build_real(args: argparse.Namespace) -> int:
-    """Build the real store from the best subset of a folder of published files."""
+    """Build the real store from the project's NHS England files (data/real), plus the
+    ODS and MBRRACE-UK files of a folder when there is one."""
     from pathlib import Path
 
-    from data.ingest.build import choose_real_files, default_realdata_dir
+    from data.ingest.build import choose_real_files
     from data.ingest.errors import IngestError
 
-    folder = Path(args.source) if args.source else default_realdata_dir()
     try:
-        paths = choose_real_files(folder)
+        paths = choose_real_files(Path(args.source) if args.source else None)
     except IngestError as error:
         print(f"equalities: {error.listing()[0]}", file=sys.stderr)
         return EXIT_USAGE
-    return _run_ingest(paths, args.into or args.data_dir, args.lenient)
+    # The project's workbooks are NHS CSVs re-saved in Excel: undo the damage that can be
+    # undone exactly (each repair is reported).
+    return _run_ingest(paths, args.into or args.data_dir, args.lenient, repair_excel=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -585,18 +597,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("ingest", help="build a real store from published files (NHS annual "
-                       "MSDS CSV, MBRRACE-UK trust CSV, ODS etr.csv)",
+                       "MSDS and monthly MSMS files, CSV or XLSX; MBRRACE-UK trust CSV and "
+                       "comparator groups; ODS etr.csv)",
                        description="Each file's format is detected from its content. Any bad "
                        "row refuses the whole ingest and leaves the store untouched (exit 2), "
                        "unless --lenient.")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="*", metavar="PATH")
     p.add_argument("--into", help="store folder to publish into (default: --data-dir)")
     p.add_argument("--lenient", action="store_true", help="skip bad rows and list them")
+    p.add_argument("--repair-excel", action="store_true", help="in XLSX files, undo the Excel "
+                   "damage that can be undone exactly (deciles turned into numbers, dd/mm "
+                   "dates read month first) instead of refusing it; each repair is reported")
+    p.add_argument("--local", metavar="FILE", help="validate your own local-data CSV (the "
+                   "template on the Data page) and keep it in the store folder's local/ "
+                   "subfolder, apart from the national store")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("build-real", help="build the real store from a folder of published "
-                       "files (default ../shared/realdata)")
-    p.add_argument("--from", dest="source", help="folder of real files")
+    p = sub.add_parser("build-real", help="build the real store from the project's NHS "
+                       "England files (data/real), with ODS and MBRRACE-UK files from a "
+                       "folder when present (--from, EQUALITIES_REALDATA_DIR or "
+                       "../shared/realdata)")
+    p.add_argument("--from", dest="source", help="folder of ODS etr.csv and MBRRACE-UK files")
     p.add_argument("--into", help="store folder to publish into (default: --data-dir)")
     p.add_argument("--lenient", action="store_true", help="skip bad rows and list them")
     p.set_defaults(func=cmd_build_real)

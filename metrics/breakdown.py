@@ -29,6 +29,15 @@ BREAKDOWN_COLUMNS = (
 COMPLETENESS_THRESHOLD = {"ethnicity_recorded": 90.0, "deprivation_known": 95.0}
 
 
+def status_expr() -> pl.Expr:
+    """"suppressed", "no data" or "ok" for each cell (as :func:`breakdown` gives it)."""
+    return (
+        pl.when(pl.col("suppressed")).then(pl.lit("suppressed"))
+        .when(pl.col("value").is_null()).then(pl.lit("no data"))
+        .otherwise(pl.lit("ok"))
+    )
+
+
 GAP_COLUMNS = ("ratio", "ratio_lower95", "ratio_upper95", "difference", "difference_lower95",
                "difference_upper95")
 

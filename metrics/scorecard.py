@@ -48,13 +48,15 @@ def scorecard(
     comparable period a year earlier (quarterly and rolling series step back four periods,
     so the two windows do not overlap).
 
-    Uses each metric's own default period kind (``period_kind`` overrides it where the
-    metric publishes that kind), so MBRRACE rows are calendar years and CQC rows survey
-    years.
+    Uses the first of each metric's period kinds that ``counts`` holds (``period_kind``
+    overrides it where the metric publishes that kind), so MBRRACE rows are calendar years,
+    CQC rows survey years, and a store of published files uses what was published.
     """
     rows = []
     for metric in ANNEX3_METRICS:
-        kind = period_kind if period_kind in metric.period_kinds else metric.default_period_kind
+        held = set(counts.filter(pl.col("metric") == metric.id)["period_kind"].cast(pl.String))
+        kind = period_kind if period_kind in metric.period_kinds else next(
+            (k for k in metric.period_kinds if k in held), metric.default_period_kind)
         trust = with_values(cells.select(counts, metric=metric.id, org_codes=org_code,
                                          period_kind=kind, dimension="total"), metric)
         england = with_values(cells.select(counts, metric=metric.id, org_codes="ENG",

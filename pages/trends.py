@@ -195,7 +195,8 @@ def fold_unknown_groups(figure, dimension: str) -> list[str]:
 
 KIND_TITLES = {"quarter": "by quarter", "financial_year": "by financial year",
                "calendar_year": "by calendar year", "survey_year": "by survey year",
-               "rolling_12_months": "rolling 12 months", "rolling_3_years": "rolling 3 years"}
+               "rolling_12_months": "rolling 12 months", "rolling_3_years": "rolling 3 years",
+               "month": "by month"}
 
 
 def roomy_legend(figure) -> None:

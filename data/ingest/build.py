@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 
 from data import store
-from data.ingest import detect, mbrrace, msds_annual, ods
+from data.ingest import detect, geography, mbrrace, msds_annual, msms, ods, repair
 from data.ingest.common import Parsed
 from data.ingest.errors import IngestError, Problem
+from data.schema import LEVEL_LABELS
 from data.synthetic.organisations import peer_group
 
 TITLE = "Real published data (NHS Maternity Statistics, MBRRACE-UK, ODS)"
-MSDS_YEARS = ("2020-21", "2021-22", "2022-23")
+# The project's own copies of the NHS England files build-real uses (Open Government
+# Licence; see data/real/README.md). MBRRACE-UK, NMPA and ODS files are not copied.
+VENDORED = Path(__file__).resolve().parents[1] / "real"
+VENDORED_PATTERNS = ("*.csv.gz", "*.xlsx.xz")
+PEER_GROUPS_SINCE = date(2018, 1, 1)  # mergers after this change a 2018 comparator group
 
 
 @dataclass
@@ -33,17 +37,26 @@ class Report:
     seconds: float = 0.0
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+@dataclass
+class _Inputs:
+    """Everything read, before it becomes a store."""
+
+    parsed: list[tuple[detect.Detected, Parsed]] = field(default_factory=list)
+    editions: list[geography.Edition] = field(default_factory=list)
+    names: dict[tuple[str, str], str] = field(default_factory=dict)
+    births: dict[str, dict[str, int]] = field(default_factory=dict)  # period -> trust -> n
+    groups: dict[str, str] | None = None
+    mbrrace_names: dict[str, str] = field(default_factory=dict)
 
 
-def build_from_files(paths: list[Path], root: Path | None = None, *,
-                     lenient: bool = False) -> Report:
+def build_from_files(paths: list[Path], root: Path | None = None, *, lenient: bool = False,
+                     repair_excel: bool = False) -> Report:
     """Detect, validate and map ``paths``, then publish one store atomically.
 
     Raises :class:`IngestError` (and writes nothing) when any file cannot be read, or when any
     row is bad and ``lenient`` is False. With ``lenient`` bad rows are skipped and listed in
-    the report.
+    the report. ``repair_excel`` undoes, in workbooks, the Excel damage that can be undone
+    exactly (:mod:`data.ingest.repair`); by default it is refused like any bad cell.
     """
     started = time.perf_counter()
     problems: list[Problem] = []
@@ -51,121 +64,244 @@ def build_from_files(paths: list[Path], root: Path | None = None, *,
     for path in map(Path, paths):
         try:
             found.append(detect.detect(path))
+            if repair_excel:
+                found[-1] = repair.excel_damage(found[-1])
         except IngestError as error:
             problems += error.problems
         except OSError as error:
             problems.append(Problem(str(path), None, None, None, f"cannot read: {error}"))
     if problems:
         raise IngestError(problems)  # a file we cannot even read is refused even when lenient
-    unsupported = [d for d in found if d.format == detect.MSDS_ANNUAL_2019]
-    if unsupported:
-        raise IngestError([Problem(str(d.path), 1, None, None, f"{d.format}: recognised but "
-                                   "not supported yet") for d in unsupported])
     report = Report()
-    trusts: dict[str, ods.Trust] = {}
-    parsed_by_file: list[tuple[detect.Detected, Parsed]] = []
-    for d in (d for d in found if d.format == detect.ODS_ETR):
-        parsed, more = ods.parse(d.text, str(d.path))
-        trusts.update(more)
-        parsed_by_file.append((d, parsed))
-    known = set(trusts) if trusts else None
-    deliveries: dict[str, dict[str, int]] = {}
-    msds_names: dict[str, str] = {}
-    for d in (d for d in found if d.format == detect.MSDS_ANNUAL):
-        result = msds_annual.parse(d.text, str(d.path), known)
-        if result.period:
-            deliveries[result.period] = result.deliveries
-        msds_names.update(result.names)
-        parsed_by_file.append((d, result.parsed))
-    mbrrace_names: dict[str, str] = {}
-    for d in (d for d in found if d.format == detect.MBRRACE_TRUST):
-        if not trusts:
-            raise IngestError([Problem(str(d.path), None, None, None, "MBRRACE-UK files name "
-                                       "trusts but carry no ODS code: give an etr.csv too")])
-        parsed, matched, unmatched = mbrrace.parse(d.text, str(d.path),
-                                                   {c: t.name for c, t in trusts.items()})
-        mbrrace_names.update(matched)
-        report.unmatched += [f"{d.path.name}: {n}" for n in unmatched]
-        parsed_by_file.append((d, parsed))
-    for d, parsed in parsed_by_file:
-        report.files.append(dict(file=str(d.path), name=d.path.name, format=d.format,
-                                 sha256=_sha256(d.path), rows_read=parsed.rows_read,
-                                 rows_mapped=parsed.rows_mapped,
-                                 rows_skipped=len(parsed.bad_lines), notes=parsed.notes))
+    inputs = _read(found, report)
+    for _d, parsed in inputs.parsed:
         problems += parsed.problems
+    rows, more = _rows(inputs)
+    problems += more
     if problems and not lenient:
         raise IngestError(problems)
     report.skipped = problems
-    rows = [r for _d, parsed in parsed_by_file for r in parsed.rows]
     if not rows:
         raise IngestError([Problem(", ".join(str(d.path) for d in found), None, None, None,
                                    "no figures to publish (an etr.csv alone holds no counts)")])
     counts = pl.DataFrame(rows, schema_overrides={"numerator": pl.Int64,
                                                    "denominator": pl.Int64,
-                                                   "published_value": pl.Float64})
-    bad = counts.filter(pl.col("numerator") > pl.col("denominator"))
-    if bad.height:
-        raise IngestError([Problem("(mapped figures)", None, "numerator", str(r["numerator"]),
-                                   f"{r['metric']} {r['org_code']} {r['period_label']}: "
-                                   f"numerator larger than denominator {r['denominator']}")
-                           for r in bad.to_dicts()])
-    organisations = organisations_frame(counts, trusts, msds_names, mbrrace_names, deliveries)
-    manifest = _manifest(counts, report)
+                                                   "published_value": pl.Float64},
+                          infer_schema_length=None)
+    mergers = geography.read_successors()
+    rolled, rollups = geography.roll_up(counts, inputs.editions, mergers)
+    counts = pl.concat([counts, rolled.select(counts.columns)], how="vertical_relaxed")
+    organisations, extra = _organisations(counts, inputs, mergers)
+    for d, parsed in inputs.parsed:
+        report.files.append(_file_entry(d, parsed))
+    manifest = _manifest(counts, organisations, report, inputs, rollups, extra)
     report.build = store.write_store(counts, organisations, manifest, root)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def organisations_frame(counts: pl.DataFrame, trusts: dict[str, ods.Trust],
-                        msds_names: dict[str, str], mbrrace_names: dict[str, str],
-                        deliveries: dict[str, dict[str, int]]) -> pl.DataFrame:
-    """England, the regions and every trust that has figures in ``counts``."""
-    latest = deliveries[max(deliveries)] if deliveries else {}
-    rows = [dict(org_code="ENG", name="England", org_level="england")]
-    rows += [dict(org_code=c, name=n, org_level="region", region_code=c, region=n)
-             for c, n in ods.REGIONS.items()]
-    for code in sorted(set(counts.filter(pl.col("org_level") == "trust")["org_code"])):
-        trust = trusts.get(code)
-        births = latest.get(code)
-        name = (mbrrace_names.get(code) or (ods.nice_name(trust.name) if trust else None)
-                or ods.nice_name(msds_names.get(code, code)))
-        region = trust.region_code if trust else None
-        rows.append(dict(
-            org_code=code, name=name, org_level="trust", region_code=region,
-            region=ods.REGIONS.get(region), icb_code=trust.icb_code if trust else None,
-            # ICB names are not in etr.csv: the code stands in for the name.
-            icb=trust.icb_code if trust else None,
-            peer_group=peer_group(births) if births else None,
-            opened=trust.opened if trust else None, closed=trust.closed if trust else None,
-            annual_births=births,
-        ))
+def _read(found: list[detect.Detected], report: Report) -> _Inputs:
+    """Parse every file, organisation lists first (the others are checked against them)."""
+    inputs = _Inputs()
+    trusts: dict[str, ods.Trust] = {}
+    for d in (d for d in found if d.format == detect.ODS_ETR):
+        parsed, edition_trusts = ods.parse(d.rows, str(d.path))
+        as_at = ods.as_at(edition_trusts)
+        if as_at is not None:
+            inputs.editions.append(geography.Edition(d.path.name, as_at, edition_trusts))
+            icbs = {t.icb_code for t in edition_trusts.values() if t.icb_code}
+            parsed.notes.append(f"edition as at {as_at:%-d %B %Y} or later (its newest open "
+                                f"or close date); {len(icbs)} ICB codes")
+        inputs.parsed.append((d, parsed))
+    inputs.editions.sort(key=lambda e: e.as_at)
+    for edition in inputs.editions:  # the newest edition wins for names and close dates
+        trusts.update(edition.trusts)
+    known = set(trusts) if trusts else None
+    etr_names = {c: t.name for c, t in trusts.items()}
+    for d in found:
+        if d.format in (detect.MSDS_ANNUAL, detect.MSDS_ANNUAL_2019):
+            result = msds_annual.parse(d.rows, str(d.path), known,
+                                       old_schema=d.format == detect.MSDS_ANNUAL_2019)
+            if result.period:
+                inputs.births[result.period] = result.deliveries
+            for code, name in result.names.items():  # later (newer) files' names win
+                inputs.names[("trust", code)] = name
+            inputs.parsed.append((d, result.parsed))
+        elif d.format in (detect.MSMS_DATA, detect.MSMS_MEASURES):
+            parse = msms.parse_data if d.format == detect.MSMS_DATA else msms.parse_measures
+            result = parse(d.rows, str(d.path), known)
+            inputs.names.update({k: v for k, v in result.names.items() if k[0] == "icb"})
+            inputs.parsed.append((d, result.parsed))
+        elif d.format in (detect.MBRRACE_TRUST, detect.MBRRACE_GROUPS):
+            if not trusts:
+                raise IngestError([Problem(str(d.path), None, None, None, "MBRRACE-UK files "
+                                           "name trusts but carry no ODS code: give an "
+                                           "etr.csv too")])
+            if d.format == detect.MBRRACE_GROUPS:
+                parsed, inputs.groups = mbrrace.parse_groups(d.rows, str(d.path), etr_names)
+            else:
+                parsed, matched, unmatched = mbrrace.parse(d.rows, str(d.path), etr_names)
+                inputs.mbrrace_names.update(matched)
+                report.unmatched += [f"{d.path.name}: {n}" for n in unmatched]
+            inputs.parsed.append((d, parsed))
+    for d, parsed in inputs.parsed:
+        parsed.notes[:0] = list(d.notes)
+    return inputs
+
+
+_CELL = ("metric", "org_code", "org_level", "period_kind", "period_label", "dimension", "group")
+
+
+def _rows(inputs: _Inputs) -> tuple[list[dict], list[Problem]]:
+    """All files' counts rows; a cell given by two files, or a numerator above its
+    denominator, is a problem naming the file."""
+    rows: list[dict] = []
+    problems: list[Problem] = []
+    owner: dict[tuple, str] = {}
+    for d, parsed in inputs.parsed:
+        for row in parsed.rows:
+            key = tuple(row[c] for c in _CELL)
+            if key in owner:
+                problems.append(Problem(str(d.path), None, "metric", row["metric"],
+                                        f"{row['org_code']} {row['period_label']}: the same "
+                                        f"figure also comes from {owner[key]}"))
+                continue
+            owner[key] = d.path.name
+            if (row["numerator"] is not None and row["denominator"] is not None
+                    and row["numerator"] > row["denominator"]):
+                problems.append(Problem(str(d.path), None, "numerator", str(row["numerator"]),
+                                        f"{row['metric']} {row['org_code']} "
+                                        f"{row['period_label']}: numerator larger than "
+                                        f"denominator {row['denominator']}"))
+                continue
+            rows.append(row)
+    return rows, problems
+
+
+def _organisations(counts: pl.DataFrame, inputs: _Inputs,
+                   mergers: dict[str, geography.Merger]) -> tuple[pl.DataFrame, dict]:
+    trusts: dict[str, ods.Trust] = {}
+    for edition in inputs.editions:
+        trusts.update(edition.trusts)
+    newest = counts["period_end"].max()
+    icb_of: dict[str, str | None] = {}
+    if inputs.editions:
+        edition = geography.edition_for(inputs.editions, newest)
+        for code in set(counts.filter(pl.col("org_level") == "trust")["org_code"].to_list()):
+            successor = mergers[code].successor if code in mergers else None
+            icb_of[code] = edition.parent(code, "icb", successor)
+    births = inputs.births[max(inputs.births)] if inputs.births else {}
+    groups, peer_note = _peer_groups(counts, inputs, mergers, births)
+    names = dict(inputs.names)
+    names.update({("trust", c): n for c, n in inputs.mbrrace_names.items()})
+    # Trust names: MBRRACE-UK's (mixed case), else etr's, else the MSDS file's; capitals
+    # tidied.
+    for (level, code), name in list(names.items()):
+        if level == "trust" and code not in inputs.mbrrace_names:
+            trust = trusts.get(code)
+            name = trust.name if trust else name
+            names[(level, code)] = ods.nice_name(name) if name.isupper() else name
+    rows = geography.organisation_rows(counts, trusts=trusts, icb_of=icb_of, names=names,
+                                       mergers=mergers, peer_groups=groups, births=births)
     schema = {"successor_code": pl.String, "opened": pl.Date, "closed": pl.Date,
               "annual_births": pl.Int64, "peer_group": pl.String, "icb": pl.String,
               "icb_code": pl.String, "region": pl.String, "region_code": pl.String}
     frame = pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None)
-    return frame.with_columns(pl.lit(None, pl.String).alias("successor_code"),
-                              synthetic=pl.lit(False))
+    frame = frame.with_columns(synthetic=pl.lit(False))
+    extra = dict(peer_groups=peer_note,
+                 successor_checks=geography.check_successors(mergers, trusts))
+    return frame, extra
 
 
-def _manifest(counts: pl.DataFrame, report: Report) -> dict:
+def _peer_groups(counts: pl.DataFrame, inputs: _Inputs, mergers: dict[str, geography.Merger],
+                 births: dict[str, int]) -> tuple[dict[str, str | None], dict]:
+    """Trust -> peer group: MBRRACE-UK's 2018 comparator groups when the list is given
+    (trusts that took another over since then left out: the merger changed what they are),
+    else bands of annual deliveries."""
+    codes = sorted(set(counts.filter(pl.col("org_level") == "trust")["org_code"].to_list()))
+    if inputs.groups is None:
+        out = {c: peer_group(births[c]) if births.get(c) else None for c in codes}
+        return out, dict(source="bands of annual deliveries (latest annual MSDS file); "
+                         "MBRRACE-UK comparator groups not given",
+                         assigned=sum(v is not None for v in out.values()))
+    grown = {m.successor for m in mergers.values() if m.start >= PEER_GROUPS_SINCE}
+    out, changed, absent = {}, [], []
+    for code in codes:
+        group = inputs.groups.get(code)
+        if group and code in grown:
+            changed.append(code)
+            group = None
+        elif not group:
+            absent.append(code)
+        out[code] = mbrrace.group_label(group) if group else None
+    return out, dict(
+        source=f"MBRRACE-UK comparator groups as listed in {mbrrace.GROUPS_YEAR} (level of "
+        "neonatal care and births a year at that time); not updated since",
+        assigned=sum(v is not None for v in out.values()),
+        left_out_merged_since=changed, not_in_list=absent)
+
+
+def _maps_to(rows: list[dict]) -> str:
+    if not rows:
+        return "maps to nothing"
+    metrics = sorted({r["metric"] for r in rows})
+    periods = sorted({(r["period_end"], r["period_label"]) for r in rows})
+    levels = [LEVEL_LABELS[lv] for lv in LEVEL_LABELS if lv in {r["org_level"] for r in rows}]
+    return (f"maps to {', '.join(metrics)}; periods {', '.join(p for _e, p in periods)}; "
+            f"levels {', '.join(levels)}")
+
+
+def _file_entry(d: detect.Detected, parsed: Parsed) -> dict:
+    maps = _maps_to(parsed.rows) if parsed.rows else (
+        "organisation lookup (not figures)" if parsed.format == detect.ODS_ETR else
+        "peer groups (not figures)" if parsed.format == detect.MBRRACE_GROUPS else
+        "maps to nothing")
+    return dict(file=str(d.path), name=d.path.name, format=parsed.format,
+                container=d.container, sha256=d.sha256, rows_read=parsed.rows_read,
+                rows_mapped=parsed.rows_mapped, rows_skipped=len(parsed.bad_lines),
+                notes=[maps, *parsed.notes])
+
+
+def _manifest(counts: pl.DataFrame, organisations: pl.DataFrame, report: Report,
+              inputs: _Inputs, rollups: list[dict], extra: dict) -> dict:
     available: dict[str, dict[str, list[str]]] = defaultdict(dict)
     for (metric, level), part in counts.group_by("metric", "org_level"):
         available[metric][level] = sorted(part["dimension"].unique().to_list())
+    names = dict(zip(organisations["org_code"], organisations["name"], strict=True))
+    notes = {m.predecessor: m.note for m in geography.read_successors().values()}
+    mergers = [dict(code=r["org_code"], name=r["name"], closed=r["closed"],
+                    successor_code=r["successor_code"],
+                    successor=names.get(r["successor_code"], r["successor_code"]),
+                    note=notes.get(r["org_code"]) if r["successor_code"] else None)
+               for r in organisations.filter(pl.col("successor_code").is_not_null()
+                                             | pl.col("closed").is_not_null()).iter_rows(
+                   named=True)]
+    used = {f for entry in rollups for f in entry["lookup"]}
     return {
         "title": TITLE,
         "synthetic": False,
         "source": "Published files ingested by `equalities ingest`: NHS Maternity Statistics "
-        "annual MSDS CSV (NHS England, Open Government Licence v3.0), MBRRACE-UK perinatal "
-        "mortality by trust, ODS etr.csv. Outcomes are for the total only: these files hold "
-        "no breakdown of outcomes by ethnicity or deprivation.",
+        "annual MSDS files and Maternity Services Monthly Statistics (NHS England, Open "
+        "Government Licence v3.0), MBRRACE-UK perinatal mortality by trust, ODS etr.csv. "
+        "Outcomes are for the total only: these files hold no breakdown of outcomes by "
+        "ethnicity or deprivation. ICB / LMNS and region figures that no file publishes are "
+        "summed from trusts (suppressed where any member trust's figure was withheld). "
+        "Postpartum haemorrhage (CQIMPPH) covers the three months before the monthly "
+        "file's reporting month.",
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "period": {"start": min(counts["period_start"]).isoformat(),
                    "end": max(counts["period_end"]).isoformat()},
-        "inputs": [{k: f[k] for k in ("name", "format", "sha256", "rows_read", "rows_mapped",
-                                      "rows_skipped", "notes")} | {"file": f["name"]}
-                   for f in report.files],
+        "inputs": [{k: f[k] for k in ("name", "format", "container", "sha256", "rows_read",
+                                      "rows_mapped", "rows_skipped", "notes")}
+                   | {"file": f["name"], "note": f["notes"][0]} for f in report.files],
         "available_dimensions": dict(sorted(available.items())),
         "unmatched": report.unmatched,
+        "ods_editions": [dict(file=e.file, as_at=e.as_at.isoformat(), trusts=len(e.trusts),
+                              used_for_rollups=e.file in used) for e in inputs.editions],
+        "rollups": rollups,
+        "mergers": mergers,
+        "peer_groups": extra["peer_groups"],
+        "notes": extra["successor_checks"],
     }
 
 
@@ -177,20 +313,32 @@ def default_realdata_dir() -> Path:
     return Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
 
 
-def choose_real_files(folder: Path) -> list[Path]:
-    """The best subset of a real-data folder: the newest etr, the 2020-21..2022-23 annual
-    MSDS CSVs and the MBRRACE-UK trust files (not the "excluding congenital anomalies" ones)."""
-    if not folder.is_dir():
+def vendored_files(folder: Path = VENDORED) -> list[Path]:
+    """The project's copies of the NHS England files build-real uses."""
+    return sorted(p for pattern in VENDORED_PATTERNS for p in folder.glob(pattern))
+
+
+def choose_real_files(folder: Path | None = None) -> list[Path]:
+    """The vendored NHS England files, plus from ``folder`` (default
+    :func:`default_realdata_dir`) the files whose licence keeps them out of the project: every
+    ODS etr.csv edition, the MBRRACE-UK trust files (not the "excluding congenital
+    anomalies" ones) and the MBRRACE-UK comparator groups.
+
+    A folder named explicitly (argument or ``EQUALITIES_REALDATA_DIR``) must exist; the
+    default one is used only when present.
+    """
+    required = folder is not None or "EQUALITIES_REALDATA_DIR" in os.environ
+    folder = folder or default_realdata_dir()
+    chosen = vendored_files()
+    if folder.is_dir():
+        chosen += sorted(folder.glob("*etr*.csv"))
+        chosen += sorted(p for p in folder.glob("perinatal-mortality-rates-*-trusthealth-"
+                                                "board.csv") if "excluding" not in p.name)
+        chosen += sorted(folder.glob("MBRRACE_groups_*.csv"))
+    elif required:
         raise IngestError([Problem(str(folder), None, None, None,
                                    "no such folder of real files (give --from DIR)")])
-    etr = sorted(folder.glob("*etr*.csv"))
-    msds = [folder / f"hosp-epis-stat-mat-msdscsv-{y}.csv" for y in MSDS_YEARS]
-    mbr = sorted(p for p in folder.glob("perinatal-mortality-rates-*-trusthealth-board.csv")
-                 if "excluding" not in p.name)
-    chosen = etr[-1:] + [p for p in msds if p.exists()] + mbr
-    if not etr or len(chosen) < 2:
-        raise IngestError([Problem(str(folder), None, None, None, "no etr.csv and annual MSDS "
-                                   "or MBRRACE-UK files found here")])
+    if not chosen:
+        raise IngestError([Problem(str(VENDORED), None, None, None,
+                                   "no vendored NHS England files found")])
     return chosen
-
-

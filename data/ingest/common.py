@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from data.ingest.errors import Problem
 from metrics import disclosure
@@ -69,3 +69,77 @@ def count_row(*, source: str, metric: str, org_code: str, org_level: str, period
         denominator=None if small_den else denominator,
         published_value=published_value, suppressed=small_num or small_den,
     )
+
+
+def withheld_row(row: dict, *, denominator_known: bool) -> dict:
+    """``row`` (from :func:`count_row`) marked suppressed because a published component was
+    withheld by the publisher: its numerator is unknown, and its denominator too unless
+    ``denominator_known``."""
+    return row | dict(numerator=None, suppressed=True, published_value=None,
+                      denominator=row["denominator"] if denominator_known else None)
+
+
+_DMY = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+_ISO_STAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T00:00:00$")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def _words(day: date) -> str:
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _dmy(text: str) -> date | None:
+    match = _DMY.match(text)
+    if not match:
+        return None
+    try:
+        return date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        return None
+
+
+def reporting_month(start: str, end: str) -> tuple[date | None, list[tuple[str, str]]]:
+    """The first day of the month that ``start``..``end`` (published as ``dd/mm/yyyy`` text)
+    covers, or None and ``(which, why)`` for each bad date (``which`` is "start" or "end").
+
+    Excel damage is named, not repaired: a date cell Excel made from ``01/03/2025`` by reading
+    it month first (3 January 2025), or the same mix-up written back as text (``03/01/2025``).
+    """
+    problems: list[tuple[str, str]] = []
+    last = _dmy(end.strip())
+    if last is None:
+        why = "a date value stored by Excel, not the published text dd/mm/yyyy" \
+            if _ISO_STAMP.match(end.strip()) else "not a dd/mm/yyyy date"
+        return None, [("end", why)]
+    first = last.replace(day=1)
+    if (last + timedelta(days=1)).day != 1:
+        problems.append(("end", "not the last day of a month (monthly files cover whole "
+                                "months)"))
+    text = start.strip()
+    stamp = _ISO_STAMP.match(text)
+    if stamp:
+        day = date(int(stamp[1]), int(stamp[2]), int(stamp[3]))
+        if day == first:  # read day first, as published: the right date
+            return (first if not problems else None), problems
+        swapped = f"{day.month:02d}/{day.day:02d}/{day.year}"
+        if day.day <= 12 and date(day.year, day.day, day.month) == first:
+            problems.append(("start", f"US-parsed date: Excel read the text {swapped} month "
+                                      f"first and stored it as {_words(day)}; the file must "
+                                      "hold the published text dd/mm/yyyy"))
+        else:
+            problems.append(("start", f"a date stored by Excel ({_words(day)}) that is not "
+                                      f"the first day of the month ending {end.strip()}"))
+        return None, problems
+    begin = _dmy(text)
+    if begin is None:
+        return None, problems + [("start", "not a dd/mm/yyyy date")]
+    if begin != first:
+        month_first = text[3:5] + "/" + text[:2] + text[5:]
+        if _dmy(month_first) == first:
+            why = (f"a US-style month/day date: {text} read day first is {_words(begin)}, "
+                   f"not the first day of the month ending {end.strip()}")
+        else:
+            why = f"not the first day of the month ending {end.strip()}"
+        problems.append(("start", why))
+    return (first if not problems else None), problems

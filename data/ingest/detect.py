@@ -1,45 +1,92 @@
-"""Format detection from a file's content (never from its name) and strict decoding."""
+"""Format detection from a file's content (never from its name) and strict decoding.
+
+A file may be CSV or an Excel workbook (XLSX), either of them gzip- or xz-compressed (the
+project's vendored copies are). The format is named from the header row, or for ODS etr.csv
+(which has none) from the shape of the first row.
+"""
 
 from __future__ import annotations
 
 import csv
+import gzip
+import hashlib
 import io
+import lzma
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from data.ingest import xlsx
 from data.ingest.errors import IngestError, Problem
 
 MSDS_ANNUAL = "NHS Maternity Statistics annual MSDS CSV (2020-21+ schema)"
 MSDS_ANNUAL_2019 = "NHS Maternity Statistics annual MSDS CSV (2019-20 schema)"
+MSMS_DATA = "Maternity Services Monthly Statistics exp-data"
+MSMS_MEASURES = "Maternity Services Monthly Statistics exp-measures"
 MBRRACE_TRUST = "MBRRACE-UK perinatal mortality by trust CSV"
+MBRRACE_GROUPS = "MBRRACE-UK comparator groups (2018 trust list)"
 ODS_ETR = "ODS etr.csv (NHS trusts, no header)"
+NMPA_TEMPLATE = "NMPA postpartum haemorrhage table filled in by hand (TEMPLATE)"
 
 MSDS_COLUMNS = ("Period", "Dimension", "Org_Level", "Org_Code", "Org_Name", "Measure",
                 "Count_Of", "Value")
 MSDS_2019_COLUMNS = ("period", "dimension", "org_level", "org_code", "org_name", "measure1",
                      "count_of", "value")
+MSMS_DATA_COLUMNS = ("ReportingPeriodStartDate", "ReportingPeriodEndDate", "Dimension",
+                     "Org_Level", "Org_Code", "Org_Name", "Measure", "Count_Of", "Final_value")
+MSMS_MEASURES_COLUMNS = ("Org_Code", "Org_Name", "Org_Level", "RPStartDate", "RPEndDate",
+                         "IndicatorFamily", "Indicator", "Currency", "Value")
 MBRRACE_COLUMNS = ("ReportYear", "OrganisationName", "CountryName", "TotalBirths",
                    "TotalStillbirths", "TotalLiveBirths", "TotalNeonatalDeaths")
+MBRRACE_GROUPS_COLUMNS = ("MBRRACE_Group", "MBRRACE_Group_Description", "Country", "Org_Code",
+                          "Org_Name")
 ETR_FIELDS = 27
 _ODS_CODE = re.compile(r"^[A-Z0-9]{3,5}$")
 _REGION = re.compile(r"^(Y5[6-9]|Y6[0-3])?$")
-_HEADERS = {MSDS_ANNUAL: MSDS_COLUMNS, MBRRACE_TRUST: MBRRACE_COLUMNS}
+# Formats with a header row: the columns that must all be there (exact names).
+_HEADERS = {MSDS_ANNUAL: MSDS_COLUMNS, MSMS_DATA: MSMS_DATA_COLUMNS,
+            MSMS_MEASURES: MSMS_MEASURES_COLUMNS, MBRRACE_TRUST: MBRRACE_COLUMNS,
+            MBRRACE_GROUPS: MBRRACE_GROUPS_COLUMNS}
+# Columns holding numbers (an XLSX float there is a number, not damage).
+_NUMERIC = {MSDS_ANNUAL: {"Value"}, MSDS_ANNUAL_2019: {"value"}, MSMS_DATA: {"Final_value"},
+            MSMS_MEASURES: {"Value"}, MBRRACE_GROUPS: {"MBRRACE_Group"},
+            MBRRACE_TRUST: {"ReportYear", "TotalBirths", "TotalStillbirths", "TotalLiveBirths",
+                            "TotalNeonatalDeaths", "OrganisationCode"}}
+GZIP_MAGIC = b"\x1f\x8b"
+XZ_MAGIC = b"\xfd7zXZ\x00"
 
 
 @dataclass(frozen=True)
 class Detected:
     path: Path
     format: str
-    text: str  # decoded, without a byte-order mark
+    rows: list[list[str]]  # every row as text, the header (if any) first
+    container: str  # "CSV" or "XLSX", with the compression if any
+    sha256: str  # of the file as given
+    notes: tuple[str, ...] = ()
 
 
-def decode(path: Path) -> str:
-    """The file as text: UTF-8 with or without a BOM, else :class:`IngestError` at the bad byte."""
-    raw = path.read_bytes()
-    if raw[:4] == b"PK\x03\x04":
+def _unpack(raw: bytes, path: Path) -> tuple[bytes, str]:
+    """Decompress a gzip or xz file; return the bytes inside and the compression's name."""
+    try:
+        if raw[:2] == GZIP_MAGIC:
+            return gzip.decompress(raw), " (gzip)"
+        if raw[:6] == XZ_MAGIC:
+            return lzma.decompress(raw), " (xz)"
+    except (OSError, EOFError, lzma.LZMAError) as error:
         raise IngestError([Problem(str(path), None, None, None,
-                                   "an Excel (XLSX) workbook; only CSV is read so far")])
+                                   f"a damaged compressed file: {error}")]) from None
+    return raw, ""
+
+
+def _nmpa_template(raw: bytes) -> bool:
+    head = raw[:400].decode("latin-1")
+    return head.startswith("#") and "NMPA" in head and "TEMPLATE" in head
+
+
+def decode(raw: bytes, path: Path) -> str:
+    """The bytes as text: UTF-8 with or without a BOM, else :class:`IngestError` at the bad
+    byte."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -50,29 +97,67 @@ def decode(path: Path) -> str:
             f"not valid UTF-8 (byte {error.start}); save the file as UTF-8 CSV")]) from None
 
 
-def detect(path: Path) -> Detected:
-    """Decode ``path`` and name its format from the header row (or the row shape)."""
-    path = Path(path)
-    text = decode(path)
-    first = next(csv.reader(io.StringIO(text)), [])
-    header = [c.strip() for c in first]
+def _format_of(header: list[str]) -> str | None:
     if tuple(header) == MSDS_COLUMNS:
-        return Detected(path, MSDS_ANNUAL, text)
+        return MSDS_ANNUAL
     if tuple(h.lower() for h in header) == MSDS_2019_COLUMNS:
-        return Detected(path, MSDS_ANNUAL_2019, text)
-    if set(MBRRACE_COLUMNS) <= set(header):
-        return Detected(path, MBRRACE_TRUST, text)
+        return MSDS_ANNUAL_2019
+    for name in (MSMS_DATA, MSMS_MEASURES, MBRRACE_TRUST, MBRRACE_GROUPS):
+        if set(_HEADERS[name]) <= set(header):
+            return name
     if len(header) == ETR_FIELDS and _ODS_CODE.match(header[0]) and _REGION.match(header[2]):
-        return Detected(path, ODS_ETR, text)
-    # Nearly a known header: say which columns are missing or renamed rather than "unknown".
-    for name, columns in _HEADERS.items():
-        missing = [c for c in columns if c not in header]
-        if len(missing) <= len(columns) // 2:
-            extra = [h for h in header if h not in columns and name == MSDS_ANNUAL]
-            hint = f" (found instead: {', '.join(extra)})" if extra else ""
-            raise IngestError([Problem(str(path), 1, c, None,
-                                       f"looks like {name} but this column is missing or "
-                                       f"renamed{hint}") for c in missing])
-    raise IngestError([Problem(str(path), 1, None, ",".join(header)[:80],
-                               "format not recognised (expected an annual MSDS CSV, an MBRRACE-UK "
-                               "trust CSV or an ODS etr.csv)")])
+        return ODS_ETR
+    return None
+
+
+def _near_miss(path: Path, header: list[str]) -> IngestError:
+    """Nearly a known header: say which columns are missing or renamed, else "unknown"."""
+    best = min(_HEADERS.items(), key=lambda item: sum(c not in header for c in item[1]))
+    name, columns = best
+    missing = [c for c in columns if c not in header]
+    if len(missing) <= len(columns) // 2:
+        extra = [h for h in header if h not in columns]
+        hint = f" (found instead: {', '.join(extra)})" if extra else ""
+        return IngestError([Problem(str(path), 1, c, None, f"looks like {name} but this "
+                                    f"column is missing or renamed{hint}") for c in missing])
+    return IngestError([Problem(
+        str(path), 1, None, ",".join(header)[:80],
+        "format not recognised (expected an annual MSDS CSV, a monthly exp-data or "
+        "exp-measures file, an MBRRACE-UK trust CSV or comparator groups, or an ODS etr.csv)")])
+
+
+def detect(path: Path) -> Detected:
+    """Read ``path``, name its format from its content and return its rows as text."""
+    path = Path(path)
+    given = path.read_bytes()
+    raw, packed = _unpack(given, path)
+    sha = hashlib.sha256(given).hexdigest()
+    if xlsx.is_workbook(raw):
+        try:
+            cells, sheets = xlsx.read_cells(raw)
+        except Exception as error:  # openpyxl raises many kinds on a broken workbook
+            raise IngestError([Problem(str(path), None, None, None,
+                                       f"an Excel workbook that cannot be read: {error}")]) \
+                from None
+        header = [xlsx.cell_text(c, numeric=False).strip() for c in (cells[0] if cells else ())]
+        name = _format_of(header)
+        if name is None or name == ODS_ETR:
+            raise _near_miss(path, header)
+        notes = (f"the workbook has {sheets} sheets; only the first was read",) \
+            if sheets > 1 else ()
+        rows = xlsx.as_text(cells, _NUMERIC.get(name, set()))
+        return Detected(path, name, rows, "XLSX" + packed, sha, notes)
+    if _nmpa_template(raw):
+        raise IngestError([Problem(
+            str(path), 1, None, raw.split(b"\n", 1)[0].decode("utf-8", "replace")[:60],
+            f"{NMPA_TEMPLATE}: not ingested. Its own header says it is a template to be "
+            "filled in by hand; the figures cannot be traced to a published NMPA table, the "
+            "period and denominators are unverified, and it mixes text encodings. Use a "
+            "table as the NMPA published it.")])
+    text = decode(raw, path)
+    rows = list(csv.reader(io.StringIO(text)))
+    header = [c.strip() for c in (rows[0] if rows else [])]
+    name = _format_of(header)
+    if name is None:
+        raise _near_miss(path, header)
+    return Detected(path, name, rows, "CSV" + packed, sha)

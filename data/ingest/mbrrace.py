@@ -8,7 +8,6 @@ reported and skipped, never guessed. Only England's trusts are kept.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from datetime import date
 from pathlib import Path
@@ -42,11 +41,20 @@ def read_name_map(path: Path = NAME_MAP) -> dict[str, str]:
             for row in csv.DictReader(lines)}
 
 
-def parse(text: str, file: str, etr_names: dict[str, str],
+def dict_rows(rows: list[list[str]]):
+    """(line, {column: value}) for each non-empty row of ``rows`` (header first)."""
+    header = [h.strip() for h in rows[0]] if rows else []
+    for line, fields in enumerate(rows[1:], start=2):
+        if fields and any(f.strip() for f in fields):
+            yield line, dict(zip(header, fields, strict=False))
+
+
+def parse(rows: list[list[str]], file: str, etr_names: dict[str, str],
           name_map: dict[str, str] | None = None) -> tuple[Parsed, dict[str, str], list[str]]:
     """Counts rows for England's trusts; also ODS code -> MBRRACE name, and unmatched names.
 
-    ``etr_names`` is ODS code -> name from etr.csv.
+    ``rows`` are the file's rows as text, header first; ``etr_names`` is ODS code -> name
+    from etr.csv.
     """
     parsed = Parsed(MBRRACE_TRUST)
     name_map = read_name_map() if name_map is None else name_map
@@ -55,9 +63,8 @@ def parse(text: str, file: str, etr_names: dict[str, str],
         by_name.setdefault(normalise(name), code)
     matched: dict[str, str] = {}
     unmatched: list[str] = []
-    reader = csv.DictReader(io.StringIO(text))
     seen: dict[tuple, int] = {}
-    for line, row in enumerate(reader, start=2):
+    for line, row in dict_rows(rows):
         parsed.rows_read += 1
         name = (row.get("OrganisationName") or "").strip()
         if (row.get("CountryName") or "").strip() != "England":
@@ -108,3 +115,77 @@ def _row(metric: str, code: str, year: int, num: int, den: int) -> dict:
         return row | dict(numerator=None, suppressed=True,
                           denominator=None if den == SUPPRESSED else row["denominator"])
     return count_row(**common, numerator=num, denominator=den)
+
+
+# -- comparator groups (MBRRACE_groups_2018.csv) ----------------------------------------------
+
+GROUPS_YEAR = 2018
+NOT_AVAILABLE = "NA"
+UNKNOWN_GROUP = "6"  # "Unknown": not a group of similar trusts
+# The list's short descriptions, in words for people.
+GROUP_WORDS = {
+    "1": "Level 3 NICU and neonatal surgery",
+    "2": "Level 3 NICU",
+    "3": "4,000 or more births a year",
+    "4": "2,000 to 3,999 births a year",
+    "5": "Under 2,000 births a year",
+    "6": "Unknown",
+}
+
+
+def group_label(group: str) -> str:
+    """The peer group's label, naming the list it comes from."""
+    return f"MBRRACE-UK {GROUPS_YEAR} group {group}: {GROUP_WORDS[group]}"
+
+
+def parse_groups(rows: list[list[str]], file: str, etr_names: dict[str, str],
+                 name_map: dict[str, str] | None = None) -> tuple[Parsed, dict[str, str]]:
+    """ODS code -> comparator group (``"1"``..``"6"``) for England's trusts in the list.
+
+    Codes typed in as ``NA`` are matched by name like the MBRRACE-UK trust files (normalised
+    name, then ``name_map.csv``); names still unmatched are reported, never guessed.
+    """
+    from data.ingest.detect import MBRRACE_GROUPS
+
+    parsed = Parsed(MBRRACE_GROUPS)
+    name_map = read_name_map() if name_map is None else name_map
+    by_name: dict[str, str] = {}
+    for code, name in etr_names.items():
+        by_name.setdefault(normalise(name), code)
+    groups: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    unmatched, unknown = [], []
+    for line, row in dict_rows(rows):
+        parsed.rows_read += 1
+        group = (row.get("MBRRACE_Group") or "").strip()
+        if group not in GROUP_WORDS:
+            parsed.problem(file, line, "MBRRACE_Group", group,
+                           f"not a comparator group number ({', '.join(GROUP_WORDS)})")
+        if (row.get("Country") or "").strip() != "England":
+            continue
+        code = (row.get("Org_Code") or "").strip()
+        name = (row.get("Org_Name") or "").strip()
+        if code == NOT_AVAILABLE:
+            code = name_map.get(name) or by_name.get(normalise(name)) or NOT_AVAILABLE
+        elif code not in etr_names:
+            parsed.problem(file, line, "Org_Code", code, "not in the ODS trust list (etr.csv)")
+        if code != NOT_AVAILABLE and code in seen:
+            parsed.problem(file, line, "Org_Code", code, f"duplicates line {seen[code]}")
+        seen.setdefault(code, line)
+        if line in parsed.bad_lines:
+            continue
+        if code == NOT_AVAILABLE:
+            unmatched.append(name)
+            continue
+        if group == UNKNOWN_GROUP:
+            unknown.append(code)
+            continue
+        groups[code] = group
+        parsed.rows_mapped += 1
+    if unmatched:
+        parsed.notes.append(f"{len(unmatched)} English organisation(s) with code NA and no "
+                            f"matching ODS name, left out: {'; '.join(unmatched)}")
+    if unknown:
+        parsed.notes.append(f"{len(unknown)} trust(s) in group {UNKNOWN_GROUP} (Unknown), given "
+                            f"no peer group: {', '.join(unknown)}")
+    return parsed, groups

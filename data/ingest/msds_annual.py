@@ -1,26 +1,34 @@
-"""NHS Maternity Statistics annual MSDS CSV (2020-21 onwards schema).
+"""NHS Maternity Statistics annual MSDS file (``hosp-epis-stat-mat-msdscsv-*``), CSV or XLSX.
 
-The file is one-way: each dimension is tabulated alone for every organisation, so outcomes
-are available for the total only (no outcome by ethnicity or deprivation). Counts are already
+Two schemas: 2020-21 onwards (``Period,Dimension,...,Measure,Count_Of,Value``) and the older
+2019-20 one (lower-case headers, ``measure1``, upper-case dimension names such as
+``METHODOFDELIVERY``, levels ``ALL SUBMITTERS/REGION/PROVIDER``, no ethnicity or
+deprivation). Each dimension is tabulated alone for every organisation, so outcomes are
+available for the total only (no outcome by ethnicity or deprivation). Counts are already
 rounded to 5 by the publisher and are kept as published.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
-from data.ingest.common import Parsed, count_row, financial_year, whole_number
-from data.ingest.detect import MSDS_ANNUAL, MSDS_COLUMNS
+from data.ingest import ods
+from data.ingest.common import Parsed, count_row, financial_year, whole_number, withheld_row
+from data.ingest.detect import MSDS_2019_COLUMNS, MSDS_ANNUAL, MSDS_ANNUAL_2019, MSDS_COLUMNS
 from metrics.registry import MSDS
 
 ORG_LEVELS = {"National": "england", "NHS England (Region)": "region", "Provider": "trust"}
+ORG_LEVELS_2019 = {"ALL SUBMITTERS": "england", "REGION": "region", "PROVIDER": "trust"}
+COUNT_OF = {"deliveries", "babies"}
 ENGLAND = "ENG"
+SUPPRESSED = "*"
 _DECILE = re.compile(r"^(\d{1,2})(\s*-.*)?$")
 _DAMAGED_DECILE = re.compile(r"^\d{1,2}\.0+$")
+DEPRIVATION = "DeprivationDecileAtBooking"
 RECORDED_ETHNICITY = ("White", "Mixed", "Asian or Asian British", "Black or Black British",
                       "Any other ethnic group")
 
@@ -41,28 +49,35 @@ class Spec:
 
     metric: str
     dimensions: tuple[str, ...]  # first one present is used (names changed between editions)
-    numerator: object  # measure -> bool
-    denominator: object  # measure -> bool
+    numerator: Callable[[str], bool]
+    denominator: Callable[[str], bool]
 
 
+_MODE = ("DeliveryMethodBabyGroup", "MethodOfDelivery", "METHODOFDELIVERY")
 SPECS = (
     Spec("ethnicity_recorded", ("EthnicCategoryMotherGroup",),
          lambda m: m in RECORDED_ETHNICITY, lambda m: True),
-    Spec("deprivation_known", ("DeprivationDecileAtBooking",), _is_decile, lambda m: True),
+    Spec("deprivation_known", (DEPRIVATION,), _is_decile, lambda m: True),
     Spec("booked_by_10_weeks", ("GestAgeFormalAntenatalBookingGroup",),
          lambda m: m == "0 to 70 days", lambda m: not _missing(m)),
-    Spec("spontaneous_vaginal", ("DeliveryMethodBabyGroup", "MethodOfDelivery"),
-         lambda m: m == "Spontaneous", lambda m: not _missing(m)),
-    Spec("instrumental", ("DeliveryMethodBabyGroup", "MethodOfDelivery"),
-         lambda m: m == "Instrumental", lambda m: not _missing(m)),
-    Spec("caesarean_planned", ("DeliveryMethodBabyGroup", "MethodOfDelivery"),
+    Spec("spontaneous_vaginal", _MODE, lambda m: m == "Spontaneous", lambda m: not _missing(m)),
+    Spec("instrumental", _MODE, lambda m: m == "Instrumental", lambda m: not _missing(m)),
+    Spec("caesarean_planned", _MODE,
          lambda m: m == "Elective caesarean section", lambda m: not _missing(m)),
-    Spec("caesarean_emergency", ("DeliveryMethodBabyGroup", "MethodOfDelivery"),
+    Spec("caesarean_emergency", _MODE,
          lambda m: m == "Emergency caesarean section", lambda m: not _missing(m)),
     Spec("preterm", ("GestationLengthBirthGroup37",),
          lambda m: m == "<37 weeks", lambda m: not _missing(m)),
 )
-USED_DIMENSIONS = {d for s in SPECS for d in s.dimensions} | {"TotalDeliveries"}
+TOTAL_DELIVERIES = ("TotalDeliveries", "TOTAL DELIVERIES")
+USED_DIMENSIONS = {d for s in SPECS for d in s.dimensions} | set(TOTAL_DELIVERIES)
+# Dimensions that look usable but are not, and why (the others have no registry metric).
+NOT_MAPPABLE = {
+    "GESTATIONATBOOKING": "whole-week bands: the '10 weeks' band (70 to 76 days) straddles "
+    "the 70-day limit of booked by 10 weeks",
+    "GESTATIONATDELIVERY": "the '35-37 weeks' band straddles 37 weeks, so births before 37 "
+    "weeks cannot be counted",
+}
 
 
 @dataclass
@@ -73,75 +88,113 @@ class MsdsResult:
     names: dict[str, str]  # org code -> name as published
 
 
-def parse(text: str, file: str, known_trusts: set[str] | None = None) -> MsdsResult:
-    """Validate every row, then map the supported dimensions to registry metrics."""
-    parsed = Parsed(MSDS_ANNUAL)
-    reader = csv.reader(io.StringIO(text))
-    next(reader, None)
-    cells: dict[tuple, dict[str, int]] = defaultdict(dict)
+def parse(rows: list[list[str]], file: str, known_trusts: set[str] | None = None,
+          old_schema: bool = False) -> MsdsResult:
+    """Validate every row, then map the supported dimensions to registry metrics.
+
+    ``rows`` are the file's rows as text, header first; ``old_schema`` for 2019-20.
+    """
+    parsed = Parsed(MSDS_ANNUAL_2019 if old_schema else MSDS_ANNUAL)
+    levels = ORG_LEVELS_2019 if old_schema else ORG_LEVELS
+    cells: dict[tuple, dict[str, int | None]] = defaultdict(dict)
     seen: dict[tuple, int] = {}
     periods: set[str] = set()
     names: dict[str, str] = {}
-    for line, fields in enumerate(reader, start=2):
-        if not fields:
+    read_dimensions: set[str] = set()
+    width = len(MSDS_COLUMNS)
+    for line, fields in enumerate(rows[1:], start=2):
+        if not fields or not any(f.strip() for f in fields):
             continue
         parsed.rows_read += 1
-        if len(fields) != len(MSDS_COLUMNS):
+        if len(fields) != width:
             parsed.problem(file, line, None, str(len(fields)),
-                           f"expected {len(MSDS_COLUMNS)} fields, found {len(fields)}")
+                           f"expected {width} fields, found {len(fields)}")
             continue
         row = dict(zip(MSDS_COLUMNS, (f.strip() for f in fields), strict=True))
-        _check(row, line, file, parsed, known_trusts)
+        value = _check(row, line, file, parsed, known_trusts, levels, old_schema)
         key = (row["Period"], row["Dimension"], row["Org_Level"], row["Org_Code"],
                row["Measure"], row["Count_Of"])
         if key in seen:
-            parsed.problem(file, line, "Measure", row["Measure"],
+            parsed.problem(file, line, _column("Measure", old_schema), row["Measure"],
                            f"duplicates line {seen[key]} (same period, dimension, "
                            "organisation and measure)")
         seen.setdefault(key, line)
         if line in parsed.bad_lines:
             continue
         periods.add(row["Period"])
-        level = ORG_LEVELS[row["Org_Level"]]
+        read_dimensions.add(row["Dimension"])
+        level = levels[row["Org_Level"]]
         code = ENGLAND if level == "england" else row["Org_Code"]
         names[code] = row["Org_Name"]
-        cells[(level, code, row["Dimension"])][row["Measure"]] = int(row["Value"])
+        cells[(level, code, row["Dimension"])][row["Measure"]] = value
         if row["Dimension"] in USED_DIMENSIONS:
             parsed.rows_mapped += 1
     if len(periods) > 1:
-        parsed.problem(file, 1, "Period", ", ".join(sorted(periods)),
+        parsed.problem(file, 1, _column("Period", old_schema), ", ".join(sorted(periods)),
                        "more than one period in one annual file")
     period = min(periods) if periods else None
-    deliveries = {code: v.get("", 0) for (level, code, dim), v in cells.items()
-                  if dim == "TotalDeliveries" and level == "trust"}
+    deliveries = {code: v.get("") or 0 for (level, code, dim), v in cells.items()
+                  if dim in TOTAL_DELIVERIES and level == "trust"}
     if period is not None:
-        parsed.rows = _map(cells, period)
+        start, end = financial_year(period)
+        parsed.rows = map_dimensions(cells, source=MSDS, label=period,
+                                     kind="financial_year", start=start, end=end)
+        parsed.notes += unmapped_notes(read_dimensions, parsed.rows)
     return MsdsResult(parsed, period, deliveries, names)
 
 
-def _check(row: dict, line: int, file: str, parsed: Parsed, known: set[str] | None) -> None:
+def _column(name: str, old_schema: bool) -> str:
+    """The file's own name for a canonical column (2019-20 uses lower case and measure1)."""
+    return MSDS_2019_COLUMNS[MSDS_COLUMNS.index(name)] if old_schema else name
+
+
+def _check(row: dict, line: int, file: str, parsed: Parsed, known: set[str] | None,
+           levels: dict[str, str], old: bool) -> int | None:
+    """Record the row's problems; return its value (None for the publisher's ``*``)."""
     if financial_year(row["Period"]) is None:
-        parsed.problem(file, line, "Period", row["Period"],
+        parsed.problem(file, line, _column("Period", old), row["Period"],
                        "not a financial year like 2022-23")
-    if row["Org_Level"] not in ORG_LEVELS:
-        parsed.problem(file, line, "Org_Level", row["Org_Level"],
-                       f"unknown organisation level (expected {', '.join(ORG_LEVELS)})")
-    elif (row["Org_Level"] == "Provider" and known is not None
-          and row["Org_Code"] not in known):
-        parsed.problem(file, line, "Org_Code", row["Org_Code"],
-                       "provider code not in the ODS trust list (etr.csv)")
-    value, why = whole_number(row["Value"])
-    if why:
-        parsed.problem(file, line, "Value", row["Value"], why)
-    elif value < 0:
-        parsed.problem(file, line, "Value", row["Value"], "a negative count")
-    if row["Dimension"] == "DeprivationDecileAtBooking" and _DAMAGED_DECILE.match(row["Measure"]):
-        parsed.problem(file, line, "Measure", row["Measure"],
+    check_org(row["Org_Level"], row["Org_Code"], levels, known, parsed, file, line,
+              (_column("Org_Level", old), _column("Org_Code", old)))
+    if row["Count_Of"].lower() not in COUNT_OF:
+        parsed.problem(file, line, _column("Count_Of", old), row["Count_Of"],
+                       "expected Deliveries or Babies")
+    if row["Dimension"] == DEPRIVATION and _DAMAGED_DECILE.match(row["Measure"]):
+        parsed.problem(file, line, _column("Measure", old), row["Measure"],
                        "decile written as a decimal (Excel turned '02' into 2.0)")
+    return check_count(row["Value"], _column("Value", old), parsed, file, line)
 
 
-def _map(cells: dict[tuple, dict[str, int]], period: str) -> list[dict]:
-    start, end = financial_year(period)
+def check_org(level: str, code: str, levels: dict[str, str], known: set[str] | None,
+              parsed: Parsed, file: str, line: int, columns: tuple[str, str]) -> None:
+    """An organisation level the format knows, a real region code, a trust in etr.csv."""
+    if level not in levels:
+        parsed.problem(file, line, columns[0], level,
+                       f"unknown organisation level (expected {', '.join(levels)})")
+    elif levels[level] == "region" and code not in ods.REGIONS:
+        parsed.problem(file, line, columns[1], code,
+                       "not an NHS England region code (Y56, Y58-Y63)")
+    elif levels[level] == "trust" and known is not None and code not in known:
+        parsed.problem(file, line, columns[1], code,
+                       "provider code not in the ODS trust list (etr.csv)")
+
+
+def check_count(text: str, column: str, parsed: Parsed, file: str, line: int) -> int | None:
+    """A published count: a whole number of zero or more, or ``*`` (withheld)."""
+    if text == SUPPRESSED:
+        return None
+    value, why = whole_number(text)
+    if why:
+        parsed.problem(file, line, column, text, why)
+    elif value < 0:
+        parsed.problem(file, line, column, text, "a negative count")
+    return value
+
+
+def map_dimensions(cells: dict[tuple, dict[str, int | None]], *, source: str, label: str,
+                   kind: str, start: date, end: date) -> list[dict]:
+    """Counts rows of every :data:`SPECS` metric from ``(level, code, dimension) -> {measure:
+    count}``; a withheld (``None``) count makes the cell suppressed."""
     present = {dimension for _level, _code, dimension in cells}
     rows = []
     for spec in SPECS:
@@ -149,12 +202,36 @@ def _map(cells: dict[tuple, dict[str, int]], period: str) -> list[dict]:
         for (level, code, dimension), measures in cells.items():
             if dimension != chosen:
                 continue
-            num = sum(v for m, v in measures.items() if spec.numerator(m))
-            den = sum(v for m, v in measures.items() if spec.denominator(m))
-            if den == 0:
+            num = [v for m, v in measures.items() if spec.numerator(m)]
+            den = [v for m, v in measures.items() if spec.denominator(m)]
+            den_known = None not in den
+            known_den = sum(v for v in den if v is not None)
+            if den_known and known_den == 0:
                 continue  # nothing published for this organisation
-            rows.append(count_row(source=MSDS, metric=spec.metric, org_code=code,
-                                  org_level=level, period_label=period,
-                                  period_kind="financial_year", start=start, end=end,
-                                  numerator=num, denominator=den))
+            row = count_row(source=source, metric=spec.metric, org_code=code,
+                            org_level=level, period_label=label, period_kind=kind,
+                            start=start, end=end,
+                            numerator=sum(v for v in num if v is not None),
+                            denominator=known_den)
+            if None in num or not den_known:
+                row = withheld_row(row, denominator_known=den_known)
+            rows.append(row)
     return rows
+
+
+def unmapped_notes(dimensions: set[str], rows: list[dict]) -> list[str]:
+    """Notes on what a file could not give: metrics absent, dimensions not used and why."""
+    notes = []
+    mapped = {r["metric"] for r in rows}
+    absent = [s.metric for s in SPECS if s.metric not in mapped]
+    if absent:
+        notes.append(f"no figures for {', '.join(absent)} (the file has no dimension for "
+                     "them, or none that matches their definition)")
+    for dimension in sorted(dimensions):
+        if dimension in NOT_MAPPABLE:
+            notes.append(f"{dimension} not mapped: {NOT_MAPPABLE[dimension]}")
+    others = sorted(d for d in dimensions - USED_DIMENSIONS - set(NOT_MAPPABLE))
+    if others:
+        notes.append(f"{len(others)} dimension(s) with no metric in the registry, read and "
+                     f"checked but not mapped: {', '.join(others)}")
+    return notes

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 
@@ -48,11 +46,11 @@ def _date(text: str) -> tuple[date | None, str | None]:
         return None, "not a real date"
 
 
-def parse(text: str, file: str) -> tuple[Parsed, dict[str, Trust]]:
-    """Read etr rows into trusts keyed by ODS code, recording every bad row."""
+def parse(rows: list[list[str]], file: str) -> tuple[Parsed, dict[str, Trust]]:
+    """Read etr rows (no header) into trusts keyed by ODS code, recording every bad row."""
     parsed = Parsed(ODS_ETR)
     trusts: dict[str, Trust] = {}
-    for line, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
+    for line, fields in enumerate(rows, start=1):
         if not fields:
             continue
         parsed.rows_read += 1
@@ -78,6 +76,13 @@ def parse(text: str, file: str) -> tuple[Parsed, dict[str, Trust]]:
                              dates[OPENED], dates[CLOSED])
         parsed.rows_mapped += 1
     return parsed, trusts
+
+
+def as_at(trusts: dict[str, Trust]) -> date | None:
+    """The edition's date as far as its content shows: its latest open or close date (the
+    extract was taken on or after it; etr.csv carries no date of its own)."""
+    dates = [d for t in trusts.values() for d in (t.opened, t.closed) if d]
+    return max(dates) if dates else None
 
 
 _SMALL_WORDS = {"and", "of", "the", "for", "in", "on", "at"}

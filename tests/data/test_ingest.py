@@ -117,15 +117,31 @@ def test_mbrrace_stillbirths_match_raw_and_suppression(real_store):
 
 
 @pytest.mark.realdata
+def test_mbrrace_2024_matches_raw(real_store):
+    row = next(r for r in _raw(REAL / "perinatal-mortality-rates-2024-trusthealth-board.csv")
+               if r["OrganisationName"].startswith("Barking, Havering"))
+    cell = _cell(real_store, "stillbirth", "RF4", "2024")
+    assert (cell["numerator"], cell["denominator"]) == (int(row["TotalStillbirths"]),
+                                                         int(row["TotalBirths"]))
+    # 7 neonatal deaths: published by MBRRACE-UK, withheld here (1 to 7 below England).
+    assert row["TotalNeonatalDeaths"] == "7"
+    cell = _cell(real_store, "neonatal_death", "RF4", "2024")
+    assert cell["suppressed"] and cell["numerator"] is None
+    assert cell["denominator"] == int(row["TotalLiveBirths"])
+
+
+@pytest.mark.realdata
 def test_manifest_lists_inputs_and_unmatched(real_store):
     manifest = real_store.manifest
     assert manifest["synthetic"] is False and not real_store.organisations["synthetic"].any()
     names = {i["name"] for i in manifest["inputs"]}
-    assert MSDS_2223.name in names and ETR.name in names
+    assert MSDS_2223.name + ".gz" in names and ETR.name in names  # vendored copy, shared etr
     for item in manifest["inputs"]:
         assert len(item["sha256"]) == 64 and item["rows_read"] >= item["rows_mapped"] > 0
     assert any("Portland" in u for u in manifest["unmatched"])
-    assert manifest["available_dimensions"]["stillbirth"] == {"trust": ["total"]}
+    # Trusts as published; ICBs and regions summed from them (no file publishes those).
+    assert manifest["available_dimensions"]["stillbirth"] == {
+        "icb": ["total"], "region": ["total"], "trust": ["total"]}
 
 
 @pytest.mark.realdata
@@ -165,15 +181,6 @@ def _write(tmp_path: Path, name: str, text: str | bytes) -> Path:
     path = tmp_path / name
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     return path
-
-
-@pytest.fixture
-def existing(tmp_path) -> Path:
-    """A store built from small good files, to prove refused ingests leave it untouched."""
-    root = tmp_path / "store"
-    build.build_from_files([_write(tmp_path, "good.csv", MSDS_HEADER + "".join(GOOD_MSDS)),
-                            _write(tmp_path, "etr.csv", ETR_ROW)], root)
-    return root
 
 
 def test_small_good_files_build(existing):
@@ -250,3 +257,126 @@ def test_build_real_missing_folder(tmp_path, capsys):
     assert main(["build-real", "--from", str(tmp_path / "nope"),
                  "--into", str(tmp_path / "s")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+# -- roll-ups, peer groups, mergers and lookups on the real store ------------------------------
+
+ETR_2025 = REAL / "ods_etr_2025-12_jhau.csv"
+GROUPS = REAL / "MBRRACE_groups_2018.csv"
+
+
+def _icb_of(path: Path) -> dict[str, str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {row[0]: row[3] for row in csv.reader(handle)}
+
+
+@pytest.mark.realdata
+def test_icb_rollups_equal_the_sum_of_their_trusts_in_the_raw_file(real_store):
+    icb_of = _icb_of(ETR_2025)
+    recorded = {"White", "Mixed", "Asian or Asian British", "Black or Black British",
+                "Any other ethnic group"}
+    num: dict[str, int] = {}
+    den: dict[str, int] = {}
+    for row in _raw(MSDS_2223, Org_Level="Provider", Dimension="EthnicCategoryMotherGroup"):
+        icb = icb_of[row["Org_Code"]]
+        den[icb] = den.get(icb, 0) + int(row["Value"])
+        num[icb] = num.get(icb, 0) + int(row["Value"]) * (row["Measure"] in recorded)
+    frame = real_store.metric_counts("ethnicity_recorded")
+    icbs = frame.filter((frame["org_level"] == "icb")
+                        & (frame["period_label"].cast(str) == "2022-23"))
+    assert icbs.height == len(den) == 42
+    for row in icbs.iter_rows(named=True):
+        assert not row["suppressed"]
+        assert (row["numerator"], row["denominator"]) == (num[row["org_code"]],
+                                                          den[row["org_code"]])
+
+
+@pytest.mark.realdata
+def test_rollups_are_suppressed_where_a_member_trust_is(real_store):
+    icb_of = _icb_of(ETR_2025)
+    frame = real_store.metric_counts("stillbirth")
+    year = frame.filter(frame["period_label"].cast(str) == "2023")
+    trusts = year.filter(year["org_level"] == "trust")
+    withheld = {icb_of[c] for c, s in zip(trusts["org_code"].cast(str), trusts["suppressed"],
+                                          strict=True) if s}
+    icbs = year.filter(year["org_level"] == "icb")
+    assert icbs.height > 30 and 0 < len(withheld) < icbs.height
+    for row in icbs.iter_rows(named=True):
+        members = trusts.filter(trusts["org_code"].cast(str).is_in(
+            [c for c, i in icb_of.items() if i == row["org_code"]]))
+        assert row["suppressed"] == (row["org_code"] in withheld)
+        if row["suppressed"]:
+            assert row["numerator"] is None
+        else:
+            assert row["numerator"] == members["numerator"].sum()
+            assert row["denominator"] == members["denominator"].sum()
+
+
+@pytest.mark.realdata
+def test_dated_lookups_and_icb_names(real_store):
+    editions = real_store.manifest["ods_editions"]
+    assert [(e["as_at"], e["used_for_rollups"]) for e in editions] == [
+        ("2024-12-31", True), ("2026-06-30", False)]
+    orgs = real_store.organisations
+    raj = orgs.filter(orgs["org_code"] == "RAJ").row(0, named=True)
+    # The 2026 edition moves RAJ to the merged ICB D7T5G; no figure is that recent.
+    assert raj["icb_code"] == "QH8"
+    assert raj["icb"] == "NHS Mid and South Essex Integrated Care Board"
+
+
+@pytest.mark.realdata
+def test_peer_groups_are_the_2018_mbrrace_groups(real_store):
+    with GROUPS.open(encoding="utf-8", newline="") as handle:
+        raw = {r["Org_Code"]: r for r in csv.DictReader(handle)}
+    orgs = real_store.organisations
+    group = dict(zip(orgs["org_code"], orgs["peer_group"], strict=True))
+    assert group["R1H"] == f"MBRRACE-UK 2018 group {raw['R1H']['MBRRACE_Group']}: " \
+        "Level 3 NICU and neonatal surgery"
+    # Took over Brighton and Sussex in 2021: its 2018 group no longer describes it.
+    assert raw["RYR"]["MBRRACE_Group"] and group["RYR"] is None
+    assert "2018" in real_store.manifest["peer_groups"]["source"]
+
+
+@pytest.mark.realdata
+def test_mergers_link_closed_trusts_to_successors(real_store):
+    from components.definitions import merger_sentences
+
+    orgs = real_store.organisations
+    rxh = orgs.filter(orgs["org_code"] == "RXH").row(0, named=True)
+    assert (rxh["successor_code"], str(rxh["closed"])) == ("RYR", "2021-03-31")
+    pennine = next(m for m in real_store.manifest["mergers"] if m["code"] == "RW6")
+    assert pennine["successor_code"] == "RM3" and "North Manchester" in pennine["note"]
+    assert any("Brighton and Sussex" in s and "(RYR)" in s for s in merger_sentences(orgs))
+
+
+@pytest.mark.realdata
+@needs_real
+def test_vendored_workbooks_hold_the_original_parts():
+    import io
+    import lzma
+    import zipfile
+
+    for packed in sorted(build.VENDORED.glob("*.xlsx.xz")):
+        original = zipfile.ZipFile(REAL / packed.name.removesuffix(".xz"))
+        copy = zipfile.ZipFile(io.BytesIO(lzma.decompress(packed.read_bytes())))
+        assert copy.namelist() == original.namelist()
+        for name in original.namelist():
+            assert copy.read(name) == original.read(name), (packed.name, name)
+
+
+@pytest.mark.realdata
+@needs_real
+def test_nmpa_table_is_refused_with_its_reason():
+    with pytest.raises(IngestError) as caught:
+        detect.detect(REAL / "nmpa_pph_2023.csv")
+    assert "TEMPLATE" in caught.value.problems[0].message
+
+
+@pytest.mark.realdata
+def test_no_breakdown_means_totals_only_on_pages(real_store, monkeypatch):
+    from data import queries
+
+    monkeypatch.setenv("EQUALITIES_DATA_DIR", str(real_store.path.parent.parent))
+    assert queries.dimensions_at("stillbirth", "trust") == ("total",)
+    assert queries.dimensions_at("ethnicity_recorded", "icb") == ("total",)
+    assert "month" in queries.period_kinds("booked_by_10_weeks")
