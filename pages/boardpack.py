@@ -1,9 +1,11 @@
 """Board pack: every metric for one trust, composed for printing as one numbered PDF.
 
 Answers "what do we put in front of the board this month?": a contents page, the Annex 3
-scorecard against England, then a page per metric with the breakdowns by ethnicity and by
-deprivation, the trend with SPC and the trust's place among all trusts (funnel plot and
-peer-group rank). Reached from the Scorecard page and ``equalities export board-pack``.
+scorecard against England, what changed since a year earlier, then a page per metric with
+the breakdowns by ethnicity and by deprivation, the trend with SPC and the trust's place
+among all trusts (funnel plot and peer-group rank); then ethnicity and deprivation together,
+and the trust's region on the map of England. Reached from the Scorecard page and
+``equalities export board-pack``.
 
 URL parameters: ``org`` (a trust code), ``period`` (a period label, e.g. ``2024-25``; each
 metric uses it where it publishes it, otherwise its own latest period).
@@ -17,7 +19,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dcc, html
 
-from components import controls, crosstab, figures, pagekit, tables, viewstate
+from components import controls, crosstab, figures, maps, pagekit, tables, viewstate, whatchanged
 from components import format as fmt
 from components import scorecard as card
 from data import queries
@@ -119,6 +121,9 @@ def trend_block(view: BoardPackView, metric: registry.Metric) -> html.Div | None
     if kind is None:
         return None
     points, summaries = queries.trend(metric.id, view.org, kind, TOTAL)
+    if points.is_empty():  # a real store may hold the metric for other trusts only
+        return html.P(f"No figures over time for this trust ({metric.source}).",
+                      className="small")
     summary = summaries.get("All", {})
     said = summary.get("meaning") if summary.get("available") else \
         "Too few periods for SPC limits (12 are needed)."
@@ -212,6 +217,21 @@ def scorecard_section(view: BoardPackView) -> html.Section:
     ])
 
 
+def changes_section(number: int, view: BoardPackView) -> html.Section:
+    """The trust's most important changes since a year earlier, as on the Overview; each
+    names its view by path and query, since a printed link cannot be followed."""
+    items = [html.Li([change.sentence, html.Br(), html.Span(
+        f"{change.page}: {change.href}", className="small text-muted text-break")],
+        className="mb-2") for change in whatchanged.changes(view.org)]
+    return html.Section([
+        html.H2(f"{number}. {whatchanged.title(view.org)}", id="section-changes",
+                className="h4 page-break"),
+        html.Ol(items) if items else html.P(whatchanged.NOTHING_CHANGED),
+        html.P(f"{whatchanged.HOW} The latest period of each metric, whatever the pack's "
+               "period.", className="small text-muted"),
+    ], className="pack-section")
+
+
 def intersections_section(number: int, view: BoardPackView) -> html.Section:
     """Ethnicity and deprivation together for the trust, for the pack metric with the most
     published cells (the first in pack order on a tie)."""
@@ -241,12 +261,103 @@ def intersections_section(number: int, view: BoardPackView) -> html.Section:
     ], className="pack-section")
 
 
+MAP_HEADING = "The trust's region on the map"
+
+
+def map_choice() -> tuple[registry.Metric, str] | None:
+    """The first pack metric published by ethnicity for regions, with that breakdown; else
+    the first published by deprivation quintile."""
+    return next(((m, d) for d in maps.MAP_DIMENSIONS for m in pack_metrics()
+                 if d in queries.dimensions_at(m.id, "region")), None)
+
+
+def _place(rank: int, count: int) -> str:
+    """"the highest", "the 2nd highest", "the 3rd lowest" (from the nearer end)."""
+    high = rank <= (count + 1) // 2
+    n = rank if high else count - rank + 1
+    suffix = {2: "nd", 3: "rd"}.get(n, "th")  # at most seven regions: no 11th to 13th
+    nth = "" if n == 1 else f"{n}{suffix} "
+    return f"the {nth}{'highest' if high else 'lowest'}"
+
+
+def region_line(region: str, regions: pl.DataFrame, selection: maps.MapSelection,
+                metric: registry.Metric) -> str:
+    """Where the trust's region sits: its gap and the rank of its ratio among the regions."""
+    who = fmt.subject(selection.group, selection.dimension, metric)
+    ref = fmt.subject(selection.reference, selection.dimension, metric)
+    row = next((r for r in regions.iter_rows(named=True) if r["region"] == region), None)
+    if row is None:
+        return f"The trust's region ({region or 'not known'}) is not on the map."
+    if row["status"] != "ok":
+        return (f"The trust is in {region}, which has no ratio of {who} to {ref}: "
+                f"{row['gap'][0].lower()}{row['gap'][1:]}.")
+    ranked = regions.filter(pl.col("status") == "ok").sort("ratio", descending=True)
+    rank = ranked["region"].to_list().index(region) + 1
+    noun = "share" if metric.statistic == registry.PROPORTION else "rate"
+    significant = "a significant gap" if row["gap_significant"] else "no significant gap"
+    return (f"The trust is in {region}, where {who} had {row['ratio']:.2f} times the {noun} "
+            f"of {ref} (95% CI {row['ratio_lower95']:.2f} to {row['ratio_upper95']:.2f}, "
+            f"{significant}): {_place(rank, ranked.height)} ratio of the {ranked.height} "
+            f"regions{' with one' if ranked.height < regions.height else ''}.")
+
+
+def trust_line(org: str, trusts: pl.DataFrame, selection: maps.MapSelection,
+               metric: registry.Metric) -> str:
+    """The trust's own marker in words (its figure for all women against England)."""
+    row = trusts.filter(pl.col("org_code") == org) if not trusts.is_empty() else trusts
+    who = fmt.subject(selection.trust_group, selection.trust_dimension, metric)
+    if row.is_empty():
+        return f"The trust has no figure for {who} in {selection.period}."
+    r = row.row(0, named=True)
+    shown = ""
+    if r["status"] == "ok" and not fmt.missing(r["value"]):
+        shown = f" ({fmt.value(metric, r['value'])}, " \
+                f"{fmt.interval(metric, r['lower95'], r['upper95'])})"
+    where = "ringed on the map" if r["x"] is not None else "not on the map (position not known)"
+    return f"For {who}, the trust{shown} is {r['words'][0].lower()}{r['words'][1:]}; it is {where}."
+
+
+def map_section(number: int, view: BoardPackView) -> html.Section:
+    """The Map page's view of :func:`map_choice` (Black compared with White women; the most
+    deprived quintile with the least), the pack's trust ringed and named."""
+    heading = html.H2(f"{number}. {MAP_HEADING}", id="section-map", className="h4 page-break")
+    choice = map_choice()
+    if choice is None:
+        return html.Section([heading, html.P(
+            "This data store publishes no metric of the pack by ethnicity or deprivation for "
+            "regions, so there is no map.")])
+    metric, dimension = choice
+    period = period_for(metric, view.period)
+    selection = maps.MapSelection(metric.id, period, dimension, maps.DEFAULT_GROUP[dimension])
+    regions = maps.region_rows(selection)
+    trusts = maps.trust_rows(selection)
+    region = queries.organisations().filter(pl.col("org_code") == view.org)["region"]
+    region = region[0] if region.len() and region[0] else ""
+    title = maps.title_of(selection, metric)
+    # The map takes the page's width: its legend and colour scale sit beside England, and
+    # its title and the boundaries' attribution fit on their lines. The table follows.
+    return html.Section([
+        heading,
+        html.P([region_line(region, regions, selection, metric), " ",
+                trust_line(view.org, trusts, selection, metric)]),
+        _graph(maps.selection_map(selection, regions, trusts, metric, highlight=view.org,
+                                  height=600)),
+        tables.html_table(maps.region_table(regions, selection, metric),
+                          caption=f"{title}. Ratio and difference: {selection.group} "
+                          f"compared with {selection.reference}, with 95% CIs. "
+                          "* suppressed; : not available."),
+        html.P(" ".join(metric.caveats), className="small text-muted"),
+    ], className="pack-section")
+
+
 def contents(view: BoardPackView, metrics: tuple[registry.Metric, ...]) -> html.Section:
     name = queries.org_name(view.org)
-    items = [html.Li(html.A("Annex 3 scorecard against England", href="#section-scorecard"))]
+    items = [html.Li(html.A("Annex 3 scorecard against England", href="#section-scorecard")),
+             html.Li(html.A(whatchanged.title(view.org), href="#section-changes"))]
     items += [html.Li(html.A(m.title, href=f"#section-{m.id}")) for m in metrics]
-    items.append(html.Li(html.A("Ethnicity and deprivation together",
-                                href="#section-intersections")))
+    items += [html.Li(html.A("Ethnicity and deprivation together",
+                             href="#section-intersections")),
+              html.Li(html.A(MAP_HEADING, href="#section-map"))]
     return html.Section([
         html.H1(f"Board pack: {name}", className="h2"),
         html.P(f"Maternity and neonatal equalities and performance, {view.period}. "
@@ -268,6 +379,8 @@ def layout(**query) -> html.Div:
         controls.notices(notices),
         contents(view, metrics),
         scorecard_section(view),
-        *[metric_section(i, view, m) for i, m in enumerate(metrics, start=2)],
-        intersections_section(len(metrics) + 2, view),
+        changes_section(2, view),
+        *[metric_section(i, view, m) for i, m in enumerate(metrics, start=3)],
+        intersections_section(len(metrics) + 3, view),
+        map_section(len(metrics) + 4, view),
     ], className="board-pack")

@@ -22,8 +22,7 @@ from components import controls, figures, ids, maps, pagekit, tables, viewstate
 from components import format as fmt
 from data import geo, queries
 from metrics import registry
-from metrics.benchmark import polarity_word
-from metrics.categories import ALL_GROUP, DIMENSIONS, ETHNICITY, QUINTILE, TOTAL
+from metrics.categories import DIMENSIONS, ETHNICITY
 
 dash.register_page(__name__, path="/map", name="Map", title="Map · Equalities", order=3,
                    # The view in canonical form, for export headings.
@@ -43,29 +42,16 @@ MAP_TRUST_TABLE = "map-trust-table"
 MAP_TRUST_DOWNLOAD_BUTTON = "map-trust-download-button"
 MAP_TRUST_DOWNLOAD = "map-trust-download"
 
-MAP_DIMENSIONS = (ETHNICITY, QUINTILE)
 DEFAULT_METRIC = "pph_1500"
-# The group each breakdown opens on: the one the equity letters single out.
-DEFAULT_GROUP = {ETHNICITY: "Black", QUINTILE: "Q1 (most deprived)"}
 # What the trust points show: all women (most trusts have a figure) or the chosen group
 # (many small groups are suppressed at trust level).
 TRUSTS_SHOW = {"all": "All women and babies", "group": "The chosen group"}
-GAP_COLUMNS = ("ratio", "ratio_lower95", "ratio_upper95", "difference", "difference_lower95",
-               "difference_upper95")
-# Why a region has no ratio, in a few words for the map and in full for the table.
-REGION_STATUS = {
-    "suppressed": ("suppressed", "Suppressed (small numbers)"),
-    "no data": ("no data", "No data for this group"),
-    "reference suppressed": ("reference suppressed",
-                             "Not available: the reference group is suppressed"),
-    "not available": ("not available", "Not available"),
-}
 
 
 def map_metrics() -> list[str]:
     """Metrics published for regions by ethnicity or deprivation quintile."""
     return [m.id for m in registry.METRICS_LIST
-            if any(d in queries.dimensions_at(m.id, "region") for d in MAP_DIMENSIONS)]
+            if any(d in queries.dimensions_at(m.id, "region") for d in maps.MAP_DIMENSIONS)]
 
 
 def metric_periods(metric: registry.Metric) -> list[str]:
@@ -79,12 +65,8 @@ def group_choices(dimension: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class MapView:
-    metric: str
-    period: str
-    dimension: str
-    group: str
-    trusts: str
+class MapView(maps.MapSelection):
+    """The map's selection as held in the URL."""
 
     @classmethod
     def parse(cls, query: dict) -> tuple["MapView", list[str]]:
@@ -97,11 +79,11 @@ class MapView:
         metric = registry.get(metric_id)
         period = viewstate.choose(query, "period", metric_periods(metric),
                                   queries.latest_period(metric_id) or "", notices, "period")
-        dims = [d for d in MAP_DIMENSIONS if d in queries.dimensions_at(metric_id, "region")]
+        dims = [d for d in maps.MAP_DIMENSIONS if d in queries.dimensions_at(metric_id, "region")]
         dimension = viewstate.choose(query, "dim", dims, (dims or [ETHNICITY])[0], notices,
                                      "breakdown")
         group = viewstate.choose(query, "group", group_choices(dimension),
-                                 DEFAULT_GROUP[dimension], notices, "group")
+                                 maps.DEFAULT_GROUP[dimension], notices, "group")
         trusts = viewstate.choose(query, "points", list(TRUSTS_SHOW), "all", notices,
                                   "choice for the trust points")
         return cls(metric_id, period, dimension, group, trusts), notices
@@ -111,187 +93,8 @@ class MapView:
                                  "dim": self.dimension, "group": self.group,
                                  "points": None if self.trusts == "all" else self.trusts})
 
-    @property
-    def reference(self) -> str:
-        return DIMENSIONS[self.dimension].reference or ""
-
-    @property
-    def group_unpublished_for_trusts(self) -> bool:
-        """MBRRACE-UK and CQC publish totals only for trusts."""
-        return self.dimension not in queries.dimensions_at(self.metric, "trust")
-
-    @property
-    def trust_dimension(self) -> str:
-        """The trust points' breakdown: the chosen one if asked for and published for
-        trusts, else all women."""
-        wanted = self.trusts == "group" and not self.group_unpublished_for_trusts
-        return self.dimension if wanted else TOTAL
-
-    @property
-    def trust_group(self) -> str:
-        return self.group if self.trust_dimension != TOTAL else ALL_GROUP
-
-
-def region_orgs() -> pl.DataFrame:
-    return queries.organisations().filter(pl.col("org_level") == "region").sort("name")
-
-
-# -- regions ------------------------------------------------------------------------------
-
-
-def _status(row: dict | None, reference: dict | None) -> str:
-    if row is None or row["status"] == "no data":
-        return "no data"
-    if row["status"] == "suppressed":
-        return "suppressed"
-    if fmt.missing(row["ratio"]):
-        return "reference suppressed" if reference and reference["status"] == "suppressed" \
-            else "not available"
-    return "ok"
-
-
-def gap_words(status: str, ratio, significant: bool | None, metric: registry.Metric) -> str:
-    """The region's gap in words: "Higher, significant (worse)", "No significant gap"."""
-    if status != "ok":
-        return REGION_STATUS[status][1]
-    if not significant:
-        return "No significant gap"
-    high, low = polarity_word(metric)
-    side, word = ("Higher", high) if ratio > 1 else ("Lower", low)
-    judged = metric.polarity != registry.NO_JUDGEMENT
-    return f"{side}, significant" + (f" ({word})" if judged else "")
-
-
-def region_rows(view: MapView) -> pl.DataFrame:
-    """One row per region: the group's and the reference group's values, the ratio and
-    difference between them with 95% CIs, and the gap in words. A region whose group (or
-    reference group) is suppressed has no figures, only its status."""
-    metric = registry.get(view.metric)
-    out = []
-    for code, name in region_orgs().select("org_code", "name").iter_rows():
-        frame = queries.breakdown(view.metric, code, view.period, view.dimension, "none")
-        rows = {r["group"]: r for r in frame.iter_rows(named=True)}
-        row, reference = rows.get(view.group), rows.get(view.reference)
-        status = _status(row, reference)
-        ok = status == "ok"
-        # The group's own value stands even when the reference group's is suppressed.
-        shown = row is not None and row["status"] == "ok"
-        out.append({
-            "org_code": code, "region": name, "status": status,
-            "short_status": REGION_STATUS.get(status, ("", ""))[0],
-            **{k: row[k] if shown else None for k in ("value", "lower95", "upper95")},
-            **{k: row[k] if ok else None for k in GAP_COLUMNS},
-            "reference_value": reference["value"] if reference else None,
-            "reference_status": reference["status"] if reference else "no data",
-            "gap_significant": bool(row["gap_significant"]) if ok else None,
-            "gap": gap_words(status, row["ratio"] if ok else None,
-                             row["gap_significant"] if ok else None, metric),
-        })
-    return pl.DataFrame(out, schema_overrides={"gap_significant": pl.Boolean})
-
-
-def _ci(lower, upper, decimals: int) -> str:
-    return f"{fmt.number(lower, decimals)} to {fmt.number(upper, decimals)}"
-
-
-def region_table(rows: pl.DataFrame, view: MapView, metric: registry.Metric) -> pl.DataFrame:
-    """The regions as shown and downloaded, largest ratio first, then those without one."""
-    d = metric.decimals
-    unit = metric.unit
-
-    def value(v, status):
-        return "*" if status == "suppressed" else fmt.number(v, d) if not fmt.missing(v) \
-            else ":"
-
-    out = []
-    for r in rows.sort(pl.col("ratio").is_null(), pl.col("ratio"), descending=[False, True],
-                       nulls_last=True).iter_rows(named=True):
-        ok = r["status"] == "ok"
-        group_ok = not fmt.missing(r["value"])
-        out.append({
-            "Region": r["region"],
-            f"{view.group} ({unit})": value(r["value"], r["status"]),
-            f"{view.group} 95% CI": _ci(r["lower95"], r["upper95"], d) if group_ok
-            else ("*" if r["status"] == "suppressed" else ":"),
-            f"{view.reference} ({unit})": value(r["reference_value"], r["reference_status"]),
-            "Ratio (95% CI)": f"{fmt.number(r['ratio'], 2)} "
-                              f"({_ci(r['ratio_lower95'], r['ratio_upper95'], 2)})" if ok
-            else ("*" if r["status"] in ("suppressed", "reference suppressed") else ":"),
-            f"Difference ({unit}, 95% CI)": f"{fmt.number(r['difference'], d)} "
-            f"({_ci(r['difference_lower95'], r['difference_upper95'], d)})" if ok
-            else ("*" if r["status"] in ("suppressed", "reference suppressed") else ":"),
-            "Gap": r["gap"],
-        })
-    return pl.DataFrame(out)
-
-
-def capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def region_hover(row: dict, view: MapView, metric: registry.Metric) -> str:
-    who = capital(fmt.subject(view.group, view.dimension, metric))
-    ref = capital(fmt.subject(view.reference, view.dimension, metric))
-    lines = [f"<b>{row['region']}</b>"]
-    if row["status"] == "ok":
-        lines += [f"{who}: {fmt.value(metric, row['value'])}",
-                  f"{ref}: {fmt.value(metric, row['reference_value'])}",
-                  f"Ratio {row['ratio']:.2f} (95% CI {row['ratio_lower95']:.2f} to "
-                  f"{row['ratio_upper95']:.2f})", row["gap"]]
-    else:
-        lines.append(row["gap"])
-    return "<br>".join(lines)
-
 
 # -- trusts -------------------------------------------------------------------------------
-
-
-def trust_comparison(label: str | None, status: str, metric: registry.Metric
-                     ) -> tuple[str, str, str]:
-    """(colour key of ``theme.COMPARISON``, side, words) for a trust's PHE funnel label
-    against England: above or below the 95% or 99.8% limit, within, or not compared. The
-    side ("above", "below", "within", "none") sets the marker's shape, the key its colour."""
-    if status == "suppressed":
-        return "not compared", "none", "Suppressed (small numbers)"
-    if not label:
-        return "not compared", "none", "No data"
-    if label == "Not significant":
-        return "similar", "within", "Within England's limits (similar)"
-    high, low = polarity_word(metric)
-    above = label.startswith("High")
-    limit = "99.8%" if "0.001" in label else "95%"
-    word = high if above else low
-    judged = metric.polarity != registry.NO_JUDGEMENT
-    return word, "above" if above else "below", (
-        f"{'Above' if above else 'Below'} England's {limit} limit"
-        + (f" ({word})" if judged else ""))
-
-
-def legend_name(key: str, side: str, metric: registry.Metric) -> str:
-    """A marker group's name in the legend: "Above England's limits (worse)"."""
-    if side in ("above", "below"):
-        judged = metric.polarity != registry.NO_JUDGEMENT
-        return f"{side.title()} England's limits" + (f" ({key})" if judged else "")
-    return "Within England's limits" if side == "within" else "Suppressed or no figure"
-
-
-def trust_rows(view: MapView) -> pl.DataFrame:
-    """Every trust with a figure for the view: value, 95% CI, comparison with England,
-    its births (the metric's denominator for all women) and its position, if known."""
-    metric = registry.get(view.metric)
-    frame = queries.benchmark(view.metric, view.period, view.trust_dimension, view.trust_group)
-    totals = queries.benchmark(view.metric, view.period, TOTAL, ALL_GROUP).select(
-        "org_code", size="denominator", size_suppressed="suppressed")
-    frame = frame.join(totals, on="org_code", how="left")
-    positions = geo.trust_positions(frame.select("org_code", "region").iter_rows())
-    out = []
-    for r in frame.iter_rows(named=True):
-        key, side, words = trust_comparison(r["funnel"], r["status"], metric)
-        x, y, source = positions.get(r["org_code"], (None, None, None))
-        out.append(r | {"comparison": key, "side": side, "words": words, "x": x, "y": y,
-                        "position": source,
-                        "size": None if r["size_suppressed"] else r["size"]})
-    return pl.DataFrame(out, infer_schema_length=None) if out else pl.DataFrame()
 
 
 POSITION_WORDS = {geo.ILLUSTRATIVE: "Illustrative (fictional trust)",
@@ -311,7 +114,8 @@ def trust_table(rows: pl.DataFrame, metric: registry.Metric) -> pl.DataFrame:
             "Code": r["org_code"], "Trust": r["name"], "Region": r["region"] or ":",
             f"Value ({metric.unit})": fmt.number(r["value"], d) if shown
             else ("*" if hidden else ":"),
-            "95% CI": _ci(r["lower95"], r["upper95"], d) if shown else ("*" if hidden else ":"),
+            "95% CI": maps.ci_range(r["lower95"], r["upper95"], d) if shown
+            else ("*" if hidden else ":"),
             "Denominator": fmt.count_cell(r["denominator"], r["suppressed"]),
             "Compared with England": r["words"],
             "Position on the map": POSITION_WORDS[r["position"]],
@@ -319,29 +123,7 @@ def trust_table(rows: pl.DataFrame, metric: registry.Metric) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
-def map_trusts(rows: pl.DataFrame, view: MapView, metric: registry.Metric) -> pl.DataFrame:
-    """The placed trusts as the figure draws them (position, size, colour key, hover)."""
-    if rows.is_empty():
-        return pl.DataFrame()
-    placed = rows.filter(pl.col("x").is_not_null())
-    who = fmt.subject(view.trust_group, view.trust_dimension, metric)
-    hover = [maps.trust_hover(r["name"], r["region"], metric, capital(who), r["value"],
-                              r["lower95"], r["upper95"], r["words"],
-                              f"{metric.denominator}: {fmt.count(r['size'])}"
-                              if not fmt.missing(r["size"]) else "")
-             for r in placed.iter_rows(named=True)]
-    legend = [legend_name(k, s, metric) for k, s in zip(placed["comparison"], placed["side"],
-                                                        strict=True)]
-    return placed.select("x", "y", "size", "comparison", "side").with_columns(
-        legend=pl.Series(legend, dtype=pl.String), hover=pl.Series(hover, dtype=pl.String))
-
-
 # -- page -----------------------------------------------------------------------------------
-
-
-def short_group(group: str) -> str:
-    """"Q1 (most deprived)" -> "Q1"; ethnic groups unchanged."""
-    return group.split(" (")[0]
 
 
 def summary(rows: pl.DataFrame, trusts: pl.DataFrame, view: MapView,
@@ -373,38 +155,11 @@ def summary(rows: pl.DataFrame, trusts: pl.DataFrame, view: MapView,
     return text
 
 
-def title_of(view: MapView, metric: registry.Metric) -> str:
-    return (f"{metric.title}: {short_group(view.group)} compared with "
-            f"{short_group(view.reference)}, by NHS England region, {view.period}")
-
-
-def source_line(metric: registry.Metric, view: MapView) -> str:
-    synthetic = " Synthetic demonstration data; trust positions are illustrative." \
-        if queries.current().synthetic else ""
-    return (f"Source: {metric.source}, {view.period}.{synthetic}<br>"
-            f"Boundaries: {geo.ATTRIBUTION}.")
-
-
-def figure_for(view: MapView, regions: pl.DataFrame, trusts: pl.DataFrame,
-               metric: registry.Metric):
-    regions = regions.with_columns(hover=pl.Series(
-        [region_hover(r, view, metric) for r in regions.iter_rows(named=True)],
-        dtype=pl.String))
-    kind = "ratio of shares" if metric.statistic == registry.PROPORTION else "rate ratio"
-    return maps.region_map(
-        regions, map_trusts(trusts, view, metric), metric, outlines={
-            r["region"]: o for r in regions.iter_rows(named=True)
-            if (o := geo.region_for(r["region"])) is not None},
-        scale_title=f"{short_group(view.group)} ÷ {short_group(view.reference)}<br>({kind}; "
-                    "1 = no gap)",
-        title=figures.wrap(title_of(view, metric), 80), source=source_line(metric, view))
-
-
 def controls_card(view: MapView) -> html.Div:
     metric = registry.get(view.metric)
     choices = map_metrics()
     metrics = tuple(m for m in registry.METRICS_LIST if m.id in choices)
-    dims = [d for d in MAP_DIMENSIONS if d in queries.dimensions_at(metric.id, "region")]
+    dims = [d for d in maps.MAP_DIMENSIONS if d in queries.dimensions_at(metric.id, "region")]
     return html.Div(controls.card("Choose a view", dbc.Row([
         controls.labelled("Metric", controls.dropdown(
             MAP_METRIC, controls.metric_options(metrics), view.metric), MAP_METRIC, 5),
@@ -456,12 +211,12 @@ def sortable_trusts(frame: pl.DataFrame, metric: registry.Metric):
 def layout(**query) -> html.Div:
     view, notices = MapView.parse(query)
     metric = registry.get(view.metric)
-    regions = region_rows(view)
-    trusts = trust_rows(view)
+    regions = maps.region_rows(view)
+    trusts = maps.trust_rows(view)
     unplaced = trusts.filter(pl.col("x").is_null()).height if not trusts.is_empty() else 0
-    region_frame = region_table(regions, view, metric)
+    region_frame = maps.region_table(regions, view, metric)
     trust_frame = trust_table(trusts, metric)
-    title = title_of(view, metric)
+    title = maps.title_of(view, metric)
     trust_who = fmt.subject(view.trust_group, view.trust_dimension, metric)
     return html.Div([
         pagekit.heading("Map", "Where in England a group's gap to the reference group is "
@@ -476,7 +231,7 @@ def layout(**query) -> html.Div:
         if view.trusts == "group" and view.group_unpublished_for_trusts else None,
         dbc.Row([
             dbc.Col(dcc.Graph(id=MAP_GRAPH, config=figures.CONFIG,
-                              figure=figure_for(view, regions, trusts, metric)),
+                              figure=maps.selection_map(view, regions, trusts, metric)),
                     lg=8, style={"breakInside": "avoid"}),
             dbc.Col([
                 html.H2("What the map says", className="h5"),
@@ -534,8 +289,8 @@ def region_csv(search: str) -> dict:
     """The regions table for the view in ``search`` as a CSV download."""
     view, _ = MapView.parse(viewstate.query_of(search))
     metric = registry.get(view.metric)
-    rows = region_table(region_rows(view), view, metric)
-    return dict(content=pagekit.csv_text(rows, _preamble(metric, title_of(view, metric))),
+    rows = maps.region_table(maps.region_rows(view), view, metric)
+    return dict(content=pagekit.csv_text(rows, _preamble(metric, maps.title_of(view, metric))),
                 filename=f"map-{view.metric}-regions.csv", type="text/csv")
 
 
@@ -543,7 +298,7 @@ def trust_csv(search: str) -> dict:
     """The trusts table for the view in ``search`` as a CSV download."""
     view, _ = MapView.parse(viewstate.query_of(search))
     metric = registry.get(view.metric)
-    rows = trust_table(trust_rows(view), metric)
+    rows = trust_table(maps.trust_rows(view), metric)
     who = fmt.subject(view.trust_group, view.trust_dimension, metric)
     return dict(content=pagekit.csv_text(rows, _preamble(
         metric, f"{metric.title}, {who}, every trust compared with England, {view.period}")),

@@ -13,7 +13,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
-from components import controls, ids, pagekit, viewstate
+from components import controls, ids, pagekit, viewstate, whatchanged
 from components import format as fmt
 from data import queries
 from metrics import registry
@@ -87,33 +87,13 @@ def excess_card(org: str) -> dbc.Card | None:
     ]), id=OVERVIEW_EXCESS, className="shadow-sm mb-3")
 
 
-def change_href(row: dict, org: str) -> str:
-    """Explore for a gap that opened or closed; Trends (SPC chart of the group) for a signal."""
-    if row["kind"] == "spc_signal":
-        return "/trends" + viewstate.search({"org": org, "metric": row["metric"],
-                                             "dim": row["dimension"], "kind": row["period_kind"],
-                                             "group": row["group"]})
-    return "/explore" + viewstate.search({"org": org, "metric": row["metric"],
-                                         "period": row["period"], "dim": row["dimension"]})
-
-
 def changes_card(org: str) -> dbc.Card:
-    result = queries.changes(org)
-    since = fmt.period_words(result["since"]) if result["since"] else "a year earlier"
-    items = []
-    for row in result["changes"].iter_rows(named=True):
-        metric = registry.get(row["metric"])
-        where = "Trends" if row["kind"] == "spc_signal" else "Explore"
-        items.append(html.Li([fmt.change_sentence(row, metric), " ", html.A(
-            f"Open in {where}", href=change_href(row, org))], className="mb-1"))
+    items = [html.Li([change.sentence, " ", html.A(f"Open in {change.page}", href=change.href)],
+                     className="mb-1") for change in whatchanged.changes(org)]
     return dbc.Card(dbc.CardBody([
-        html.H2(f"What changed since {since}", className="h5 card-title"),
-        html.Ol(items, className="mb-1") if items else html.P(
-            "No gap to the reference group opened or closed, and no chart shows special-cause "
-            "variation at its latest point."),
-        html.P(html.Small(["Gaps compare each group with the reference group a year apart; "
-                           "signals are Making Data Count rules at the latest quarter or year. ",
-                           methods_link()]), className="text-muted mb-0"),
+        html.H2(whatchanged.title(org), className="h5 card-title"),
+        html.Ol(items, className="mb-1") if items else html.P(whatchanged.NOTHING_CHANGED),
+        html.P(html.Small([whatchanged.HOW, " ", methods_link()]), className="text-muted mb-0"),
     ]), id=OVERVIEW_CHANGES, className="shadow-sm mb-3")
 
 

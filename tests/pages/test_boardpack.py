@@ -1,10 +1,17 @@
-"""Board pack: each metric section says how large its gaps are in numbers of people."""
+"""Board pack: each metric section says how large its gaps are in numbers of people; what
+changed since a year earlier; the trust's region on the map; the contents name every section."""
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
+from dash import dcc
 
-from tests.pages.conftest import text_of
+from components import maps
+from components.viewstate import query_of
+from data import geo, queries
+from metrics import registry
+from tests.pages.conftest import by_id, find, text_of
 
 
 @pytest.fixture(scope="module")
@@ -32,3 +39,121 @@ def test_suppressed_groups_give_a_reason_not_a_number(boardpack, stories):
     line = boardpack.excess_line(view, metric, boardpack.period_for(metric, view.period),
                                  "deprivation_quintile")
     assert "not worked out" in text_of(line) and "suppressed" in text_of(line)
+
+
+# -- what changed --------------------------------------------------------------------------
+
+
+def _items(section):
+    return find(section, lambda c: type(c).__name__ == "Li")
+
+
+def test_what_changed_says_what_the_overview_says(boardpack, page, stories):
+    org = stories["pph_gap_closes"]
+    view, _ = boardpack.BoardPackView.parse({"org": org})
+    section = boardpack.changes_section(2, view)
+    text = text_of(section)
+    assert "2. What changed since the 12 months to Mar 2024" in text
+    # The trust's PPH total is a special-cause improvement (as the Overview says), and each
+    # change prints the path and query of the view that shows it.
+    assert "PPH ≥1,500 ml, all women: special-cause improvement" in text
+    overview = by_id(page("overview").layout(org=org), "overview-changes")
+    items, card_items = _items(section), _items(overview)
+    assert 1 <= len(items) == len(card_items) <= 5
+    for item, card_item in zip(items, card_items, strict=True):
+        assert item.children[0] == card_item.children[0]  # the same sentence
+        printed = item.children[2].children
+        page_name, _, href = printed.partition(": ")
+        path, _, search = href.partition("?")
+        assert path == {"Explore": "/explore", "Trends": "/trends"}[page_name]
+        view_class = {"/explore": page("explore").ExploreView,
+                      "/trends": page("trends").TrendsView}[path]
+        parsed, notices = view_class.parse(query_of(search))
+        assert notices == [] and parsed.org == org, href  # it opens exactly that view
+
+
+def test_nothing_changed_is_said_in_one_sentence(boardpack, monkeypatch):
+    monkeypatch.setattr(queries, "changes", lambda org: {"since": "12 months to Mar 2024",
+                                                         "changes": pl.DataFrame()})
+    view, _ = boardpack.BoardPackView.parse({"org": "SYN010"})
+    section = boardpack.changes_section(2, view)
+    assert not _items(section)
+    assert ("No gap to the reference group opened or closed, and no chart shows "
+            "special-cause variation at its latest point.") in text_of(section)
+
+
+# -- the map -------------------------------------------------------------------------------
+
+# Rank of a region's ratio among seven, in words.
+PLACES = {1: "the highest", 2: "the 2nd highest", 3: "the 3rd highest", 4: "the 4th highest",
+          5: "the 3rd lowest", 6: "the 2nd lowest", 7: "the lowest"}
+
+
+def test_map_rings_the_trust_and_places_its_region(boardpack):
+    org = "SYN010"
+    view, _ = boardpack.BoardPackView.parse({"org": org})
+    section = boardpack.map_section(21, view)
+    text = text_of(section)
+    assert "21. The trust's region on the map" in text
+    # PPH is the pack's first metric with ethnic breakdowns for regions: Black against
+    # White women, 2024-25, each region's ratio worked out from its two groups' values.
+    region = queries.org_name(queries.organisations().filter(
+        pl.col("org_code") == org)["region_code"][0])
+    ratios = {}
+    for code, name in queries.organisations().filter(
+            pl.col("org_level") == "region").select("org_code", "name").iter_rows():
+        frame = queries.breakdown("pph_1500", code, "2024-25", "ethnicity", "none")
+        value = dict(zip(frame["group"], frame["value"], strict=True))
+        ratios[name] = value["Black"] / value["White"]
+    assert len(ratios) == 7
+    rank = sorted(ratios.values(), reverse=True).index(ratios[region]) + 1
+    assert (f"The trust is in {region}, where Black women had {ratios[region]:.2f} times the "
+            "rate of White women") in text
+    assert f"{PLACES[rank]} ratio of the 7 regions." in text
+    assert "it is ringed on the map" in text
+    # The ring sits on the trust's own (illustrative) position, and names it.
+    figure = find(section, lambda c: isinstance(c, dcc.Graph))[0].figure
+    assert figure.layout.title.text.startswith("Postpartum haemorrhage of 1,500 ml or more: "
+                                               "Black compared with White")
+    ring = [t for t in figure.data if t.name == "This trust (ringed)"]
+    assert len(ring) == 1
+    x, y = geo.illustrative_position(org, region)
+    assert (ring[0].x[0], ring[0].y[0]) == pytest.approx((x, y))
+    assert ring[0].marker.size > maps.MAX_MARKER_PX
+    name = queries.org_name(org)
+    labels = [a for a in figure.layout.annotations if a.x == ring[0].x[0]]
+    assert len(labels) == 1
+    assert labels[0].text.replace("<br>", " ").strip("</b>") == name
+    # The table under it lists every region.
+    assert all(r in text for r in ratios)
+
+
+def test_a_suppressed_region_is_said_to_have_no_ratio(boardpack):
+    # Neonatal deaths of Black babies in 2024 are suppressed in some demo regions.
+    selection = maps.MapSelection("neonatal_death", "2024", "ethnicity", "Black")
+    regions = maps.region_rows(selection)
+    hidden = regions.filter(pl.col("status") == "suppressed")["region"]
+    assert hidden.len()
+    line = boardpack.region_line(hidden[0], regions, selection,
+                                 registry.get("neonatal_death"))
+    assert line == (f"The trust is in {hidden[0]}, which has no ratio of babies of Black "
+                    "women to babies of White women: suppressed (small numbers).")
+
+
+def test_contents_name_the_new_sections(boardpack):
+    view, _ = boardpack.BoardPackView.parse({"org": "SYN010"})
+    tree = boardpack.layout(org="SYN010")
+    contents = find(tree, lambda c: getattr(c, "className", None) == "pack-contents")[0]
+    links = [(a.children, a.href) for a in find(contents, lambda c: type(c).__name__ == "A")]
+    targets = [href for _, href in links]
+    assert targets[:2] == ["#section-scorecard", "#section-changes"]
+    assert targets[-2:] == ["#section-intersections", "#section-map"]
+    assert dict(links)["What changed since the 12 months to Mar 2024"] == "#section-changes"
+    assert dict(links)["The trust's region on the map"] == "#section-map"
+    # Every entry leads to a section heading, numbered as the contents are.
+    headings = find(tree, lambda c: type(c).__name__ == "H2"
+                    and str(getattr(c, "id", "")).startswith("section-"))
+    assert [f"#{h.id}" for h in headings] == targets
+    for number, heading in enumerate(headings, start=1):
+        assert heading.children.startswith(f"{number}. "), heading.children
+        assert "page-break" in heading.className

@@ -117,7 +117,7 @@ def test_every_region_is_drawn_and_tabled(map_page):
 
 def test_region_colours_follow_the_ratio(map_page):
     view, _ = map_page.MapView.parse({})
-    rows = map_page.region_rows(view)
+    rows = maps.region_rows(view)
     figure = _figure(map_page.layout())
     traces = _region_traces(figure)
     extent = maps.ratio_extent(rows["ratio"].to_list())
@@ -176,12 +176,12 @@ def test_suppressed_regions_are_shown_as_suppressed(map_page):
 def test_reference_group_suppressed_hides_the_ratio_not_the_value(map_page):
     view, _ = map_page.MapView.parse({"metric": "neonatal_death", "period": "2024",
                                       "dim": "deprivation_quintile"})
-    rows = map_page.region_rows(view)
+    rows = maps.region_rows(view)
     hidden = rows.filter(pl.col("status") == "reference suppressed")
     assert hidden.height, "Q5 neonatal deaths are suppressed in some demo regions"
     assert hidden["ratio"].is_null().all() and hidden["difference"].is_null().all()
     assert hidden["value"].is_not_null().all()
-    table = map_page.region_table(rows, view, registry.get("neonatal_death"))
+    table = maps.region_table(rows, view, registry.get("neonatal_death"))
     for row in table.filter(pl.col("Region").is_in(hidden["region"].to_list())).iter_rows(
             named=True):
         assert row["Q5 (least deprived) (per 1,000)"] == "*"
@@ -191,7 +191,7 @@ def test_reference_group_suppressed_hides_the_ratio_not_the_value(map_page):
 
 def test_demo_trusts_sit_inside_their_own_region(map_page):
     view, _ = map_page.MapView.parse({})
-    trusts = map_page.trust_rows(view)
+    trusts = maps.trust_rows(view)
     placed = trusts.filter(pl.col("x").is_not_null())
     assert placed.height == trusts.height > 100
     for row in placed.iter_rows(named=True):
@@ -235,12 +235,12 @@ def test_real_trusts_take_positions_from_the_locations_file(tmp_path, monkeypatc
 def test_trust_comparison_words_and_shapes(map_page):
     pph = registry.get("pph_1500")  # lower is better
     booked = registry.get("booked_by_10_weeks")  # higher is better
-    assert map_page.trust_comparison("High (0.001)", "ok", pph) == (
+    assert maps.trust_comparison("High (0.001)", "ok", pph) == (
         "worse", "above", "Above England's 99.8% limit (worse)")
-    assert map_page.trust_comparison("Low (0.025)", "ok", booked) == (
+    assert maps.trust_comparison("Low (0.025)", "ok", booked) == (
         "worse", "below", "Below England's 95% limit (worse)")
-    assert map_page.trust_comparison("High (0.025)", "ok", booked)[:2] == ("better", "above")
-    assert map_page.trust_comparison(None, "suppressed", pph)[:2] == ("not compared", "none")
+    assert maps.trust_comparison("High (0.025)", "ok", booked)[:2] == ("better", "above")
+    assert maps.trust_comparison(None, "suppressed", pph)[:2] == ("not compared", "none")
     assert maps.TRUST_SYMBOLS["above"] == "triangle-up"
     assert maps.TRUST_SYMBOLS["below"] == "triangle-down"
 
