@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: run test setup test-setup store browser axe redis bench clean
+.PHONY: run test setup test-setup store browser axe redis bench bench-10x clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,20 @@ axe:
 test: test-setup store
 	$(BIN)/python -m pytest
 
-bench: store
+# Every benchmark on the demo store (about 10 minutes; prints tables, see bench/README.md).
+bench: test-setup store
 	$(BIN)/python bench/queries.py
+	$(BIN)/python bench/load.py
+	$(BIN)/python bench/browser.py
+	$(BIN)/python bench/exports.py
+
+# The same on a store with ten times the trusts, to show how the cost grows with the data.
+BIG := data/bench-10x
+bench-10x: test-setup store
+	@test -L $(BIG)/current || $(BIN)/python bench/big_store.py --from data/store --into $(BIG)
+	$(BIN)/python bench/queries.py --data-dir $(BIG)
+	$(BIN)/python bench/load.py --data-dir $(BIG)
+	$(BIN)/python bench/browser.py --data-dir $(BIG)
 
 clean:
-	rm -rf $(VENV) node_modules data/store
+	rm -rf $(VENV) node_modules data/store $(BIG)

@@ -14,11 +14,12 @@ import io
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from html import escape
 
 import polars as pl
 from dash import dcc, html
 
-from components import pagekit
+from components import pagekit, tables
 from data.schema import LEVEL_LABELS, PERIOD_KINDS, TABLES, Column
 from metrics import registry
 from metrics.categories import DIMENSIONS, TOTAL
@@ -201,46 +202,34 @@ def type_words(dtype: pl.DataType) -> str:
 # -- HTML -----------------------------------------------------------------------------------
 
 
-def rich_text(text: str) -> list:
-    """Text with ``backticked`` spans as ``<code>`` (the schema docs use Markdown code)."""
-    parts = re.split(r"`([^`]*)`", text)
-    return [html.Code(p) if i % 2 else p for i, p in enumerate(parts) if p]
+def rich_cell(value) -> str:
+    """A cell's text as HTML with ``backticked`` spans as ``<code>``."""
+    parts = re.split(r"`([^`]*)`", " ".join(str(value).split()))
+    return "".join(f"<code>{escape(p)}</code>" if i % 2 else escape(p)
+                   for i, p in enumerate(parts) if p)
 
 
 def table(frame: pl.DataFrame, *, caption: str, table_id: str | None = None,
-          row_headers: bool = False, class_name: str = "", nowrap: int = 0) -> html.Div:
+          row_headers: bool = False, class_name: str = "", nowrap: int = 0):
     """A captioned, scrollable HTML table.
 
     ``row_headers`` marks the first cell of each row as its header (field/value tables);
     the first ``nowrap`` columns do not wrap (short codes and types).
     """
-    def cell(i: int, value) -> html.Th | html.Td:
-        content = rich_text(str(value))
-        wrap = "text-nowrap" if i < nowrap else None
-        if row_headers and i == 0:
-            return html.Th(content, scope="row", className=wrap)
-        return html.Td(content, className=wrap)
-
-    props = {"id": table_id} if table_id else {}
-    return html.Div(html.Table(
-        className=f"table table-sm table-striped align-top nhs-table {class_name}".strip(),
-        children=[
-            html.Caption(caption),
-            html.Thead(html.Tr([html.Th(c, scope="col") for c in frame.columns])),
-            html.Tbody([html.Tr([cell(i, v) for i, v in enumerate(row)])
-                        for row in frame.iter_rows()]),
-        ],
-        **props,
-    ), className="table-responsive")
+    return tables.markup(tables.table_markup(
+        frame, caption=caption, table_id=table_id, row_headers=row_headers, nowrap=nowrap,
+        class_name=f"table table-sm table-striped align-top nhs-table {class_name}".strip(),
+        cell=rich_cell), class_name="table-responsive")
 
 
-def field_table(fields: dict[str, str], *, caption: str) -> html.Table:
+def field_table(fields: dict[str, str], *, caption: str) -> dcc.Markdown:
     """A two-column table of one record: field names as row headers."""
-    return html.Table(className="table table-sm align-top nhs-table definition-fields", children=[
-        html.Caption(caption, className="visually-hidden"),
-        html.Tbody([html.Tr([html.Th(k, scope="row", className="w-25"),
-                             html.Td(rich_text(v))]) for k, v in fields.items()]),
-    ])
+    rows = "".join(f'<tr><th scope="row" class="w-25">{tables.plain_cell(k)}</th>'
+                   f"<td>{rich_cell(v)}</td></tr>" for k, v in fields.items())
+    return tables.markup(
+        '<table class="table table-sm align-top nhs-table definition-fields">'
+        f'<caption class="visually-hidden">{tables.plain_cell(caption)}</caption>'
+        f"<tbody>{rows}</tbody></table>")
 
 
 def metric_details(definitions: pl.DataFrame) -> html.Div:

@@ -209,6 +209,15 @@ def sortable_trusts(frame: pl.DataFrame, metric: registry.Metric):
 
 @pagekit.safe_layout
 def layout(**query) -> html.Div:
+    if not map_metrics():
+        return html.Div([
+            pagekit.heading("Map", "Where in England a group's gap to the reference group is "
+                            "largest, region by region."),
+            dbc.Alert(["No file in this data store publishes regional figures by ethnicity or "
+                       "by deprivation, so there is no gap between groups to map. ",
+                       dcc.Link("Explore", href="/explore"), " shows what is published."],
+                      color="info"),
+        ])
     view, notices = MapView.parse(query)
     metric = registry.get(view.metric)
     regions = maps.region_rows(view)

@@ -10,7 +10,7 @@ from dash import html
 
 import cli
 from data import queries
-from tests.pages.conftest import find, text_of
+from tests.pages.conftest import find, table_of, text_of
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +35,7 @@ def test_layout_renders_with_no_arguments(about, demo):
 def test_every_cli_command_is_listed(about):
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    table = find(about.layout(), lambda c: getattr(c, "id", None) == about.ABOUT_COMMANDS_TABLE)
-    text = text_of(table)
+    text = table_of(about.layout(), about.ABOUT_COMMANDS_TABLE).text
     for name in sub.choices:
         assert f"equalities {name}" in text
     for expected in ("build-demo", "serve", "info", "list-metrics", "list-orgs",

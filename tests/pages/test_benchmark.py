@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from dash import dash_table, dcc
 
-from tests.pages.conftest import by_id, find, text_of
+from tests.pages.conftest import by_id, find, table_of, text_of
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +100,10 @@ def test_small_multiples_share_one_axis_and_label_suppression(bench):
     assert len({tuple(figure.layout[f"xaxis{i or ''}"].range or ()) for i in
                 ("", 2, 3)} - {()}) <= 1
     assert any("suppressed" in (t.text or ()) for t in bars)
-    table = by_id(tree, bench.BENCHMARK_MULTIPLES_TABLE)
-    assert "*" in text_of(table)
+    table = table_of(tree, bench.BENCHMARK_MULTIPLES_TABLE)
+    assert "*" in table.text
     names = [bench.queries.org_name(c) for c in ("SYN010", "SYN020", "SYN030")]
-    assert all(name in text_of(table) for name in names)
+    assert all(name in table.text for name in names)
     assert [a.text for a in figure.layout.annotations][:3] == [
         bench.figures.wrap(n, 30) for n in names]
 
@@ -190,10 +190,8 @@ def test_multiples_download_matches_the_table(bench):
     search = "?metric=pph_1500&trusts=SYN010,SYN020&dim=ethnicity&period=2024-25"
     rows = _csv_rows(bench.multiples_csv(search))
     tree = bench.layout(**bench.viewstate.query_of(search))
-    table = by_id(tree, bench.BENCHMARK_MULTIPLES_TABLE)
-    on_screen = [[td.children for td in tr.children] for tr in table.children[2].children]
     assert rows[0][:2] == ["Trust", "Group"]
-    assert rows[1:] == on_screen
+    assert rows[1:] == table_of(tree, bench.BENCHMARK_MULTIPLES_TABLE).rows
 
 
 def test_url_callback_writes_only_real_changes(bench):
@@ -241,6 +239,5 @@ def test_total_panels_are_short_and_have_no_ratio_column(bench):
     tree = bench.layout(metric="stillbirth", trusts="SYN010,SYN020,SYN030")
     figure = by_id(tree, bench.BENCHMARK_MULTIPLES).figure
     assert figure.layout.height < 400
-    table = by_id(tree, bench.BENCHMARK_MULTIPLES_TABLE)
-    headers = [th.children for th in table.children[1].children.children]
+    headers = table_of(tree, bench.BENCHMARK_MULTIPLES_TABLE).header
     assert "Ratio to reference (95% CI)" not in headers and headers[:2] == ["Trust", "Group"]

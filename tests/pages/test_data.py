@@ -25,7 +25,7 @@ from metrics.disclosure import RARE_EVENT_MIN, SMALL_MAX
 from metrics.inequality import SII_REPS
 from metrics.spc import SCREEN
 from metrics.trend import MIN_SPC_POINTS
-from tests.pages.conftest import by_id, find, text_of
+from tests.pages.conftest import by_id, find, table_of, tables_of, text_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {str(n) for n in range(1, SMALL_MAX + 1)}
@@ -69,8 +69,7 @@ def test_layout_renders_with_no_arguments(data_page):
 
 def test_definitions_include_every_registry_metric(data_page):
     tree = data_page.layout()
-    summary = find(tree, lambda c: getattr(c, "id", None) == data_page.DATA_SUMMARY_TABLE)[0]
-    summary_text = text_of(summary)
+    summary_text = table_of(tree, data_page.DATA_SUMMARY_TABLE).text
     details = {c.id for c in find(tree, lambda c: isinstance(c, html.Details))}
     for metric in registry.METRICS_LIST:
         assert metric.id in summary_text and metric.title in summary_text
@@ -88,9 +87,8 @@ def test_definitions_include_every_schema_column(data_page):
     tables = {"counts": data_page.DATA_COUNTS_COLUMNS_TABLE,
               "organisations": data_page.DATA_ORGS_COLUMNS_TABLE}
     for table, table_id in tables.items():
-        node = find(tree, lambda c, t=table_id: getattr(c, "id", None) == t)[0]
-        cells = [text_of(r.children[0]) for r in find(node, lambda c: isinstance(c, html.Tr))]
-        assert cells[1:] == [c.name for c in TABLES[table]]  # every column, in order
+        cells = [row[0] for row in table_of(tree, table_id).rows]
+        assert cells == [c.name for c in TABLES[table]]  # every column, in order
     squeezed = "".join(text_of(tree).split())
     for column in (c for columns in TABLES.values() for c in columns):
         assert "".join(column.doc.replace("`", "").split()) in squeezed, column.name
@@ -344,8 +342,7 @@ def test_no_mergers_says_so():
 
 def test_store_section_shows_the_manifest(data_page, demo):
     tree = data_page.layout()
-    table = find(tree, lambda c: getattr(c, "id", None) == data_page.DATA_STORE_TABLE)[0]
-    text = text_of(table)
+    text = table_of(tree, data_page.DATA_STORE_TABLE).text
     manifest = demo.manifest
     assert manifest["title"] in text
     assert f"seed {manifest['generator']['seed']}" in text
@@ -386,11 +383,6 @@ def data_url(raw: bytes | str) -> str:
     return "data:text/csv;base64," + base64.b64encode(raw).decode()
 
 
-def table_rows(table) -> list[list[str]]:
-    return [[text_of(td) for td in row.children] for row in find(
-        table, lambda c: isinstance(c, html.Tr)) if isinstance(row.children[0], html.Td)]
-
-
 def wilson_text(x: int, n: int) -> str:
     root = Z95 * (Z95 ** 2 + 4 * x * (1 - x / n)) ** 0.5
     low, high = (100 * (2 * x + Z95 ** 2 + s * root) / (2 * (n + Z95 ** 2)) for s in (-1, 1))
@@ -425,14 +417,13 @@ def test_uploading_the_template_shows_local_figures_beside_england(data_page):
     assert set(traces) == {"Local: Example LMNS", "England (national)"}
     assert traces["Local: Example LMNS"].marker.symbol == "diamond"
     assert list(traces["Local: Example LMNS"].y) == ["White", "Black"]
-    (table,) = find(view, lambda c: isinstance(c, html.Table) and getattr(c, "id", None)
-                    is None)
-    header = [text_of(th) for th in find(table, lambda c: isinstance(c, html.Th))]
+    (table,) = [t for t in tables_of(view) if t.id is None]
+    header = table.header
     assert header[:5] == ["Group", "Local numerator", "Local denominator", "Local value",
                           "Local 95% CI"]
     england = queries.breakdown("booked_by_10_weeks", "ENG", "2022-23", "ethnicity", "none")
     eng = {r["group"]: r for r in england.iter_rows(named=True)}
-    rows = table_rows(table)
+    rows = table.rows
     assert rows[0][:5] == ["White", "5,230", "7,415", f"{100 * 5230 / 7415:.1f}",
                            wilson_text(5230, 7415)]
     assert rows[1][:5] == ["Black", "412", "731", f"{100 * 412 / 731:.1f}",
@@ -442,7 +433,7 @@ def test_uploading_the_template_shows_local_figures_beside_england(data_page):
     assert rows[0][5] == "reference" and rows[1][5].startswith(
         f"{(412 / 731) / (5230 / 7415):.2f} (")
     # The local indicator is listed with its own rate and CI.
-    indicators = table_rows(by_id(view, data_page.DATA_LOCAL_INDICATORS))
+    indicators = table_of(view, data_page.DATA_LOCAL_INDICATORS).rows
     assert indicators == [["Example LMNS", "Perinatal mental health referrals seen within 28 "
                            "days", "2022-23", "All women and babies", "All", "61", "88",
                            f"{100 * 61 / 88:.1f}", wilson_text(61, 88), "z",
@@ -456,7 +447,7 @@ def test_a_bad_upload_lists_its_problems(data_page):
             "RX1,pph_1500,2023-24,White,ethnicity,50,40,s\n"
             "RX1,pph_1500,2023-24,Purple,ethnicity,5,40,s\n")
     view = data_page.on_upload(data_url(body), "audit.csv")
-    assert table_rows(by_id(view, "data-local-problems")) == [
+    assert table_of(view, "data-local-problems").rows == [
         ["audit.csv", "3", "numerator", "50", "larger than the denominator 40"],
         ["audit.csv", "4", "group", "Purple", "not a group of ethnicity; use one of: White, "
          "Mixed, Asian, Black, Other, Not stated, Not known, Missing"]]
@@ -521,7 +512,7 @@ def kept(demo_root):
 def test_kept_files_are_listed_and_one_is_chosen_from_the_url(data_page, kept):
     assert kept == "North-LMNS-audit"
     tree = data_page.layout()
-    rows = table_rows(by_id(tree, data_page.DATA_KEPT_TABLE))
+    rows = table_of(tree, data_page.DATA_KEPT_TABLE).rows
     assert [r[:5] for r in rows] == [["Local", "North-LMNS-audit", "3", "1", "2"],
                                      ["Local", "damaged", ":", ":", ":"]]
     assert rows[0][6] == "Ready" and rows[1][6].startswith(
@@ -538,11 +529,10 @@ def test_kept_files_are_listed_and_one_is_chosen_from_the_url(data_page, kept):
     view = by_id(tree, data_page.DATA_KEPT_RESULT)
     # The same comparison as the upload of the same file: the same figures, flagged Local.
     upload = data_page.upload(data_url(local_parse.TEMPLATE.read_bytes()), "template.csv")
-    table = lambda v: next(t for t in find(v, lambda c: isinstance(c, html.Table))  # noqa: E731
-                           if getattr(t, "id", None) is None)
-    assert table_rows(table(view)) == table_rows(table(upload))
-    assert table_rows(by_id(view, data_page.DATA_KEPT_INDICATORS)) == table_rows(
-        by_id(upload, data_page.DATA_LOCAL_INDICATORS))
+    table = lambda v: next(t for t in tables_of(v) if t.id is None)  # noqa: E731
+    assert table(view).rows == table(upload).rows
+    assert table_of(view, data_page.DATA_KEPT_INDICATORS).rows == table_of(
+        upload, data_page.DATA_LOCAL_INDICATORS).rows
     (graph,) = find(view, lambda c: isinstance(c, dcc.Graph))
     assert graph.id == {"type": data_page.DATA_KEPT_GRAPH, "index": 0}
     assert "Local: Example LMNS" in {t.name for t in graph.figure.data}
@@ -581,3 +571,11 @@ def test_a_damaged_or_unknown_kept_file_gives_a_clear_notice(data_page, kept):
     assert by_id(tree, data_page.DATA_KEPT_FILE).value is None
     assert by_id(tree, data_page.DATA_KEPT_RESULT).children is None
     assert data_page.on_kept_download(1, "?local=nothing")[0] is no_update
+
+
+def test_definition_cells_keep_the_spaces_around_code_and_escape_markup():
+    from components.definitions import rich_cell
+
+    assert rich_cell("Metric id (e.g. `pph_1500`).  <b>x</b>") == (
+        "Metric id (e.g. <code>pph_1500</code>). &lt;b&gt;x&lt;/b&gt;")
+    assert rich_cell("`ENG` for England") == "<code>ENG</code> for England"

@@ -13,7 +13,7 @@ from dash import dcc
 from components.viewstate import query_of
 from data import queries
 from metrics.breakdown import COMPLETENESS_THRESHOLD
-from tests.pages.conftest import find, text_of
+from tests.pages.conftest import find, table_of, text_of
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +26,6 @@ def poor_trust(demo):
     return [c for c, s in demo.manifest["stories"].items() if "poor_ethnicity_recording" in s][0]
 
 
-def _rows(tree):
-    table = find(tree, lambda c: getattr(c, "id", None) == "data-quality-table")[0]
-    header = [th.children for th in table.children[1].children.children]
-    return [dict(zip(header, (td.children for td in tr.children), strict=True))
-            for tr in table.children[2].children]
-
-
 def test_layout_renders_with_no_arguments(dq):
     tree = dq.layout()
     text = text_of(tree)
@@ -40,12 +33,13 @@ def test_layout_renders_with_no_arguments(dq):
     graph = find(tree, lambda c: isinstance(c, dcc.Graph))[0]
     assert graph.figure.data
     view, _ = dq.DataQualityView.parse({})
-    assert len(_rows(tree)) == queries.benchmark(view.metric, view.period).height
+    assert len(table_of(tree, dq.DATA_QUALITY_TABLE).records()) == \
+        queries.benchmark(view.metric, view.period).height
 
 
 def test_planted_poor_recorder_is_flagged_first_and_named(dq, poor_trust):
     tree = dq.layout(metric="ethnicity_recorded")
-    rows = _rows(tree)
+    rows = table_of(tree, dq.DATA_QUALITY_TABLE).records()
     name = queries.org_name(poor_trust)
     first = rows[0]
     assert first["Trust"] == name
@@ -66,12 +60,13 @@ def test_headline_counts_trusts_below_the_threshold(dq):
     assert below > 0
     text = text_of(dq.layout())
     assert f"{below} of {shown} trusts are below the 90% threshold" in text
-    flagged = [r for r in _rows(dq.layout()) if r["Threshold (90%)"] == "Below 90%"]
+    flagged = [r for r in table_of(dq.layout(), dq.DATA_QUALITY_TABLE).records()
+               if r["Threshold (90%)"] == "Below 90%"]
     assert len(flagged) == below
 
 
 def test_deprivation_uses_its_own_threshold(dq):
-    rows = _rows(dq.layout(metric="deprivation_known"))
+    rows = table_of(dq.layout(metric="deprivation_known"), dq.DATA_QUALITY_TABLE).records()
     assert "Threshold (95%)" in rows[0]
     for row in rows:
         value = row["Deprivation known (%)"]
@@ -81,15 +76,17 @@ def test_deprivation_uses_its_own_threshold(dq):
 
 def test_region_filter_and_sorting(dq):
     london = queries.org_name("Y56")
-    rows = _rows(dq.layout(region="Y56", sort="name"))
+    rows = table_of(dq.layout(region="Y56", sort="name"), dq.DATA_QUALITY_TABLE).records()
     assert rows and {r["Region"] for r in rows} == {london}
     names = [r["Trust"] for r in rows]
     assert names == sorted(names)
     assert f"trusts in {london}" in text_of(dq.layout(region="Y56"))
-    sizes = [int(r["Women booked"].replace(",", "")) for r in _rows(dq.layout(sort="size"))
+    sizes = [int(r["Women booked"].replace(",", ""))
+             for r in table_of(dq.layout(sort="size"), dq.DATA_QUALITY_TABLE).records()
              if r["Women booked"] not in ("*", ":")]
     assert sizes == sorted(sizes, reverse=True)
-    values = [float(r["Ethnicity recorded (%)"]) for r in _rows(dq.layout(sort="highest"))
+    values = [float(r["Ethnicity recorded (%)"])
+              for r in table_of(dq.layout(sort="highest"), dq.DATA_QUALITY_TABLE).records()
               if r["Ethnicity recorded (%)"] not in ("*", ":")]
     assert values == sorted(values, reverse=True)
 
@@ -126,7 +123,7 @@ def test_download_matches_the_table(dq):
     payload = dq.download_csv("?region=Y61&sort=name")
     rows = [r for r in csv.reader(io.StringIO(payload["content"])) if r and not
             r[0].startswith("#")]
-    on_screen = _rows(dq.layout(region="Y61", sort="name"))
+    on_screen = table_of(dq.layout(region="Y61", sort="name"), dq.DATA_QUALITY_TABLE).records()
     assert rows[0] == list(on_screen[0])
     assert rows[1:] == [list(r.values()) for r in on_screen]
 

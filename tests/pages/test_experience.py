@@ -12,17 +12,12 @@ from dash import dcc
 
 from data import queries
 from metrics import registry
-from tests.pages.conftest import find, text_of
+from tests.pages.conftest import find, table_of, text_of
 
 
 @pytest.fixture(scope="module")
 def experience(page):
     return page("experience")
-
-
-def _table(tree, table_id):
-    table = find(tree, lambda c: getattr(c, "id", None) == table_id)[0]
-    return [[td.children for td in tr.children] for tr in table.children[2].children]
 
 
 def _csv_rows(payload):
@@ -72,7 +67,7 @@ def test_trust_shows_total_only_with_the_reason(experience):
     tree = experience.layout(org="SYN118", metric="considered_complaint")
     text = text_of(tree)
     assert "for England and regions only, so trust figures are totals" in text
-    rows = _table(tree, "experience-table")
+    rows = table_of(tree, "experience-table").rows
     assert [r[0] for r in rows] == ["All"]
 
 
@@ -91,9 +86,9 @@ def test_downloads_match_the_tables(experience):
                              dim="deprivation_quintile")
     payload = experience.download_csv(search)
     assert payload["filename"] == "experience-concerns_taken_seriously-Y62.csv"
-    assert _csv_rows(payload)[1:] == _table(tree, "experience-table")
+    assert _csv_rows(payload)[1:] == table_of(tree, "experience-table").rows
     trend = experience.download_trend_csv(search)
-    assert _csv_rows(trend)[1:] == _table(tree, "experience-trend-table")
+    assert _csv_rows(trend)[1:] == table_of(tree, "experience-trend-table").rows
     assert {r[0] for r in _csv_rows(trend)[1:]} == {"England", "North West"}
 
 

@@ -9,7 +9,7 @@ import dash
 import pytest
 from dash import dcc
 
-from tests.pages.conftest import find, text_of
+from tests.pages.conftest import find, table_of, text_of
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +50,7 @@ def test_invalid_parameters_fall_back_with_a_notice(explore, query):
 
 def test_suppressed_groups_are_labelled_not_zero(explore, demo):
     tree = explore.layout(org="SYN050", metric="pph_1500", dim="ethnicity")
-    table = find(tree, lambda c: getattr(c, "id", None) == "explore-table")[0]
-    text = text_of(table)
+    text = table_of(tree, "explore-table").text
     assert "*" in text
     figure = find(tree, lambda c: isinstance(c, dcc.Graph))[0].figure
     labels = [a.text for a in figure.layout.annotations]
@@ -92,20 +91,10 @@ def test_download_matches_the_table(explore):
             r[0].startswith("#")]
     assert rows[0][0] == "Group"
     tree = explore.layout(org="SYN020", metric="pph_1500", dim="ethnicity")
-    table = find(tree, lambda c: getattr(c, "id", None) == "explore-table")[0]
-    body = table.children[2]
-    on_screen = [[td.children for td in tr.children] for tr in body.children]
-    assert rows[1:] == on_screen
+    assert rows[1:] == table_of(tree, "explore-table").rows
     for row in rows[1:]:
         for cell in row[1:3]:
             assert cell in ("*", ":", "-") or int(cell.replace(",", "")) >= 8
-
-
-def _table(tree):
-    table = find(tree, lambda c: getattr(c, "id", None) == "explore-table")[0]
-    header = [th.children for th in table.children[1].children.children]
-    body = [[td.children for td in tr.children] for tr in table.children[2].children]
-    return header, {row[0]: dict(zip(header, row, strict=True)) for row in body}
 
 
 def test_excess_in_words_and_in_the_table(explore, demo):
@@ -116,8 +105,9 @@ def test_excess_in_words_and_in_the_table(explore, demo):
     said = text_of(find(tree, lambda c: getattr(c, "id", None) == "explore-excess")[0])
     assert "more women (95% CI" in said and "would have been booked by 10 weeks" in said
     assert "if every ethnic group had had the same rate as White women" in said
-    header, rows = _table(tree)
-    assert header[-1] == "Excess women (95% CI)"
+    table = table_of(tree, "explore-table")
+    rows = {r["Group"]: r for r in table.records()}
+    assert table.header[-1] == "Excess women (95% CI)"
     assert rows["White (reference)"]["Excess women (95% CI)"] == "0"
     # By hand from the store: Black excess = O - D x O_White / D_White (England counts are
     # not rounded), fewer booked than at the White rate, so negative.
@@ -136,23 +126,23 @@ def test_excess_in_words_and_in_the_table(explore, demo):
 def test_excess_never_from_suppressed_cells(explore):
     # Kestley (the PPH story trust): two ethnic groups are suppressed in the latest year.
     tree = explore.layout(org="SYN008", metric="pph_1500", dim="ethnicity")
-    _, rows = _table(tree)
+    rows = {r["Group"]: r for r in table_of(tree, "explore-table").records()}
     for group, row in rows.items():
         if row["Numerator"] == "*":
             assert row["Excess women (95% CI)"] == "*", group
     assert "Total: not worked out" in text_of(tree)
     # Its least deprived quintile (the reference) is suppressed: no group has an excess.
     tree = explore.layout(org="SYN008", metric="pph_1500", dim="deprivation_quintile")
-    _, rows = _table(tree)
-    assert {r["Excess women (95% CI)"] for r in rows.values()} == {"*"}
+    rows = table_of(tree, "explore-table").records()
+    assert {r["Excess women (95% CI)"] for r in rows} == {"*"}
     assert "reference group, Q5 (least deprived), are suppressed" in text_of(tree)
 
 
 def test_no_excess_for_mode_of_birth_or_the_total(explore):
-    header, _ = _table(explore.layout(org="ENG", metric="spontaneous_vaginal", dim="ethnicity"))
-    assert not any(h.startswith("Excess") for h in header)
-    header, _ = _table(explore.layout(org="ENG", metric="pph_1500", dim="total"))
-    assert not any(h.startswith("Excess") for h in header)
+    tree = explore.layout(org="ENG", metric="spontaneous_vaginal", dim="ethnicity")
+    assert not any(h.startswith("Excess") for h in table_of(tree, "explore-table").header)
+    tree = explore.layout(org="ENG", metric="pph_1500", dim="total")
+    assert not any(h.startswith("Excess") for h in table_of(tree, "explore-table").header)
 
 
 def test_download_has_the_excess_column(explore):

@@ -12,16 +12,12 @@ import polars as pl
 import pytest
 from dash import dcc
 
-from tests.pages.conftest import by_id, find, text_of
+from tests.pages.conftest import by_id, find, table_of, text_of
 
 
 @pytest.fixture(scope="module")
 def intersections(page):
     return page("intersections")
-
-
-def _table_cells(table) -> list[list[str]]:
-    return [[td.children for td in tr.children] for tr in table.children[2].children]
 
 
 def _heatmap(tree, intersections):
@@ -86,10 +82,10 @@ def test_bad_query_shows_a_notice(intersections, query, drawn):
 
 def test_table_matches_the_heat_map_cells(intersections):
     tree = intersections.layout(org="ENG", metric="pph_1500", period="2024-25")
-    rows = _table_cells(by_id(tree, intersections.INTERSECTIONS_TABLE))
+    table = table_of(tree, intersections.INTERSECTIONS_TABLE)
+    rows = table.rows
     assert len(rows) == 25
-    header = [th.children for th in
-              by_id(tree, intersections.INTERSECTIONS_TABLE).children[1].children.children]
+    header = table.header
     assert header[-2:] == ["Ratio to White × Q5 (95% CI)", "Significance"]
     _, _, main = _heatmap(tree, intersections)
     for ethnicity, quintile, *_, ratio, significance in rows:
@@ -109,8 +105,7 @@ def test_table_matches_the_heat_map_cells(intersections):
 
 def test_ratios_in_the_table_are_hand_checkable(intersections):
     tree = intersections.layout(org="ENG", metric="booked_by_10_weeks", period="2024-25")
-    rows = {(r[0], r[1]): r for r in _table_cells(by_id(tree,
-                                                        intersections.INTERSECTIONS_TABLE))}
+    rows = {(r[0], r[1]): r for r in table_of(tree, intersections.INTERSECTIONS_TABLE).rows}
     black = rows[("Black", "Q1 (most deprived)")]
     white = rows[("White", "Q5 (least deprived)")]
     count = lambda text: int(text.replace(",", ""))  # noqa: E731
@@ -121,7 +116,7 @@ def test_ratios_in_the_table_are_hand_checkable(intersections):
 
 def test_suppressed_cells_are_grey_stars_never_zero(intersections):
     tree = intersections.layout(org="SYN008", metric="booked_by_10_weeks", period="2024-25")
-    rows = _table_cells(by_id(tree, intersections.INTERSECTIONS_TABLE))
+    rows = table_of(tree, intersections.INTERSECTIONS_TABLE).rows
     hidden = [r for r in rows if r[7] == "*"]
     assert hidden, "the demo trust has suppressed cells"
     _, grey, main = _heatmap(tree, intersections)
@@ -161,7 +156,7 @@ def test_download_matches_the_table(intersections):
     rows = [r for r in csv.reader(io.StringIO(payload["content"])) if r and
             not r[0].startswith("#")]
     tree = intersections.layout(**intersections.viewstate.query_of(search))
-    assert rows[1:] == _table_cells(by_id(tree, intersections.INTERSECTIONS_TABLE))
+    assert rows[1:] == table_of(tree, intersections.INTERSECTIONS_TABLE).rows
     assert payload["filename"] == "intersections-preterm-Y56.csv"
 
 

@@ -18,7 +18,7 @@ from components import maps
 from data import geo, queries
 from data.geo import bng, shapes
 from metrics import registry
-from tests.pages.conftest import by_id, find, text_of
+from tests.pages.conftest import by_id, find, table_of, text_of
 
 # The seven NHS England regions as ONS codes them (NHSER21CD), by name.
 ONS_REGIONS = {"London": "E40000003", "South East": "E40000005", "South West": "E40000006",
@@ -39,13 +39,6 @@ def _figure(tree):
     graphs = find(tree, lambda c: isinstance(c, dcc.Graph))
     assert len(graphs) == 1
     return graphs[0].figure
-
-
-def _table(tree, table_id):
-    table = by_id(tree, table_id)
-    header = [th.children for th in table.children[1].children.children]
-    return [dict(zip(header, [td.children for td in tr.children], strict=True))
-            for tr in table.children[2].children]
 
 
 def _region_traces(figure):
@@ -105,7 +98,7 @@ def test_every_region_is_drawn_and_tabled(map_page):
     tree = map_page.layout()
     traces = _region_traces(_figure(tree))
     assert set(traces) == set(ONS_REGIONS)
-    rows = _table(tree, map_page.MAP_REGION_TABLE)
+    rows = table_of(tree, map_page.MAP_REGION_TABLE).records()
     assert sorted(r["Region"] for r in rows) == sorted(ONS_REGIONS)
     # Largest ratio first; each ratio is the group's value over White women's.
     ratios = [float(r["Ratio (95% CI)"].split(" ")[0]) for r in rows]
@@ -152,7 +145,7 @@ def test_suppressed_regions_are_shown_as_suppressed(map_page):
             suppressed.add(name)
     assert suppressed and len(suppressed) < 7, "the demo store should hold both kinds"
     tree = map_page.layout(**SUPPRESSED_VIEW)
-    rows = {r["Region"]: r for r in _table(tree, map_page.MAP_REGION_TABLE)}
+    rows = {r["Region"]: r for r in table_of(tree, map_page.MAP_REGION_TABLE).records()}
     traces = _region_traces(_figure(tree))
     labels = {a.text.split("<br>")[0].strip("<b>/"): a.text
               for a in _figure(tree).layout.annotations}
@@ -268,7 +261,7 @@ def test_downloads_match_the_tables(map_page):
 
     tree = map_page.layout(**SUPPRESSED_VIEW)
     search = viewstate.search(SUPPRESSED_VIEW)
-    shown = _table(tree, map_page.MAP_REGION_TABLE)
+    shown = table_of(tree, map_page.MAP_REGION_TABLE).records()
     payload = map_page.region_csv(search)
     text = payload["content"]
     assert "Contains OS data © Crown copyright and database right 2022" in text
@@ -355,3 +348,9 @@ def test_point_in_polygon_on_a_concave_shape():
     assert not shapes.contains([u], 1.5, 2.0) and not shapes.contains([u], 4, 1)
     assert shapes.ring_area(u) == 7.0
     assert shapes.edge_distances([u], [1.5], [0.5])[0] == pytest.approx(0.5)
+
+
+def test_a_store_without_regional_breakdowns_says_so(map_page, monkeypatch):
+    monkeypatch.setattr(map_page, "map_metrics", lambda: [])
+    text = text_of(map_page.layout())
+    assert "no gap between groups to map" in text

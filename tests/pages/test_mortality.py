@@ -13,17 +13,12 @@ from dash import dcc
 from components import format as fmt
 from data import queries
 from metrics import registry
-from tests.pages.conftest import find, text_of
+from tests.pages.conftest import find, table_of, text_of
 
 
 @pytest.fixture(scope="module")
 def mortality(page):
     return page("mortality")
-
-
-def _table(tree, table_id):
-    table = find(tree, lambda c: getattr(c, "id", None) == table_id)[0]
-    return [[td.children for td in tr.children] for tr in table.children[2].children]
 
 
 def _csv_rows(payload):
@@ -89,8 +84,8 @@ def test_maternal_deaths_are_rolling_three_years_for_england(mortality):
 
 def test_region_is_compared_with_england(mortality):
     tree = mortality.layout(org="Y56", metric="neonatal_death", dim="deprivation_quintile")
-    header = find(tree, lambda c: getattr(c, "id", None) == "mortality-table")[0].children[1]
-    assert "Compared with England" in text_of(header)
+    header = table_of(tree, "mortality-table").header
+    assert "Compared with England" in " ".join(header)
     figure = find(tree, lambda c: isinstance(c, dcc.Graph))[0].figure
     assert any(trace.name == "England" for trace in figure.data)
 
@@ -108,8 +103,8 @@ def test_trend_context_holds_england_and_the_organisation(mortality):
 
 def test_small_trust_suppressed_years_are_symbols_not_zero(mortality, demo):
     small = [c for c, s in demo.manifest["stories"].items() if "very_small_unit" in s][0]
-    rows = _table(mortality.layout(org=small, metric="neonatal_death"),
-                  "mortality-trend-table")
+    rows = table_of(mortality.layout(org=small, metric="neonatal_death"),
+                    "mortality-trend-table").rows
     mine = [r for r in rows if r[0] == queries.org_name(small)]
     assert mine and any(r[4] == "*" for r in mine)
     assert all(r[2] in ("*", "-") or r[2].replace(",", "").isdigit() for r in mine)
@@ -120,9 +115,9 @@ def test_downloads_match_the_tables(mortality):
     tree = mortality.layout(metric="stillbirth", org="Y56", dim="ethnicity")
     payload = mortality.download_csv(search)
     assert payload["filename"] == "mortality-stillbirth-Y56.csv"
-    assert _csv_rows(payload)[1:] == _table(tree, "mortality-table")
+    assert _csv_rows(payload)[1:] == table_of(tree, "mortality-table").rows
     trend = mortality.download_trend_csv(search)
-    assert _csv_rows(trend)[1:] == _table(tree, "mortality-trend-table")
+    assert _csv_rows(trend)[1:] == table_of(tree, "mortality-trend-table").rows
     assert "MBRRACE-UK" in trend["content"]
 
 

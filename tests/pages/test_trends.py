@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from dash import dcc
 
-from tests.pages.conftest import by_id, find, text_of
+from tests.pages.conftest import by_id, find, table_of, tables_of, text_of
 
 
 @pytest.fixture(scope="module")
@@ -23,16 +23,14 @@ def trends(page):
 
 
 def _has(tree, component_id) -> bool:
-    return bool(find(tree, lambda c: getattr(c, "id", None) == component_id))
+    """A component, or a table in HTML markup, with that id is in the layout."""
+    return bool(find(tree, lambda c: getattr(c, "id", None) == component_id)) or any(
+        t.id == component_id for t in tables_of(tree))
 
 
 def _csv_rows(payload: dict) -> list[list[str]]:
     return [r for r in csv.reader(io.StringIO(payload["content"])) if r and
             not r[0].startswith("#")]
-
-
-def _table_cells(table) -> list[list[str]]:
-    return [[td.children for td in tr.children] for tr in table.children[2].children]
 
 
 def test_registered_with_path_name_and_order(trends):
@@ -99,7 +97,7 @@ def test_spc_chart_colours_special_causes_by_making_data_count(trends, stories):
     assert improvement.marker.color == trends.figures.theme.SPC["special_cause_improvement"]
     statement = text_of(by_id(tree, trends.TRENDS_SPC_STATEMENT))
     assert "improvement (lower is better)" in statement and "Improving" in statement
-    summary = _table_cells(by_id(tree, trends.TRENDS_SUMMARY_TABLE))
+    summary = table_of(tree, trends.TRENDS_SUMMARY_TABLE).rows
     assert summary[0][0] == "All"
     assert summary[0][2] == "Blue with L: improvement, low"
     assert int(summary[0][5]) >= 7  # improvement points after the intervention
@@ -175,7 +173,7 @@ def test_suppressed_periods_are_gaps_and_stars_not_zero(trends, stories):
     assert "Nothing to draw" in text and "every period is suppressed" in text
     # In total one quarter is published: drawn, the rest are stars in the table, never zero.
     tree = trends.layout(org=small, metric="pph_1500", dim="total", kind="quarter")
-    cells = _table_cells(by_id(tree, trends.TRENDS_SERIES_TABLE))
+    cells = table_of(tree, trends.TRENDS_SERIES_TABLE).rows
     values = [row[4] for row in cells]
     assert values.count("*") == len(values) - 1
     assert not any(v in ("0", "0.0") for v in values)
@@ -198,12 +196,12 @@ def test_series_download_matches_the_table(trends):
     assert rows[0] == ["Group", "Period", "Numerator", "Denominator", "Value (per 1,000)",
                        "95% CI", "Row type"]
     data = [r[:-1] for r in rows[1:] if r[-1] == "Data"]
-    assert data == _table_cells(by_id(tree, trends.TRENDS_SERIES_TABLE))
+    assert data == table_of(tree, trends.TRENDS_SERIES_TABLE).rows
     # Then the projection table's rows, flagged as projection, never as data.
     ahead = [r for r in rows[1:] if r[-1] != "Data"]
     assert ahead and all(r[-1].startswith("Projection (not data)") for r in ahead)
     assert rows[1:] == [r + ["Data"] for r in data] + ahead
-    table = _table_cells(by_id(tree, trends.TRENDS_PROJECTION_TABLE))
+    table = table_of(tree, trends.TRENDS_PROJECTION_TABLE).rows
     assert [[r[0], r[1], r[4], r[5]] for r in ahead] == [r[:4] for r in table]
     assert all(r[2:4] == ["z", "z"] for r in ahead)
 
@@ -213,7 +211,7 @@ def test_spc_download_matches_the_table(trends):
     rows = _csv_rows(trends.spc_csv(search))
     tree = trends.layout(**trends.viewstate.query_of(search))
     assert rows[0][:3] == ["Period", "Value (per 1,000)", "Mean"]
-    assert rows[1:] == _table_cells(by_id(tree, trends.TRENDS_SPC_TABLE))
+    assert rows[1:] == table_of(tree, trends.TRENDS_SPC_TABLE).rows
     assert any(r[5] == "Improvement" for r in rows[1:])
 
 
@@ -261,7 +259,7 @@ def test_projection_table_matches_the_chart(trends):
     tree = trends.layout(org="ENG", metric="pph_1500", dim="ethnicity", kind="quarter")
     figure = by_id(tree, trends.TRENDS_SERIES_GRAPH).figure
     white = _projection_traces(figure)["White"]
-    rows = [r for r in _table_cells(by_id(tree, trends.TRENDS_PROJECTION_TABLE))
+    rows = [r for r in table_of(tree, trends.TRENDS_PROJECTION_TABLE).rows
             if r[0] == "White"]
     assert [r[1].split(" (")[0] for r in rows] == list(white.x[1:])
     assert [r[2] for r in rows] == [f"{v:,.1f}" for v in white.y[1:]]
