@@ -15,6 +15,7 @@ from flask import Response, abort, request, send_from_directory
 
 from components import ids, shell, viewstate, viewwords
 from data import queries, store
+from web import auth, errors
 
 ROOT = Path(__file__).resolve().parent
 BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).resolve().parent / "static" / "bootstrap5" / "css"
@@ -89,6 +90,8 @@ def create_app() -> Dash:
         return export_view(kind, request.args.get("url", "/"))
 
     _secure(app)
+    auth.install(app.server)  # first: nothing is answered before sign-in
+    errors.install(app)
     queries.init_cache(app.server)
     app.layout = _layout
     # Finish Dash's per-server set-up now: done lazily on the first request, it races when
@@ -152,7 +155,8 @@ def export_view(kind: str, url: str) -> Response:
     port = request.environ.get("SERVER_PORT", "8050")
     target = f"http://127.0.0.1:{port}{parts.path}" + (f"?{parts.query}" if parts.query else "")
     try:
-        content = renderer().render(target, kind)
+        # The browser signs in as the person asking (any worker may answer it).
+        content = renderer().render(target, kind, headers=auth.forwarded_headers())
     except ExportError as error:
         log.error("%s", error)
         abort(503, description="The export could not be made just now; please try again.")

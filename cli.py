@@ -35,7 +35,8 @@ def _emit(rows: list[dict], fmt: str) -> None:
     if fmt == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: _safe_text(v) if isinstance(v, str) else v for k, v in r.items()}
+                         for r in rows)
         return
     widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in rows[0]}
     print("  ".join(k.ljust(w) for k, w in widths.items()))
@@ -356,8 +357,10 @@ def _trend_records(sel: Selection) -> list[dict]:
     import polars as pl
 
     from data import queries
-    from metrics.breakdown import status_expr
 
+    # Status as the breakdown gives it: suppressed, no data or ok.
+    status = (pl.when(pl.col("suppressed")).then(pl.lit("suppressed"))
+              .when(pl.col("value").is_null()).then(pl.lit("no data")).otherwise(pl.lit("ok")))
     records = []
     for dimension in sel.dimensions:
         points, summaries = queries.trend(sel.metric.id, sel.org_code, sel.period_kind,
@@ -370,7 +373,7 @@ def _trend_records(sel: Selection) -> list[dict]:
             dimension=pl.lit(dimension), period_kind=pl.lit(sel.period_kind),
             variation=pl.col("group").replace_strict(variation, default=None,
                                                      return_dtype=pl.String),
-            unit=pl.lit(sel.metric.unit), status=status_expr(),
+            unit=pl.lit(sel.metric.unit), status=status,
         )
         records += frame.to_dicts()
     return records
@@ -433,12 +436,23 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import secrets
+
+    from web.auth import AuthConfigError, load_config
+
+    if args.prod and args.debug:
+        raise UsageError("--debug is for development; it cannot be combined with --prod")
+    try:
+        load_config()
+    except AuthConfigError as error:
+        raise UsageError(str(error)) from None
+    store.load_store(args.data_dir)  # a missing or damaged store is reported now, by file
+    if args.data_dir:  # only now: the server (or gunicorn) reads it from the environment
+        os.environ["EQUALITIES_DATA_DIR"] = str(args.data_dir)
     if args.prod:
-        if args.debug:
-            raise UsageError("--debug is for development; it cannot be combined with --prod")
         gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
-        if args.data_dir:
-            os.environ["EQUALITIES_DATA_DIR"] = str(args.data_dir)
+        # One export token for all workers: the export browser may reach any of them.
+        os.environ.setdefault("EQUALITIES_INTERNAL_TOKEN", secrets.token_urlsafe(32))
         # Workers are processes (the store is read-only, so they share nothing but the
         # optional Redis cache); threads overlap the waits of each request.
         command = [gunicorn, "--workers", str(args.workers), "--threads", str(args.threads),
@@ -447,6 +461,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app import get_app
 
     get_app().run(host=args.host, port=args.port, debug=args.debug)
+    return 0
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    """Print a PBKDF2 hash of a password (typed twice, or one line on standard input)."""
+    import getpass
+
+    from web.auth import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise UsageError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UsageError("an empty password cannot be used")
+    hashed = hash_password(password)
+    print(f"{args.user}:{hashed}" if args.user else hashed)
     return 0
 
 
@@ -595,6 +628,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (--prod)")
     p.add_argument("--threads", type=int, default=4, help="threads per worker (--prod)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("hash-password", help="hash a password for EQUALITIES_USERS "
+                       "(sign-in with EQUALITIES_AUTH=basic)",
+                       description="Reads the password twice from the terminal, or one line "
+                       "from standard input, and prints its PBKDF2-SHA256 hash.")
+    p.add_argument("--user", help="print user:hash, ready for EQUALITIES_USERS")
+    p.set_defaults(func=cmd_hash_password)
 
     p = sub.add_parser("ingest", help="build a real store from published files (NHS annual "
                        "MSDS and monthly MSMS files, CSV or XLSX; MBRRACE-UK trust CSV and "

@@ -46,15 +46,17 @@ CI_WORDS = {
 DISCLOSURE_WORDS = {
     registry.ROUND_TO_5: f"Counts of 1 to {SMALL_MAX} below national level withheld; other "
     "counts rounded to the nearest 5",
-    registry.WITHHOLD_SMALL: f"Counts of 1 to {SMALL_MAX} below national level withheld; "
-    "other counts as the publisher counted them",
+    registry.WITHHOLD_SMALL: f"Counts of 1 to {SMALL_MAX} below national level withheld, and "
+    "the next-smallest related cell with them where a withheld count could otherwise be "
+    "worked out by subtraction; other counts as the publisher counted them",
     registry.NOT_PEOPLE: "Counts units, not people: no disclosure control",
 }
 # Each symbol in a downloaded file: (symbol, short meaning for file headers, full meaning).
 SYMBOLS = (
     (SYMBOL_SUPPRESSED, "suppressed (small numbers; never zero)",
-     "Suppressed: a small count withheld to protect privacy, or a value that must not be "
-     "shown because it rests on one. Never a zero."),
+     "Suppressed: a small count withheld to protect privacy, a value that must not be "
+     "shown because it rests on one, or a larger cell withheld so that a small one cannot be "
+     "worked out by subtraction. Never a zero."),
     (SYMBOL_NOT_AVAILABLE, "not available",
      "Not available: the publisher gives no figure for this cell."),
     (SYMBOL_NOT_APPLICABLE, "not applicable",

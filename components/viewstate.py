@@ -45,8 +45,11 @@ def search(params: dict[str, str | Sequence[str] | None]) -> str:
 
 
 def query_of(search: str | None) -> dict[str, str]:
-    """The query string ``?a=1&b=2`` as a dict (last value wins)."""
-    return dict(parse_qsl((search or "").lstrip("?"), keep_blank_values=False))
+    """The query string ``?a=1&b=2`` as a dict (last value wins); anything but text (a
+    tampered request) is no query."""
+    if not isinstance(search, str):
+        return {}
+    return dict(parse_qsl(search.lstrip("?"), keep_blank_values=False))
 
 
 def next_search(view_class, controls: dict, current: str | None):

@@ -167,7 +167,8 @@ def _comparator(build: str, metric_id: str, org_code: str, period_label: str, di
         if not group:
             return None
         members = tuple(sorted(s.organisations.filter(pl.col("peer_group") == group)["org_code"]))
-        counts = rollup.rollup(s.metric_counts(metric_id), org_codes=members, code="PEER")
+        counts = rollup.rollup(s.metric_counts(metric_id), org_codes=members, code="PEER",
+                               rare_event=registry.get(metric_id).rare_event)
         return breakdown_mod.breakdown(counts, metric=registry.get(metric_id), org_code="PEER",
                                        period_label=period_label, dimension=dimension)
     return None

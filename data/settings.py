@@ -18,3 +18,29 @@ def data_dir() -> Path:
 def redis_url() -> str | None:
     """Redis URL for a shared cache across workers, if configured."""
     return os.environ.get("REDIS_URL") or None
+
+
+# -- access control (off by default; see README, "Deploying internally") ------------------
+
+
+def auth_mode() -> str:
+    """``EQUALITIES_AUTH``: ``basic`` (users and password hashes), ``header`` (a user name set
+    by a trusted reverse proxy), or empty for no login."""
+    return os.environ.get("EQUALITIES_AUTH", "").strip().lower()
+
+
+def auth_users() -> str:
+    """``EQUALITIES_USERS``: ``user:hash`` pairs (comma- or line-separated), or the path of a
+    file holding them, one a line (hashes from ``equalities hash-password``)."""
+    return os.environ.get("EQUALITIES_USERS", "").strip()
+
+
+def auth_header() -> str:
+    """``EQUALITIES_AUTH_HEADER``: the header the proxy sets to the signed-in user's name."""
+    return os.environ.get("EQUALITIES_AUTH_HEADER", "X-Forwarded-User").strip()
+
+
+def internal_token() -> str | None:
+    """``EQUALITIES_INTERNAL_TOKEN``: lets the app's own export browser in when login is on;
+    set one shared value for all workers of a server (``serve --prod`` does)."""
+    return os.environ.get("EQUALITIES_INTERNAL_TOKEN") or None

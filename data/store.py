@@ -27,6 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from data import schema, settings
+from metrics import disclosure
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,12 @@ def write_store(
 ) -> Path:
     """Validate and write a new build, then publish it atomically; return the build folder."""
     root = Path(root or settings.data_dir())
-    counts = schema.conform(counts, "counts").sort(SORT_KEYS)
     organisations = schema.conform(organisations, "organisations")
+    # Every writer (demo, ingest, local data) passes here, so no build can publish a cell
+    # that subtraction from the cells around it would give back. Sorted first: ties in the
+    # choice of a second cell to withhold go by row order, which must not vary.
+    counts = disclosure.complementary_suppression(
+        schema.conform(counts, "counts").sort(SORT_KEYS), organisations=organisations)
     schema.validate(counts, "counts")
     schema.validate(organisations, "organisations")
     builds = root / BUILDS
@@ -154,15 +159,22 @@ def exists(root: Path | None = None) -> bool:
 
 def read_build(build: Path) -> Store:
     """Read and check one build folder."""
+    file = build / "manifest.json"
     try:
-        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-        parts = _read_by_metric(build / "counts.parquet")
-        organisations = pl.read_parquet(build / "organisations.parquet")
-        schema.validate(organisations, "organisations", where=str(build / "organisations.parquet"))
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+        file = build / "counts.parquet"
+        parts = _read_by_metric(file)
+        file = build / "organisations.parquet"
+        organisations = pl.read_parquet(file)
+        schema.validate(organisations, "organisations", where=str(file))
     except schema.SchemaError as error:
         raise StoreError(str(error)) from error
     except (OSError, ValueError, pl.exceptions.PolarsError) as error:
-        raise StoreError(f"The data store at {build} cannot be read: {error}") from error
+        # The file by name and the reader's first line: enough to act on, no stack trace.
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise StoreError(f"The data store file {file} cannot be read ({reason}). Rebuild "
+                         "the store (equalities build-demo or equalities ingest) or restore "
+                         "the file.") from error
     if not parts:
         raise StoreError(f"The data store at {build} holds no counts.")
     return Store(build, parts, organisations, manifest)

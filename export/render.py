@@ -55,6 +55,7 @@ class ExportError(RuntimeError):
 class Job:
     url: str
     kind: str  # "pdf" or "png"
+    headers: tuple[tuple[str, str], ...] = ()  # sent with every request the page makes
 
 
 class Renderer:
@@ -65,13 +66,20 @@ class Renderer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def render(self, url: str, kind: str) -> bytes:
-        """The page at ``url`` as PDF (A4 landscape, numbered pages) or a full-page PNG."""
+    def render(self, url: str, kind: str, headers: dict[str, str] | None = None) -> bytes:
+        """The page at ``url`` as PDF (A4 landscape, numbered pages) or a full-page PNG.
+
+        The app's internal token goes with every request, so pages draw when sign-in is on;
+        ``headers`` adds others (the credentials of the person asking).
+        """
+        from web.auth import internal_headers
+
         if kind not in ("pdf", "png"):
             raise ValueError(f"unknown export format {kind!r}; use pdf or png")
         self._start()
         future: Future = Future()
-        self._jobs.put((Job(url, kind), future))
+        sent = internal_headers() | (headers or {})
+        self._jobs.put((Job(url, kind, tuple(sent.items())), future))
         return future.result(timeout=TIMEOUT_MS / 1000 * 2)
 
     def _start(self) -> None:
@@ -100,6 +108,7 @@ class Renderer:
 
     @staticmethod
     def _draw(page, job: Job) -> bytes:
+        page.set_extra_http_headers(dict(job.headers))
         page.goto(job.url, wait_until="networkidle", timeout=TIMEOUT_MS)
         page.wait_for_function(CHARTS_DRAWN, timeout=TIMEOUT_MS, polling=100)
         if job.kind == "pdf":

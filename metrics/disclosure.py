@@ -9,6 +9,7 @@ not shown where the numerator is under 8.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 SMALL_MAX = 7
@@ -34,3 +35,424 @@ def controlled_count(count: pl.Expr, *, rounded: bool) -> pl.Expr:
     """The publishable version of a raw count: null when small, else rounded or as counted."""
     shown = round_to_5(count) if rounded else count
     return pl.when(is_small(count)).then(None).otherwise(shown)
+
+
+# -- complementary (secondary) suppression ---------------------------------------------------
+#
+# Withholding a small cell is not enough when the cells around it are exact: a total minus
+# its other groups, a region minus its other trusts, England minus the other regions, or a
+# year minus its other quarters gives the withheld count back. Published cells that add up to
+# another published cell form a relation; in each relation whose total is exactly known the
+# withheld members must be at least two and must not all be pinned to 1 by their sum,
+# otherwise the smallest exactly known member is withheld too (or, when there is none, the
+# total). Chains of relations are then checked as a whole (``_period_leaks``, ``_pinned``).
+
+_KEY = ("metric", "org_code", "period_label", "period_kind", "dimension", "group")
+_TAG_PAIRS, _TAG_PERIODS = 9, 10
+_TAG_ORG = {"region": 11, "icb": 12, "trust": 13}
+_TAGS = 16
+# Breakdowns whose groups add up to the total (the cross-tab leaves out unknown groups).
+_ADDITIVE = ("ethnicity", "deprivation_decile", "deprivation_quintile")
+
+
+def _rules(counts: pl.DataFrame) -> pl.DataFrame:
+    """Per row: which relations to check, and the exact counts an onlooker can read.
+
+    Unrounded sources (MBRRACE-UK, CQC, the Annex 3 counts of people) and national counts
+    are exact; MSDS counts below England are rounded to 5, which already hides a withheld
+    cell from subtraction, so only their national relations and England's regions count.
+    """
+    from metrics import registry  # local: the registry imports nothing from here
+
+    rule = pl.col("metric").replace_strict({m.id: m.disclosure for m in registry.METRICS_LIST},
+                                           default=registry.WITHHOLD_SMALL)
+    controlled = rule != registry.NOT_PEOPLE
+    unrounded = rule == registry.WITHHOLD_SMALL
+    exact = unrounded | (pl.col("org_level") == "england")
+    return counts.select(
+        every_relation=controlled & exact,
+        england_relation=controlled & ~unrounded
+        & pl.col("org_level").is_in(["england", "region"]),
+        num=pl.when(exact | (pl.col("numerator") == 0)).then(pl.col("numerator").cast(pl.Float64)),
+        den=pl.when(exact | (pl.col("denominator") == 0))
+        .then(pl.col("denominator").cast(pl.Float64)),
+    )
+
+
+def _edges(rows: pl.DataFrame, organisations: pl.DataFrame, *,
+           organisations_only: bool = False) -> pl.DataFrame:
+    """Relations among ``rows`` (which carry their row number in ``row``) as rows
+    ``relation, parent, child``; a relation is one total with the members adding up to it."""
+    from metrics.categories import DECILES, QUINTILES
+
+    key = ["metric", "org_code", "period_label", "period_kind"]
+    parts = []
+
+    def edges(children: pl.DataFrame, parents: pl.DataFrame, on: list[str], tag) -> None:
+        joined = children.join(parents, on=on, how="inner")
+        parts.append(joined.select(
+            relation=pl.col("parent").cast(pl.UInt64) * _TAGS + tag,
+            parent=pl.col("parent"), child=pl.col("child")))
+
+    rows = rows.rename({"row": "child"})
+    # Organisations: trusts in ICBs and regions, ICBs in regions, regions in England.
+    orgs = organisations.select("org_code", "org_level", "region_code", "icb_code")
+    links = pl.concat([
+        orgs.filter(pl.col("org_level") == "trust").select(
+            "org_code", "org_level", parent_code="icb_code"),
+        orgs.filter(pl.col("org_level").is_in(["trust", "icb"])).select(
+            "org_code", "org_level", parent_code="region_code"),
+        orgs.filter(pl.col("org_level") == "region").select(
+            "org_code", "org_level", parent_code=pl.lit("ENG")),
+    ]).drop_nulls().unique()
+    same = ["metric", "period_label", "period_kind", "dimension", "group"]
+    members = rows.select(*same, "org_code", "child").join(links, on="org_code").select(
+        *same, "child", org_code="parent_code",
+        tag=pl.col("org_level").replace_strict(_TAG_ORG, return_dtype=pl.UInt64))
+    edges(members, rows.select(*same, "org_code", parent="child"), [*same, "org_code"],
+          pl.col("tag"))
+    if organisations_only:
+        return pl.concat(parts)
+    # Breakdowns: the groups to the total, pairs of deciles to their quintile.
+    totals = rows.filter(pl.col("dimension") == "total").select(*key, parent="child")
+    dims = {d: i for i, d in enumerate(_ADDITIVE, start=1)}
+    edges(rows.filter(pl.col("dimension").is_in(_ADDITIVE)).select(*key, "dimension", "child"),
+          totals, key, pl.col("dimension").replace_strict(dims, return_dtype=pl.UInt64))
+    quintile_of = {d: QUINTILES[i // 2] for i, d in enumerate(DECILES)} | {"Unknown": "Unknown"}
+    deciles = rows.filter(pl.col("dimension") == "deprivation_decile").select(
+        *key, "child", group=pl.col("group").replace_strict(quintile_of, default=None))
+    quintiles = rows.filter(pl.col("dimension") == "deprivation_quintile").select(
+        *key, "group", parent="child")
+    edges(deciles, quintiles, [*key, "group"], _TAG_PAIRS)
+    # Periods: quarters inside a longer period of the same series.
+    periods = rows.select("period_label", "period_kind", "period_start", "period_end").unique()
+    quarter = periods.filter(pl.col("period_kind") == "quarter")
+    inside = periods.filter(pl.col("period_kind") != "quarter").join(
+        quarter, how="cross", suffix="_q").filter(
+        (pl.col("period_start_q") >= pl.col("period_start"))
+        & (pl.col("period_end_q") <= pl.col("period_end"))
+    ).select(q_label="period_label_q", w_label="period_label", w_kind="period_kind")
+    series = ["metric", "org_code", "dimension", "group"]
+    quarters = rows.filter(pl.col("period_kind") == "quarter").select(
+        *series, "child", q_label="period_label").join(inside, on="q_label")
+    windows = rows.filter(pl.col("period_kind") != "quarter").select(
+        *series, parent="child", w_label="period_label", w_kind="period_kind")
+    edges(quarters, windows, [*series, "w_label", "w_kind"], _TAG_PERIODS)
+    return pl.concat(parts)
+
+
+def _violations(edges: dict[str, np.ndarray], value: np.ndarray, withheld: np.ndarray,
+                blurred: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cells to withhold next, from the relations that give a withheld cell away.
+
+    Returns (cells to withhold, known zeros to withhold, withheld totals the relations show
+    to be zero). ``blurred`` marks zeros already withheld for this purpose: with one of them
+    among the withheld members an onlooker no longer knows each member is at least 1.
+    """
+    rel, parent, child, size = edges["relation"], edges["parent"], edges["child"], edges["size"]
+    known = ~np.isnan(value)
+    rel_parent = np.full(size, -1)
+    rel_parent[rel] = parent
+    has = rel_parent >= 0
+    top = np.maximum(rel_parent, 0)
+    unknown_children = np.bincount(rel, weights=~known[child], minlength=size)
+    withheld_children = np.bincount(rel, weights=withheld[child], minlength=size)
+    blurred_children = np.bincount(rel, weights=blurred[child], minlength=size)
+    unknown = unknown_children + ~known[top]
+    residual = value[top] - np.bincount(rel, weights=np.nan_to_num(value[child]),
+                                        minlength=size)
+    # One unknown member, withheld, is the rest of the equation; withheld members (each at
+    # least 1) whose known sum is no more than their number are each exactly 1.
+    alone = (unknown == 1) & (withheld_children + withheld[top] == 1)
+    small_sum = (known[top] & (unknown_children >= 2) & (withheld_children == unknown_children)
+                 & (blurred_children == 0) & (residual < unknown_children + 0.5))
+    bad = has & (alone | small_sum)
+    none = np.array([], dtype=int)
+    if not bad.any():
+        return none, none, none
+
+    def smallest(pick: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        order = np.lexsort((child[pick], value[child[pick]], rel[pick]))
+        rels, first = np.unique(rel[pick][order], return_index=True)
+        return rels, child[pick][order][first]
+
+    # The smallest exactly known nonzero member of each offending relation; else a member
+    # known to be zero (withheld, it hides which member holds the count) ...
+    rels, children = smallest(bad[rel] & known[child] & (np.nan_to_num(value[child]) > 0))
+    left = np.setdiff1d(np.flatnonzero(bad), rels)
+    on_left = np.zeros(size, bool)
+    on_left[left] = True
+    zero_rels, zeros = smallest(on_left[rel] & known[child] & (value[child] == 0))
+    # ... else the total itself, when it is the one still shown.
+    rest = rel_parent[np.setdiff1d(left, zero_rels)]
+    return np.unique(np.concatenate([children, rest[known[rest]]])), zeros, rest[~known[rest]]
+
+
+def _period_layout(rows: pl.DataFrame) -> dict[str, np.ndarray]:
+    """Each row's place on its series' line of quarters, for :func:`_period_leaks`.
+
+    A series (one metric, organisation and group) is a line of nodes 0..Q, one after each
+    quarter: quarter k joins nodes k-1 and k, and a longer period made of quarters a..b joins
+    a-1 and b (its value is the difference of the running totals at those nodes).
+    """
+    quarters = (rows.filter(pl.col("period_kind") == "quarter")
+                .select("period_start", "period_end").unique().sort("period_start"))
+    first = {d: i for i, d in enumerate(quarters["period_start"].to_list(), start=1)}
+    last = {d: i for i, d in enumerate(quarters["period_end"].to_list(), start=1)}
+    places = rows.select(
+        series=pl.struct("metric", "org_code", "dimension", "group").rank("dense") - 1,
+        quarter=pl.col("period_kind") == "quarter",
+        left=pl.col("period_start").replace_strict(first, default=None) - 1,
+        right=pl.col("period_end").replace_strict(last, default=None),
+    )
+    return {"row": rows["row"].cast(pl.Int64).to_numpy(),
+            "series": places["series"].cast(pl.Int64).to_numpy(),
+            "quarter": places["quarter"].to_numpy(),
+            "left": places["left"].fill_null(-1).cast(pl.Int64).to_numpy(),
+            "right": places["right"].fill_null(-1).cast(pl.Int64).to_numpy(),
+            "nodes": len(quarters) + 1}
+
+
+def _period_leaks(layout: dict[str, np.ndarray], value: np.ndarray, withheld: np.ndarray,
+                  edges: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows to withhold so that no withheld cell is the difference of known periods.
+
+    Overlapping periods make chains no single relation shows: 12 months to June minus 12
+    months to March plus the quarter a year before gives the June quarter. On the line of a
+    series a withheld cell is given away exactly when its two nodes are joined by known
+    cells (an absent quarter counts as a known zero). Then the smallest known longer period
+    containing a given-away quarter is withheld, or the smallest known quarter inside a
+    given-away longer period.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    placed = layout["left"] >= 0
+    rows, series = layout["row"][placed], layout["series"][placed]
+    left, right = layout["left"][placed], layout["right"][placed]
+    quarter = layout["quarter"][placed]
+    nodes = layout["nodes"]
+    known = ~np.isnan(value[rows])
+    # Every quarter position of every series is a known edge unless a present row hides it.
+    n_series = int(series.max()) + 1 if series.size else 0
+    hidden_quarter = np.zeros((n_series, nodes), bool)
+    hidden_quarter[series[quarter & ~known], right[quarter & ~known]] = True
+    s_all, k_all = np.nonzero(~hidden_quarter[:, 1:])
+    a = np.concatenate([s_all * nodes + k_all, (series * nodes + left)[~quarter & known]])
+    b = np.concatenate([s_all * nodes + k_all + 1, (series * nodes + right)[~quarter & known]])
+    size = n_series * nodes
+    graph = coo_matrix((np.ones(a.size), (a, b)), shape=(size, size))
+    _, component = connected_components(graph, directed=False)
+    given = (withheld[rows] & np.isnan(value[rows])
+             & (component[series * nodes + left] == component[series * nodes + right]))
+    if not given.any():
+        return np.array([], dtype=int), np.array([], dtype=int)
+    parent, child = edges["period_parent"], edges["period_child"]
+    more, zeros = [], []
+    for target, mine, other in ((rows[given & quarter], child, parent),
+                                (rows[given & ~quarter], parent, child)):
+        pick = np.isin(mine, target) & ~np.isnan(value[other]) & (np.nan_to_num(value[other]) > 0)
+        order = np.lexsort((other[pick], value[other[pick]], mine[pick]))
+        found, first = np.unique(mine[pick][order], return_index=True)
+        more.append(other[pick][order][first])
+        # A quarter given away only by longer periods of zero is itself zero.
+        zeros.append(np.setdiff1d(target, found) if mine is child else np.array([], int))
+    return np.unique(np.concatenate(more)), np.concatenate(zeros)
+
+
+def _pinned(edges: dict[str, np.ndarray], value: np.ndarray, watched: np.ndarray
+            ) -> np.ndarray:
+    """Rows to withhold so that no ``watched`` unknown cell is fixed by all the relations
+    together (a differencing no single relation or period line shows).
+
+    The relations are linear equations in the unknown cells. A cell is fixed exactly when no
+    solution of the equations with zero right-hand side moves it (null space). Equations with
+    an unknown found in no other equation constrain nothing else and are set aside first
+    (that unknown is fixed only if the rest of its equation is); the remaining system splits
+    into independent blocks, each solved densely.
+    """
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    rel, parent, child = edges["relation"], edges["parent"], edges["child"]
+    first = np.unique(rel, return_index=True)[1]
+    members = np.concatenate([rel[first], rel])
+    cells = np.concatenate([parent[first], child])
+    signs = np.concatenate([np.ones(first.size), -np.ones(rel.size)])
+    open_ = np.isnan(value[cells])
+    members, cells, signs = members[open_], cells[open_], signs[open_]
+    if not cells.size:
+        return np.array([], dtype=int)
+    columns, col = np.unique(cells, return_inverse=True)
+    rows_, row = np.unique(members, return_inverse=True)
+    matrix = sparse.csr_matrix((signs, (row, col)), shape=(rows_.size, columns.size))
+    matrix.sum_duplicates()
+    # Set aside equations holding an unknown that no other equation has, repeatedly.
+    alive = np.ones(rows_.size, bool)
+    stack: list[tuple[int, np.ndarray]] = []
+    pattern = (matrix != 0).astype(float).tocsr()
+    by_col = pattern.tocsc()
+    while True:
+        degree = pattern.T @ alive.astype(float)
+        lone = np.flatnonzero(degree == 1)
+        if not lone.size:
+            break
+        progressed = False
+        for c in lone:
+            eq = by_col.indices[by_col.indptr[c]:by_col.indptr[c + 1]]
+            eq = eq[alive[eq]]
+            if eq.size != 1 or not alive[eq[0]]:
+                continue
+            alive[eq[0]] = False
+            others = matrix.indices[matrix.indptr[eq[0]]:matrix.indptr[eq[0] + 1]]
+            stack.append((c, others[others != c]))
+            progressed = True
+        if not progressed:
+            break
+    fixed = np.zeros(columns.size, bool)
+    reduced = matrix[alive]
+    used = np.flatnonzero(np.asarray((reduced != 0).sum(axis=0)).ravel() > 0)
+    if used.size:
+        block = reduced[:, used]
+        adjacency = (abs(block).T @ abs(block)).tocsr()
+        count, label = connected_components(adjacency, directed=False)
+        for b in range(count):
+            cols = np.flatnonzero(label == b)
+            part = block[:, cols]
+            part = part[np.asarray(abs(part).sum(axis=1)).ravel() > 0].toarray()
+            _, sv, vt = np.linalg.svd(part, full_matrices=True)
+            rank = int((sv > 1e-9 * max(sv.max(initial=0.0), 1.0)).sum())
+            null = vt[rank:]
+            fixed[used[cols]] = (np.abs(null).max(axis=0) < 1e-9) if null.size else True
+    for c, others in reversed(stack):
+        fixed[c] = bool(fixed[others].all())
+    given = columns[fixed & watched[columns]]
+    if not given.size:
+        return given
+    # Withhold the smallest known nonzero cell sharing a relation with each given-away cell.
+    touching = np.isin(rel, np.unique(np.concatenate(
+        [rel[np.isin(child, given)], rel[np.isin(parent, given)]])))
+    near_rel = rel[touching]
+    near = np.concatenate([parent[touching], child[touching]])
+    near_rel = np.concatenate([near_rel, near_rel])
+    ok = ~np.isnan(value[near]) & (np.nan_to_num(value[near]) > 0)
+    if not ok.any():
+        return np.array([], dtype=int)
+    holder = {}
+    for r, cell in zip(near_rel[ok], near[ok], strict=True):
+        holder.setdefault(int(r), []).append(int(cell))
+    picks = set()
+    for g in given:
+        rels_of_g = np.unique(np.concatenate([rel[child == g], rel[parent == g]]))
+        options = [c for r in rels_of_g for c in holder.get(int(r), [])]
+        if options:
+            picks.add(min(options, key=lambda c: (value[c], c)))
+    return np.array(sorted(picks), dtype=int)
+
+
+def complementary_suppression(counts: pl.DataFrame, *, organisations: pl.DataFrame,
+                              max_rounds: int = 200) -> pl.DataFrame:
+    """Withhold more cells until no withheld count can be recovered by subtraction.
+
+    Relations (cells of one metric that add up to another): the groups of a breakdown to
+    its total, deciles to quintiles, trusts to their ICB and region, ICBs to their region,
+    regions to England, and quarters to each longer period containing them. Cells are
+    exactly known where counts are unrounded (MBRRACE-UK, CQC, Annex 3 counts of people),
+    national, or zero; MSDS counts below England are rounded to 5, which already defeats
+    subtraction. A relation with an exactly known total gives a withheld cell away when it
+    has exactly one unknown member, or only withheld members adding up to no more than their
+    number (each is then 1): the smallest exactly known nonzero member is withheld as well
+    (secondary suppression), or the total when no member can be. Overlapping periods are then
+    checked as chains (12 months to June minus 12 months to March plus a quarter), and all
+    relations together as linear equations (a withheld count fixed by them is given away).
+    Numerators and denominators are checked separately; withholding a denominator
+    withholds its numerator too. Repeated until nothing changes.
+
+    Reference: Hundepool et al., *Statistical Disclosure Control* (Wiley, 2012), ch. 4
+    (secondary cell suppression and the audit of suppressed tables).
+
+    Parameters
+    ----------
+    counts : rows in the store's counts schema, disclosure control already applied.
+    organisations : the organisations table (``org_code``, ``org_level``, ``region_code``,
+        ``icb_code``) giving which trusts make up which ICB and region.
+    max_rounds : safety limit on the passes (each pass withholds at least one more cell).
+
+    Returns
+    -------
+    ``counts`` with the extra cells flagged ``suppressed`` and their ``numerator``,
+    ``published_value`` (and, for a denominator relation, ``denominator``) set to null.
+    """
+    missing = [c for c in (*_KEY, "org_level", "period_start", "period_end", "numerator",
+                           "denominator", "published_value", "suppressed")
+               if c not in counts.columns]
+    if missing:
+        raise ValueError(f"complementary_suppression needs column(s) {', '.join(missing)}")
+    if counts.is_empty():
+        return counts
+    strings = counts.with_columns(pl.col(c).cast(pl.String) for c in _KEY + ("org_level",))
+    rules = _rules(strings)
+    organisations = organisations.with_columns(
+        pl.col(c).cast(pl.String) for c in ("org_code", "org_level", "region_code", "icb_code"))
+    rows = strings.select(*_KEY, "org_level", "period_start", "period_end").with_row_index("row")
+    exact_table = _edges(rows.filter(rules["every_relation"]), organisations)
+    table = pl.concat([exact_table, _edges(rows.filter(rules["england_relation"]),
+                                           organisations, organisations_only=True)])
+    periodic = (table["relation"] % _TAGS) == _TAG_PERIODS
+    layout = _period_layout(rows.filter(rules["every_relation"]))
+    rel = table["relation"].rank("dense").cast(pl.Int64).to_numpy() - 1
+    edges = {"relation": rel, "parent": table["parent"].cast(pl.Int64).to_numpy(),
+             "child": table["child"].cast(pl.Int64).to_numpy(),
+             "size": int(rel.max()) + 1 if rel.size else 0,
+             "period_parent": table.filter(periodic)["parent"].cast(pl.Int64).to_numpy(),
+             "period_child": table.filter(periodic)["child"].cast(pl.Int64).to_numpy()}
+    # Only exact cells can pin one another; rounded ones stay free in any combination.
+    exact_only = np.arange(rel.size) < exact_table.height
+    exact_edges = {k: edges[k][exact_only] for k in ("relation", "parent", "child")}
+    num = rules["num"].fill_null(np.nan).to_numpy().copy()
+    den = rules["den"].fill_null(np.nan).to_numpy().copy()
+    num_withheld = strings["numerator"].is_null().to_numpy().copy()
+    den_withheld = strings["denominator"].is_null().to_numpy().copy()
+    num_primary, den_primary = num_withheld.copy(), den_withheld.copy()
+    hide_num = np.zeros(counts.height, bool)
+    hide_den = np.zeros(counts.height, bool)
+    blurred = {"den": np.zeros(counts.height, bool), "num": np.zeros(counts.height, bool)}
+    for _ in range(max_rounds):
+        changed = False
+        for check in ("single", "chains"):
+            for measure in ("den", "num"):
+                value, withheld = (den, den_withheld) if measure == "den" else (num, num_withheld)
+                if check == "single":
+                    more, blur, zeros = _violations(edges, value, withheld, blurred[measure])
+                    more = np.concatenate([more, blur])
+                    blurred[measure][blur] = True
+                else:
+                    more, zeros = _period_leaks(layout, value, withheld, edges)
+                value[zeros] = 0.0
+                if more.size:
+                    changed = True
+                    num[more], num_withheld[more], hide_num[more] = np.nan, True, True
+                    if measure == "den":
+                        den[more], den_withheld[more], hide_den[more] = np.nan, True, True
+            if changed:
+                break  # settle the single relations before the longer chains
+        if not changed:
+            for measure in ("den", "num"):
+                value, primary = (den, den_primary) if measure == "den" else (num, num_primary)
+                more = _pinned(exact_edges, value, primary)
+                if more.size:
+                    changed = True
+                    num[more], num_withheld[more], hide_num[more] = np.nan, True, True
+                    if measure == "den":
+                        den[more], den_withheld[more], hide_den[more] = np.nan, True, True
+        if not changed:
+            break
+    else:
+        raise ValueError(f"complementary suppression did not settle in {max_rounds} passes")
+    hide = pl.Series(hide_num)
+    return counts.with_columns(
+        numerator=pl.when(hide).then(None).otherwise(pl.col("numerator")),
+        published_value=pl.when(hide).then(None).otherwise(pl.col("published_value")),
+        denominator=pl.when(pl.Series(hide_den)).then(None).otherwise(pl.col("denominator")),
+        suppressed=pl.col("suppressed") | hide,
+    )

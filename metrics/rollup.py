@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import polars as pl
 
+from metrics.disclosure import RARE_EVENT_MIN
+
 KEYS = ("source", "metric", "period_label", "period_kind", "period_start", "period_end",
         "dimension", "group", "group_order")
 
 
 def rollup(counts: pl.DataFrame, *, org_codes: tuple[str, ...], code: str,
-           level: str = "custom") -> pl.DataFrame:
+           level: str = "custom", rare_event: bool = False) -> pl.DataFrame:
     """Sum the trust rows of ``org_codes`` into cells for a new organisation ``code``.
 
     Returns rows in the counts schema plus ``members`` (trusts with a row for the cell) and
     ``withheld`` (members whose count was withheld). ``suppressed`` is True when
-    ``withheld > 0``. Rare-event values are recomputed from the members' published values
-    weighted by denominator when every member has one, else from the summed counts.
+    ``withheld > 0``, or for a ``rare_event`` metric when the summed events are fewer than
+    ``RARE_EVENT_MIN`` (a rate from few events is not shown, at any level). Rare-event
+    values are recomputed from the members' published values weighted by denominator when
+    every member has one, else from the summed counts.
     """
     members = counts.filter(
         pl.col("org_code").cast(pl.String).is_in(list(org_codes))
@@ -41,7 +45,8 @@ def rollup(counts: pl.DataFrame, *, org_codes: tuple[str, ...], code: str,
         .with_columns(
             org_code=pl.lit(code),
             org_level=pl.lit(level),
-            suppressed=pl.col("withheld") > 0,
+            suppressed=(pl.col("withheld") > 0)
+            | (rare_event & (pl.col("numerator") < RARE_EVENT_MIN)),
             published_value=pl.when(pl.col("has_rate") & (pl.col("denominator") > 0))
             .then(pl.col("weighted") / pl.col("denominator")),
         )

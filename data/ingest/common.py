@@ -9,8 +9,9 @@ from datetime import date, timedelta
 from data.ingest.errors import Problem
 from metrics import disclosure
 
-_INT = re.compile(r"^-?\d+$")
-_FLOAT_WHOLE = re.compile(r"^-?\d+\.0+$")
+# ASCII digits only: int() would also take other scripts' digits (such as "٣").
+_INT = re.compile(r"^-?[0-9]+$")
+_FLOAT_WHOLE = re.compile(r"^-?[0-9]+\.0+$")
 
 
 @dataclass

@@ -13,6 +13,7 @@ import hashlib
 import io
 import lzma
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +74,7 @@ def _unpack(raw: bytes, path: Path) -> tuple[bytes, str]:
             return gzip.decompress(raw), " (gzip)"
         if raw[:6] == XZ_MAGIC:
             return lzma.decompress(raw), " (xz)"
-    except (OSError, EOFError, lzma.LZMAError) as error:
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
         raise IngestError([Problem(str(path), None, None, None,
                                    f"a damaged compressed file: {error}")]) from None
     return raw, ""
@@ -115,6 +116,11 @@ def _near_miss(path: Path, header: list[str]) -> IngestError:
     best = min(_HEADERS.items(), key=lambda item: sum(c not in header for c in item[1]))
     name, columns = best
     missing = [c for c in columns if c not in header]
+    if not missing:  # every column is there, but more besides (or one twice)
+        extra = [h for i, h in enumerate(header) if h not in columns or h in header[:i]]
+        return IngestError([Problem(str(path), 1, c, None, f"looks like {name} but this "
+                                    "column is not part of it (or appears twice)")
+                            for c in dict.fromkeys(extra)])
     if len(missing) <= len(columns) // 2:
         extra = [h for h in header if h not in columns]
         hint = f" (found instead: {', '.join(extra)})" if extra else ""
@@ -143,6 +149,7 @@ def detect(path: Path) -> Detected:
         name = _format_of(header)
         if name is None or name == ODS_ETR:
             raise _near_miss(path, header)
+        _check_header(path, cells, name)
         notes = (f"the workbook has {sheets} sheets; only the first was read",) \
             if sheets > 1 else ()
         rows = xlsx.as_text(cells, _NUMERIC.get(name, set()))
@@ -155,9 +162,41 @@ def detect(path: Path) -> Detected:
             "period and denominators are unverified, and it mixes text encodings. Use a "
             "table as the NMPA published it.")])
     text = decode(raw, path)
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = _csv_rows(text, path)
     header = [c.strip() for c in (rows[0] if rows else [])]
     name = _format_of(header)
     if name is None:
         raise _near_miss(path, header)
+    _check_header(path, rows, name)
     return Detected(path, name, rows, "CSV" + packed, sha)
+
+
+def _csv_rows(text: str, path: Path) -> list[list[str]]:
+    """The rows of a CSV text; a NUL character or a broken row is refused at its line."""
+    if "\x00" in text:
+        line = text[:text.index("\x00")].count("\n") + 1
+        raise IngestError([Problem(str(path), line, None, None, "a NUL character: the file "
+                                   "is binary or damaged, not a CSV saved as text")])
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return list(reader)
+    except csv.Error as error:  # e.g. a field over the csv module's 131,072-character limit
+        raise IngestError([Problem(str(path), reader.line_num, None, None,
+                                   f"not a readable CSV row: {error}")]) from None
+
+
+def _check_header(path: Path, rows: list, name: str) -> None:
+    """Refuse a header naming a column twice (which of the two holds the figures is
+    unclear), or a header with nothing below it (a file cut short or exported empty)."""
+    if name == ODS_ETR:
+        return  # no header row
+    header = [xlsx.cell_text(c, numeric=False).strip() if not isinstance(c, str) else c.strip()
+              for c in rows[0]]
+    if not any(any(str(c).strip() for c in row if c is not None) for row in rows[1:]):
+        raise IngestError([Problem(str(path), 2, None, None, "only a header row: the file "
+                                   "holds no figures (cut short, or exported empty?)")])
+    seen: set[str] = set()
+    twice = [c for c in header if c in seen or seen.add(c)]
+    if twice:
+        raise IngestError([Problem(str(path), 1, c, None, "this column appears more than "
+                                   "once in the header") for c in dict.fromkeys(twice)])

@@ -41,12 +41,17 @@ def read_name_map(path: Path = NAME_MAP) -> dict[str, str]:
             for row in csv.DictReader(lines)}
 
 
-def dict_rows(rows: list[list[str]]):
-    """(line, {column: value}) for each non-empty row of ``rows`` (header first)."""
+def dict_rows(rows: list[list[str]], parsed: Parsed, file: str):
+    """(line, {column: value}) for each non-empty row of ``rows`` (header first); a row with
+    more or fewer fields than the header is recorded as a problem and skipped."""
     header = [h.strip() for h in rows[0]] if rows else []
     for line, fields in enumerate(rows[1:], start=2):
         if fields and any(f.strip() for f in fields):
-            yield line, dict(zip(header, fields, strict=False))
+            if len(fields) != len(header):
+                parsed.problem(file, line, None, str(len(fields)),
+                               f"expected {len(header)} fields, found {len(fields)}")
+                continue
+            yield line, dict(zip(header, fields, strict=True))
 
 
 def parse(rows: list[list[str]], file: str, etr_names: dict[str, str],
@@ -64,7 +69,7 @@ def parse(rows: list[list[str]], file: str, etr_names: dict[str, str],
     matched: dict[str, str] = {}
     unmatched: list[str] = []
     seen: dict[tuple, int] = {}
-    for line, row in dict_rows(rows):
+    for line, row in dict_rows(rows, parsed, file):
         parsed.rows_read += 1
         name = (row.get("OrganisationName") or "").strip()
         if (row.get("CountryName") or "").strip() != "England":
@@ -155,7 +160,7 @@ def parse_groups(rows: list[list[str]], file: str, etr_names: dict[str, str],
     groups: dict[str, str] = {}
     seen: dict[str, int] = {}
     unmatched, unknown = [], []
-    for line, row in dict_rows(rows):
+    for line, row in dict_rows(rows, parsed, file):
         parsed.rows_read += 1
         group = (row.get("MBRRACE_Group") or "").strip()
         if group not in GROUP_WORDS:

@@ -71,9 +71,12 @@ def test_exported_numbers_equal_the_screen(browser, server, tmp_path):
 def test_view_png_is_a_real_picture(server):
     from PIL import Image, ImageStat
 
+    from export.render import VIEWPORT
+
     content = _fetch(server, "/trends?org=ENG&metric=pph_1500&dim=ethnicity", "png")
     image = Image.open(io.BytesIO(content))
-    assert image.width == 1400 and image.height > 1000
+    # Drawn at the A4 width the PDF prints at, the whole page long.
+    assert image.width == VIEWPORT["width"] and image.height > 1000
     variance = ImageStat.Stat(image.convert("L")).var[0]
     assert variance > 500, "the picture is close to blank"
 

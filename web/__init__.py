@@ -1,0 +1,1 @@
+"""Serving concerns around the Dash app: sign-in and request errors."""
