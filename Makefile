@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: run test setup test-setup store browser axe redis bench bench-10x clean
+.PHONY: run test setup test-setup store browser axe redis bench bench-10x plotly-bundle clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,23 @@ bench-10x: test-setup store
 	$(BIN)/python bench/queries.py --data-dir $(BIG)
 	$(BIN)/python bench/load.py --data-dir $(BIG)
 	$(BIN)/python bench/browser.py --data-dir $(BIG)
+
+# Rebuild the vendored plotly.js (scatter, bar and heatmap only) for the version the
+# installed Plotly expects, from the npm registry; see assets/vendor/README.md.
+PLOTLY_OUT = build/plotly-bundle
+plotly-bundle: $(VENV)/.installed
+	$(eval V := $(shell $(BIN)/python -c "from plotly.offline import get_plotlyjs_version as v; print(v())"))
+	rm -rf $(PLOTLY_OUT) && mkdir -p $(PLOTLY_OUT)
+	cp assets/vendor/plotly-entry.js $(PLOTLY_OUT)/entry.js
+	cd $(PLOTLY_OUT) && npm init -y >/dev/null && \
+	  npm install --no-save --no-audit --no-fund plotly.js@$(V) esbuild@0.28
+	cd $(PLOTLY_OUT) && node_modules/.bin/esbuild entry.js --bundle --minify --format=iife \
+	  --global-name=Plotly --target=es2016 --define:global=window --define:define.amd=false \
+	  --alias:stream=stream-browserify --loader:.css=empty --legal-comments=eof \
+	  --banner:js="/* plotly.js (bar, heatmap, scatter - minified) v$(V). Copyright 2012-2026, Plotly, Inc. MIT licence. */" \
+	  --outfile=plotly-charts.min.js
+	rm -f assets/vendor/plotly-charts-*.min.js
+	cp $(PLOTLY_OUT)/plotly-charts.min.js assets/vendor/plotly-charts-$(V).min.js
 
 clean:
 	rm -rf $(VENV) node_modules data/store $(BIG)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from html import escape
 
 import polars as pl
-from dash import dash_table, dcc
+from dash import dcc, html
 
 from components import format as fmt
 from metrics.registry import Metric
@@ -54,18 +54,24 @@ def plain_cell(value) -> str:
 
 def table_markup(frame: pl.DataFrame, *, caption: str, table_id: str | None = None,
                  class_name: str = TABLE_CLASS, row_headers: bool = False, nowrap: int = 0,
-                 cell: Callable[[object], str] = plain_cell) -> str:
+                 cell: Callable[[object], str] = plain_cell,
+                 row_classes: Sequence[str] | None = None) -> str:
     """``frame`` as one HTML ``<table>``: caption, column headers (``scope="col"``), and with
-    ``row_headers`` the first cell of each row as its header. Every text is escaped."""
+    ``row_headers`` the first cell of each row as its header. ``row_classes`` gives each body
+    row a class ("" for none). Every text is escaped."""
     def td(i: int, value) -> str:
         wrap = ' class="text-nowrap"' if i < nowrap else ""
         if row_headers and i == 0:
             return f'<th scope="row"{wrap}>{cell(value)}</th>'
         return f"<td{wrap}>{cell(value)}</td>"
 
+    def tr(n: int) -> str:
+        name = row_classes[n] if row_classes else ""
+        return f'<tr class="{escape(name)}">' if name else "<tr>"
+
     head = "".join(f'<th scope="col">{plain_cell(c)}</th>' for c in frame.columns)
-    body = "".join("<tr>" + "".join(td(i, v) for i, v in enumerate(row)) + "</tr>"
-                   for row in frame.iter_rows())
+    body = "".join(tr(n) + "".join(td(i, v) for i, v in enumerate(row)) + "</tr>"
+                   for n, row in enumerate(frame.iter_rows()))
     ident = f' id="{escape(table_id)}"' if table_id else ""
     return (f'<table class="{escape(class_name)}"{ident}><caption>{plain_cell(caption)}'
             f"</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
@@ -86,22 +92,22 @@ def html_table(frame: pl.DataFrame, *, caption: str, table_id: str | None = None
     return markup(table_markup(frame, caption=caption, table_id=table_id))
 
 
-def sortable_table(
-    frame: pl.DataFrame, *, table_id: str, page_size: int = 20
-) -> dash_table.DataTable:
-    """A sortable table (native sorting) for long lists such as all trusts."""
-    return dash_table.DataTable(
-        id=table_id,
-        columns=[{"name": c, "id": c} for c in frame.columns],
-        data=frame.to_dicts(),
-        sort_action="native",
-        page_size=page_size,
-        style_as_list_view=True,
-        style_table={"overflowX": "auto"},
-        style_cell={"fontFamily": "Arial, sans-serif", "fontSize": "14px", "padding": "6px",
-                    "textAlign": "left", "whiteSpace": "normal", "height": "auto"},
-        style_header={"fontWeight": "bold", "backgroundColor": "#E8EDEE", "color": "#212B32"},
-    )
+def sortable_table(frame: pl.DataFrame, *, caption: str, table_id: str, label: str,
+                   row_classes: Sequence[str] | None = None) -> html.Div:
+    """A long table (such as every trust) that people sort by any column; ``label`` names
+    its scrolling box for screen readers.
+
+    The cells are text exactly as downloaded (``frame`` is what the CSV holds). On screen it
+    scrolls in a box under a sticky header and on paper it prints whole (``assets/style.css``);
+    ``assets/sortable.js`` turns each column heading into a sort button, sorting numbers as
+    numbers and the symbols (``*``, ``:``, ``-``) last. Sent as one string, it costs the
+    browser far less than an interactive data grid.
+    """
+    table = table_markup(frame, caption=caption, table_id=table_id,
+                         class_name=f"{TABLE_CLASS} sortable", row_classes=row_classes)
+    # A scrolling box must be reachable by keyboard and named (WCAG 2.1.1, 4.1.2).
+    return html.Div(markup(table), className="table-scroll", tabIndex="0", role="region",
+                    **{"aria-label": label})
 
 
 def trend_context_rows(points: pl.DataFrame, metric: Metric) -> pl.DataFrame:

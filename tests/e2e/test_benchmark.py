@@ -14,10 +14,12 @@ from selenium.webdriver.common.by import By
 from tests.e2e.helpers import (
     axe_violations,
     choose_option,
+    click,
     console_errors,
     current_query,
     drawn_charts,
     open_page,
+    wait_for,
     wait_idle,
 )
 
@@ -43,9 +45,31 @@ def _figure(browser, graph_id: str) -> list[dict]:
 
 
 def _rank_rows(browser) -> list[list[str]]:
-    rows = browser.find_elements(By.CSS_SELECTOR, "#benchmark-rank-table tr")
-    cells = [[td.text for td in r.find_elements(By.TAG_NAME, "td")] for r in rows]
-    return [c for c in cells if c]
+    """The rank table's body rows in the order shown (cell texts)."""
+    return sorted_rows(browser, "benchmark-rank-table")
+
+
+def sorted_rows(browser, table_id: str) -> list[list[str]]:
+    """A table's body rows in the order shown (cell texts; one script, not a call a cell)."""
+    return browser.execute_script(
+        "return Array.from(document.querySelectorAll('#' + arguments[0] + ' > tbody > tr'))"
+        ".map(r => Array.from(r.cells).map(c => c.textContent.trim()));", table_id)
+
+
+def sort_by(browser, table_id: str, column: str) -> str | None:
+    """Click the sort button of ``column`` and return its heading's aria-sort."""
+    heading = browser.find_element(
+        By.XPATH, f"//table[@id='{table_id}']/thead//th[normalize-space(.)='{column}']")
+    click(browser, heading.find_element(By.CSS_SELECTOR, "button.sort-button"))
+    return heading.get_attribute("aria-sort")
+
+
+def numbers_then_symbols(values: list[str]) -> list[float]:
+    """The numbers of a sorted column, checking that every symbol comes after them."""
+    symbols = [i for i, v in enumerate(values) if v in ("*", ":", "-", "")]
+    numbers = [float(v.replace(",", "")) for v in values if v not in ("*", ":", "-", "")]
+    assert not symbols or min(symbols) == len(numbers), f"symbols last: {values}"
+    return numbers
 
 
 def test_shared_url_restores_the_view(browser, server):
@@ -99,20 +123,65 @@ def test_choosing_trusts_and_group_updates_charts_and_url(browser, server):
 def test_rank_table_sorts_numbers_as_numbers(browser, server):
     open_page(browser, f"{server}/benchmark?metric=pph_1500&period=2024-25&dim=ethnicity"
                        "&group=Black")
-    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR,
-                                                         "#benchmark-rank-table th")]
+    table = "benchmark-rank-table"
+    served = sorted_rows(browser, table)
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, f"#{table} thead th")]
+    assert browser.find_elements(By.CSS_SELECTOR, f"#{table} thead th button.sort-button")
     column = headers.index("Value (per 1,000)")
-    sort = browser.find_elements(By.CSS_SELECTOR, "#benchmark-rank-table th")[column] \
-        .find_element(By.CSS_SELECTOR, ".column-header--sort")
-    values = []
-    for _ in range(2):  # first click: ascending, second: descending
-        browser.execute_script("arguments[0].click();", sort)
-        time.sleep(0.5)
-        values = [r[column] for r in _rank_rows(browser)]
-        numbers = [float(v.replace(",", "")) for v in values if v not in ("*", ":")]
-        assert numbers, values
+    # Black women's PPH in one year: some trusts suppressed, so symbols to sort last.
+    assert "*" in [r[column] for r in served]
+
+    assert sort_by(browser, table, "Value (per 1,000)") == "ascending"
+    values = [r[column] for r in sorted_rows(browser, table)]
+    numbers = numbers_then_symbols(values)
+    assert len(numbers) > 10 and numbers == sorted(numbers)
+
+    assert sort_by(browser, table, "Value (per 1,000)") == "descending"
+    values = [r[column] for r in sorted_rows(browser, table)]
+    numbers = numbers_then_symbols(values)
     assert numbers == sorted(numbers, reverse=True)
-    assert values[0] not in ("*", ":"), "symbols sort after every number"
+    assert sorted(map(tuple, sorted_rows(browser, table))) == sorted(map(tuple, served)), \
+        "sorting only reorders the rows"
+
+    # Counts with thousands separators sort as numbers ("1,295" after "300", not before).
+    denominator = headers.index("Denominator")
+    assert sort_by(browser, table, "Denominator") == "ascending"
+    counts = numbers_then_symbols([r[denominator] for r in sorted_rows(browser, table)])
+    assert counts == sorted(counts) and counts[-1] >= 1000
+    others = browser.find_elements(By.CSS_SELECTOR, f"#{table} thead th[aria-sort]")
+    assert [th.text for th in others] == ["Denominator"], "one column sorted at a time"
+    # Text columns sort alphabetically.
+    trust = headers.index("Trust")
+    assert sort_by(browser, table, "Trust") == "ascending"
+    names = [r[trust] for r in sorted_rows(browser, table)]
+    assert names == sorted(names, key=str.lower)
+    assert console_errors(browser) == []
+
+
+def test_redrawn_table_drops_the_sort(browser, server):
+    """When the view changes the table is drawn anew: its rows show in the server's order
+    (the download's), not scrambled by the earlier sort, and sort again."""
+    open_page(browser, f"{server}/benchmark?metric=pph_1500&period=2024-25")
+    table = "benchmark-rank-table"
+    assert sort_by(browser, table, "Trust") == "ascending"
+    peer = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#benchmark-rank-table > tbody > tr'))"
+        ".map(r => r.cells[4].textContent).find(p => p !== ':');")
+    choose_option(browser, "benchmark-peer", peer)
+    _wait_for_query(browser, "peer", lambda v: v == peer)
+    assert wait_for(lambda: {r[4] for r in sorted_rows(browser, table)} == {peer})
+    folder = Path(browser.download_dir)
+    for old in folder.glob("benchmark-pph_1500-ranks*.csv"):
+        old.unlink()
+    click(browser, "benchmark-rank-download-button")
+    assert wait_for(lambda: list(folder.glob("benchmark-pph_1500-ranks*.csv")))
+    lines = [line for line in next(folder.glob("benchmark-pph_1500-ranks*.csv"))
+             .read_text().splitlines() if not line.startswith("#")]
+    assert sorted_rows(browser, table) == list(csv.reader(io.StringIO("\n".join(lines))))[1:]
+    assert not browser.find_elements(By.CSS_SELECTOR, f"#{table} thead th[aria-sort]")
+    # And it still sorts.
+    assert sort_by(browser, table, "Trust") == "ascending"
+    assert console_errors(browser) == []
 
 
 def test_csv_download_matches_the_table(browser, server):
@@ -139,4 +208,7 @@ def test_csv_download_matches_the_table(browser, server):
 def test_accessibility(browser, server):
     open_page(browser, f"{server}/benchmark?metric=pph_1500&trusts=SYN010,SYN020"
                        "&dim=ethnicity")
+    assert axe_violations(browser) == []
+    # Sorted too: the headings' buttons and aria-sort.
+    assert sort_by(browser, "benchmark-rank-table", "Rank in peer group") == "ascending"
     assert axe_violations(browser) == []

@@ -102,6 +102,25 @@ def test_region_download_matches_the_table(browser, server):
     assert list(csv.reader(io.StringIO("\n".join(lines))))[1:] == on_screen
 
 
+def test_trust_table_sorts(browser, server):
+    from tests.e2e.test_benchmark import numbers_then_symbols, sort_by, sorted_rows
+
+    open_page(browser, f"{server}/map?metric=pph_1500&dim=ethnicity&group=Black&points=group")
+    click(browser, browser.find_element(By.CSS_SELECTOR, "details:last-of-type summary"))
+    table = "map-trust-table"
+    served = sorted_rows(browser, table)
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, f"#{table} thead th")]
+    value = headers.index("Value (per 1,000)")
+    assert "*" in [r[value] for r in served], "Black women's PPH suppressed at some trusts"
+    assert sort_by(browser, table, "Value (per 1,000)") == "ascending"
+    numbers = numbers_then_symbols([r[value] for r in sorted_rows(browser, table)])
+    assert numbers and numbers == sorted(numbers)
+    assert sort_by(browser, table, "Value (per 1,000)") == "descending"
+    numbers = numbers_then_symbols([r[value] for r in sorted_rows(browser, table)])
+    assert numbers == sorted(numbers, reverse=True)
+    assert console_errors(browser) == []
+
+
 def test_accessibility(browser, server):
     open_page(browser, f"{server}/map?metric=neonatal_death&period=2024&dim=ethnicity"
                        "&group=Black")

@@ -9,7 +9,7 @@ import io
 import dash
 import polars as pl
 import pytest
-from dash import dash_table, dcc
+from dash import dcc, html
 
 from tests.pages.conftest import by_id, find, table_of, text_of
 
@@ -40,8 +40,8 @@ def test_layout_renders_with_no_arguments(bench):
     assert "Choose up to 8 trusts" in text
     funnel = by_id(tree, bench.BENCHMARK_FUNNEL).figure
     assert any(t.name == "Trusts" and len(t.x) > 50 for t in funnel.data)
-    table = by_id(tree, bench.BENCHMARK_RANK_TABLE)
-    assert isinstance(table, dash_table.DataTable) and len(table.data) >= 100
+    table = table_of(tree, bench.BENCHMARK_RANK_TABLE)
+    assert "sortable" in table.class_name.split() and len(table.rows) >= 100
 
 
 def test_metric_choices_are_those_published_for_trusts(bench):
@@ -142,31 +142,57 @@ def test_funnel_sentence_counts_match_the_funnel_column(bench):
     assert "Black women" in sentence
 
 
-def test_rank_table_keeps_numbers_sortable_and_suppressed_as_symbols(bench):
+SYMBOLS = ("*", ":", "-")
+
+
+def _rank_markup(tree, bench) -> str:
+    """The rank table's HTML string as sent to the browser."""
+    found = [c.children for c in find(tree, lambda c: isinstance(c, dcc.Markdown))
+             if f'id="{bench.BENCHMARK_RANK_TABLE}"' in (c.children or "")]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_rank_table_shows_numbers_as_the_csv_and_suppressed_as_symbols(bench):
     tree = bench.layout(metric="pph_1500", period="2024-25", dim="ethnicity", group="Black",
                         trusts="SYN010")
-    table = by_id(tree, bench.BENCHMARK_RANK_TABLE)
+    table = table_of(tree, bench.BENCHMARK_RANK_TABLE)
+    assert table.header[:2] == ["Code", "Trust"]
+    assert "Select a column heading to sort" in table.caption
+    records = table.records()
     value_column = "Value (per 1,000)"
-    values = [r[value_column] for r in table.data]
-    numbers = [v for v in values if not isinstance(v, str)]
+    values = [r[value_column] for r in records]
+    numbers = [float(v) for v in values if v not in SYMBOLS]
     assert numbers == sorted(numbers), "best (lowest PPH) first"
-    assert "*" in values and 0 not in values
-    assert "*" in table.sort_as_null
-    suppressed = [r for r in table.data if r[value_column] == "*"]
+    assert all(v in SYMBOLS or v == f"{float(v):.1f}" for v in values), "one decimal"
+    assert "*" in values and "0" not in values and "0.0" not in values
+    suppressed = [r for r in records if r[value_column] == "*"]
     assert all(r["Funnel plot"] == "Suppressed (small numbers)" for r in suppressed)
     assert all(r["Rank in peer group"] == "*" for r in suppressed)
-    types = {c["id"]: c.get("type") for c in table.columns}
-    assert types[value_column] == "numeric" and types["Trust"] is None
-    assert table.style_data_conditional[0]["if"]["filter_query"] == '{Code} = "SYN010"'
+    # Counts as published, with thousands separators, worked out from the stored figures.
+    frame = bench.queries.benchmark("pph_1500", "2024-25", "ethnicity", "Black")
+    stored = {c: d for c, d, sup in frame.select("org_code", "denominator", "suppressed")
+              .iter_rows() if d is not None and not sup}
+    shown = {r["Code"]: r["Denominator"] for r in records if r["Code"] in stored}
+    assert shown and all(text == f"{int(stored[code]):,}" for code, text in shown.items())
+    assert any("," in text for text in shown.values())
+    # The chosen trust's row is marked (and only it); the scrolling box is named and focusable.
+    markup = _rank_markup(tree, bench)
+    assert markup.count('<tr class="chosen">') == 1
+    assert '<tr class="chosen"><td>SYN010</td>' in markup
+    box = find(tree, lambda c: isinstance(c, html.Div)
+                and getattr(c, "className", None) == "table-scroll")[0]
+    assert box.role == "region" and box.tabIndex == "0"
+    assert getattr(box, "aria-label")
 
 
 def test_peer_filter_limits_the_rank_table(bench):
     peer = bench.peer_groups()[-1]
     tree = bench.layout(metric="pph_1500", period="2024-25", peer=peer)
-    table = by_id(tree, bench.BENCHMARK_RANK_TABLE)
-    assert table.data and {r["Peer group"] for r in table.data} == {peer}
-    ranks = sorted(r["Rank in peer group"] for r in table.data
-                   if not isinstance(r["Rank in peer group"], str))
+    records = table_of(tree, bench.BENCHMARK_RANK_TABLE).records()
+    assert records and {r["Peer group"] for r in records} == {peer}
+    ranks = sorted(int(r["Rank in peer group"]) for r in records
+                   if r["Rank in peer group"] not in SYMBOLS)
     assert ranks[0] == 1
 
 
@@ -174,16 +200,12 @@ def test_rank_download_matches_the_table(bench):
     search = "?metric=pph_1500&period=2024-25&dim=ethnicity&group=Black"
     rows = _csv_rows(bench.rank_csv(search))
     tree = bench.layout(**bench.viewstate.query_of(search))
-    table = by_id(tree, bench.BENCHMARK_RANK_TABLE)
-    assert rows[0] == [c["name"] for c in table.columns]
-    assert len(rows) - 1 == len(table.data)
-    first = rows[1]
-    shown = table.data[0]
-    assert first[0] == shown["Code"]
-    assert first[5] == f"{shown['Value (per 1,000)']:.1f}"
+    table = table_of(tree, bench.BENCHMARK_RANK_TABLE)
+    assert rows[0] == table.header
+    assert rows[1:] == table.rows, "the download holds exactly the table's text"
     for row in rows[1:]:
         for cell in row[7:9]:  # numerator, denominator: symbols or published counts
-            assert cell in ("*", ":", "-") or int(cell.replace(",", "")) >= 5
+            assert cell in SYMBOLS or int(cell.replace(",", "")) >= 5
 
 
 def test_multiples_download_matches_the_table(bench):
@@ -222,8 +244,8 @@ def test_all_suppressed_group_explains_itself(bench):
     assert "No trust has a published figure for Mixed women" in text_of(summary)
     figure = by_id(tree, bench.BENCHMARK_FUNNEL).figure
     assert not figure.data and "No trust has a figure" in figure.layout.annotations[0].text
-    table = by_id(tree, bench.BENCHMARK_RANK_TABLE)
-    assert {r["Value (per 1,000)"] for r in table.data} <= {"*", ":"}
+    table = table_of(tree, bench.BENCHMARK_RANK_TABLE)
+    assert {r["Value (per 1,000)"] for r in table.records()} <= {"*", ":"}
 
 
 def test_merged_trust_without_data_is_named(bench, stories):
