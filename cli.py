@@ -489,6 +489,8 @@ def _report_ingest(report) -> None:
               f"{f['rows_mapped']:,}, skipped {f['rows_skipped']:,}")
         for note in f["notes"]:
             print(f"  note: {note}")
+    for warning in report.warnings:
+        print(f"equalities: warning: {warning}", file=sys.stderr)
     if report.skipped:
         print(f"skipped {len(report.skipped)} bad row(s) (--lenient):")
         for line in report.skipped[:20]:
@@ -498,7 +500,8 @@ def _report_ingest(report) -> None:
     print(f"published {report.build} in {report.seconds:.1f}s")
 
 
-def _run_ingest(paths, into, lenient: bool, repair_excel: bool = False) -> int:
+def _run_ingest(paths, into, lenient: bool, repair_excel: bool = False,
+                replace: bool = False) -> int:
     from pathlib import Path
 
     from data.ingest.build import build_from_files
@@ -506,7 +509,7 @@ def _run_ingest(paths, into, lenient: bool, repair_excel: bool = False) -> int:
 
     try:
         report = build_from_files([Path(p) for p in paths], into, lenient=lenient,
-                                  repair_excel=repair_excel)
+                                  repair_excel=repair_excel, replace=replace)
     except IngestError as error:
         print(f"equalities: refused: {error.summary()}", file=sys.stderr)
         for line in error.listing():
@@ -527,7 +530,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return ingest_command(args.local, args.into or args.data_dir)
     if not args.paths:
         raise UsageError("give the published files to ingest, or --local FILE for local data")
-    return _run_ingest(args.paths, args.into or args.data_dir, args.lenient, args.repair_excel)
+    return _run_ingest(args.paths, args.into or args.data_dir, args.lenient, args.repair_excel,
+                       args.replace)
 
 
 def cmd_build_real(args: argparse.Namespace) -> int:
@@ -545,7 +549,8 @@ def cmd_build_real(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     # The project's workbooks are NHS CSVs re-saved in Excel: undo the damage that can be
     # undone exactly (each repair is reported).
-    return _run_ingest(paths, args.into or args.data_dir, args.lenient, repair_excel=True)
+    return _run_ingest(paths, args.into or args.data_dir, args.lenient, repair_excel=True,
+                       replace=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -641,10 +646,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "comparator groups; ODS etr.csv)",
                        description="Each file's format is detected from its content. Any bad "
                        "row refuses the whole ingest and leaves the store untouched (exit 2), "
-                       "unless --lenient.")
+                       "unless --lenient. The store published holds only the files named: a "
+                       "folder that already holds a store is refused unless --replace.")
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.add_argument("--into", help="store folder to publish into (default: --data-dir)")
     p.add_argument("--lenient", action="store_true", help="skip bad rows and list them")
+    p.add_argument("--replace", action="store_true", help="replace the store already in the "
+                   "folder with one made only of the files named (without it such an ingest "
+                   "is refused: nothing the store held is kept)")
     p.add_argument("--repair-excel", action="store_true", help="in XLSX files, undo the Excel "
                    "damage that can be undone exactly (deciles turned into numbers, dd/mm "
                    "dates read month first) instead of refusing it; each repair is reported")

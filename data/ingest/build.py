@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
-from data import store
+from data import settings, store
 from data.ingest import detect, geography, mbrrace, msds_annual, msms, ods, repair
 from data.ingest.common import Parsed
 from data.ingest.errors import IngestError, Problem
 from data.schema import LEVEL_LABELS
 from data.synthetic.organisations import peer_group
+from metrics.registry import MBRRACE
 
 TITLE = "Real published data (NHS Maternity Statistics, MBRRACE-UK, ODS)"
 # The project's own copies of the NHS England files build-real uses (Open Government
@@ -33,6 +35,7 @@ class Report:
     files: list[dict] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     build: Path | None = None
     seconds: float = 0.0
 
@@ -47,16 +50,23 @@ class _Inputs:
     births: dict[str, dict[str, int]] = field(default_factory=dict)  # period -> trust -> n
     groups: dict[str, str] | None = None
     mbrrace_names: dict[str, str] = field(default_factory=dict)
+    # trust -> (year, comparator group) from the MBRRACE-UK trust files, newest year kept
+    file_groups: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 def build_from_files(paths: list[Path], root: Path | None = None, *, lenient: bool = False,
-                     repair_excel: bool = False) -> Report:
+                     repair_excel: bool = False, replace: bool = False) -> Report:
     """Detect, validate and map ``paths``, then publish one store atomically.
 
     Raises :class:`IngestError` (and writes nothing) when any file cannot be read, or when any
     row is bad and ``lenient`` is False. With ``lenient`` bad rows are skipped and listed in
     the report. ``repair_excel`` undoes, in workbooks, the Excel damage that can be undone
     exactly (:mod:`data.ingest.repair`); by default it is refused like any bad cell.
+
+    The store published is made of ``paths`` alone. So that nothing is dropped by mistake, a
+    folder that already holds a store is refused (after the files are checked, so their
+    problems are reported first) unless ``replace`` is given: what a store holds is already
+    disclosure-controlled and summed, so it cannot be merged with new files exactly.
     """
     started = time.perf_counter()
     problems: list[Problem] = []
@@ -84,6 +94,10 @@ def build_from_files(paths: list[Path], root: Path | None = None, *, lenient: bo
     if not rows:
         raise IngestError([Problem(", ".join(str(d.path) for d in found), None, None, None,
                                    "no figures to publish (an etr.csv alone holds no counts)")])
+    if not replace:
+        _refuse_existing(root)
+    if not inputs.editions and any(r["org_level"] in ("trust", "icb") for r in rows):
+        report.warnings.append(_unchecked_codes(rows))
     counts = pl.DataFrame(rows, schema_overrides={"numerator": pl.Int64,
                                                    "denominator": pl.Int64,
                                                    "published_value": pl.Float64},
@@ -98,6 +112,38 @@ def build_from_files(paths: list[Path], root: Path | None = None, *, lenient: bo
     report.build = store.write_store(counts, organisations, manifest, root)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _refuse_existing(root: Path | None) -> None:
+    """An :class:`IngestError` when ``root`` already holds a published store."""
+    root = Path(root or settings.data_dir())
+    if not store.exists(root):
+        return
+    build = store.current_build(root)
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    if manifest.get("synthetic"):
+        held = "the synthetic demo store"
+    else:
+        names = [i.get("name", "?") for i in manifest.get("inputs", [])]
+        held = (f"a store built from {len(names)} file(s): {', '.join(names[:6])}"
+                + (", ..." if len(names) > 6 else "")) if names else "a store"
+    raise IngestError([Problem(str(root), None, None, build.name, (
+        f"this folder already holds {held}. Ingest publishes a new store made only of the "
+        "files named, so what the store holds would be dropped: name every file it should "
+        "hold and give --replace, or ingest --into another folder"))])
+
+
+def _unchecked_codes(rows: list[dict]) -> str:
+    """The warning for an ingest with no ODS etr.csv: how many codes were taken on trust."""
+    trusts = {r["org_code"] for r in rows if r["org_level"] == "trust"}
+    icbs = {r["org_code"] for r in rows if r["org_level"] == "icb"}
+    return (f"organisation codes not checked against ODS: no etr.csv was given, so "
+            f"{len(trusts) + len(icbs)} organisation(s) were taken on trust ({len(trusts)} "
+            f"trust code(s), {len(icbs)} Local Maternity System code(s)); give an ODS "
+            "etr.csv to check them")
 
 
 def _read(found: list[detect.Detected], report: Report) -> _Inputs:
@@ -117,6 +163,10 @@ def _read(found: list[detect.Detected], report: Report) -> _Inputs:
     for edition in inputs.editions:  # the newest edition wins for names and close dates
         trusts.update(edition.trusts)
     known = set(trusts) if trusts else None
+    # ICB codes of every edition given: a monthly file's LMS codes are those of its month,
+    # which a newer edition (after ICBs merged) may no longer list.
+    icbs = {t.icb_code for e in inputs.editions for t in e.trusts.values() if t.icb_code} \
+        if inputs.editions else None
     etr_names = {c: t.name for c, t in trusts.items()}
     for d in found:
         if d.format in (detect.MSDS_ANNUAL, detect.MSDS_ANNUAL_2019):
@@ -129,7 +179,7 @@ def _read(found: list[detect.Detected], report: Report) -> _Inputs:
             inputs.parsed.append((d, result.parsed))
         elif d.format in (detect.MSMS_DATA, detect.MSMS_MEASURES):
             parse = msms.parse_data if d.format == detect.MSMS_DATA else msms.parse_measures
-            result = parse(d.rows, str(d.path), known)
+            result = parse(d.rows, str(d.path), known, icbs)
             inputs.names.update({k: v for k, v in result.names.items() if k[0] == "icb"})
             inputs.parsed.append((d, result.parsed))
         elif d.format in (detect.MBRRACE_TRUST, detect.MBRRACE_GROUPS):
@@ -140,9 +190,13 @@ def _read(found: list[detect.Detected], report: Report) -> _Inputs:
             if d.format == detect.MBRRACE_GROUPS:
                 parsed, inputs.groups = mbrrace.parse_groups(d.rows, str(d.path), etr_names)
             else:
-                parsed, matched, unmatched = mbrrace.parse(d.rows, str(d.path), etr_names)
-                inputs.mbrrace_names.update(matched)
-                report.unmatched += [f"{d.path.name}: {n}" for n in unmatched]
+                trust_file = mbrrace.parse(d.rows, str(d.path), etr_names)
+                parsed = trust_file.parsed
+                inputs.mbrrace_names.update(trust_file.matched)
+                report.unmatched += [f"{d.path.name}: {n}" for n in trust_file.unmatched]
+                for code, (year, group) in trust_file.groups.items():
+                    if inputs.file_groups.get(code, (0, ""))[0] < year:
+                        inputs.file_groups[code] = (year, group)
             inputs.parsed.append((d, parsed))
     for d, parsed in inputs.parsed:
         parsed.notes[:0] = list(d.notes)
@@ -154,28 +208,48 @@ _CELL = ("metric", "org_code", "org_level", "period_kind", "period_label", "dime
 
 def _rows(inputs: _Inputs) -> tuple[list[dict], list[Problem]]:
     """All files' counts rows; a cell given by two files, or a numerator above its
-    denominator, is a problem naming the file."""
+    denominator, is a problem naming the file (and the line, where a row comes from one)."""
     rows: list[dict] = []
     problems: list[Problem] = []
-    owner: dict[tuple, str] = {}
+    owner: dict[tuple, tuple[str, int | None, dict]] = {}
     for d, parsed in inputs.parsed:
-        for row in parsed.rows:
+        for given in parsed.rows:
+            line = given.get("_line")
+            row = {k: v for k, v in given.items() if k != "_line"}
             key = tuple(row[c] for c in _CELL)
             if key in owner:
-                problems.append(Problem(str(d.path), None, "metric", row["metric"],
-                                        f"{row['org_code']} {row['period_label']}: the same "
-                                        f"figure also comes from {owner[key]}"))
+                problems.append(Problem(str(d.path), line, "metric", row["metric"],
+                                        _twice(row, *owner[key])))
                 continue
-            owner[key] = d.path.name
+            owner[key] = (d.path.name, line, row)
             if (row["numerator"] is not None and row["denominator"] is not None
                     and row["numerator"] > row["denominator"]):
-                problems.append(Problem(str(d.path), None, "numerator", str(row["numerator"]),
+                problems.append(Problem(str(d.path), line, "numerator", str(row["numerator"]),
                                         f"{row['metric']} {row['org_code']} "
                                         f"{row['period_label']}: numerator larger than "
                                         f"denominator {row['denominator']}"))
                 continue
             rows.append(row)
     return rows, problems
+
+
+def _twice(row: dict, file: str, line: int | None, first: dict) -> str:
+    where = file + (f" line {line}" if line is not None else "")
+    message = (f"{row['org_code']} {row['period_label']}: the same figure also comes from "
+               f"{where}")
+    if row["source"] == MBRRACE and \
+            (row["numerator"], row["denominator"]) != (first["numerator"], first["denominator"]):
+        # Same trust and year, other counts: MBRRACE-UK's two editions of one year's table.
+        message += (f", with other counts ({_fraction(first)} there, {_fraction(row)} here). "
+                    "If one is MBRRACE-UK's 'excluding congenital anomalies' edition (lower "
+                    "counts), leave it out: the store's figures include congenital anomalies")
+    return message
+
+
+def _fraction(row: dict) -> str:
+    def text(n: int | None) -> str:
+        return "withheld" if n is None else f"{n:,}"
+    return f"{text(row['numerator'])}/{text(row['denominator'])}"
 
 
 def _organisations(counts: pl.DataFrame, inputs: _Inputs,
@@ -215,30 +289,59 @@ def _organisations(counts: pl.DataFrame, inputs: _Inputs,
 
 def _peer_groups(counts: pl.DataFrame, inputs: _Inputs, mergers: dict[str, geography.Merger],
                  births: dict[str, int]) -> tuple[dict[str, str | None], dict]:
-    """Trust -> peer group: MBRRACE-UK's 2018 comparator groups when the list is given
-    (trusts that took another over since then left out: the merger changed what they are),
-    else bands of annual deliveries."""
+    """Trust -> peer group: MBRRACE-UK's comparator groups when a trust file or the 2018 list
+    gives them, else bands of annual deliveries.
+
+    A trust's group comes from the newest MBRRACE-UK trust file that names it (the
+    publisher's own placing for the years it reports), else from the 2018 list. A trust that
+    took another over after the year of its source is left out: the merger changed what it
+    is.
+    """
     codes = sorted(set(counts.filter(pl.col("org_level") == "trust")["org_code"].to_list()))
-    if inputs.groups is None:
+    if inputs.groups is None and not inputs.file_groups:
         out = {c: peer_group(births[c]) if births.get(c) else None for c in codes}
         return out, dict(source="bands of annual deliveries (latest annual MSDS file); "
                          "MBRRACE-UK comparator groups not given",
                          assigned=sum(v is not None for v in out.values()))
-    grown = {m.successor for m in mergers.values() if m.start >= PEER_GROUPS_SINCE}
-    out, changed, absent = {}, [], []
+
+    def grown_after(code: str, day: date) -> bool:
+        return any(m.successor == code and m.start > day for m in mergers.values())
+
+    listed = inputs.groups or {}
+    out: dict[str, str | None] = {}
+    changed, absent, differ = [], [], []
+    taken: dict[str, int] = defaultdict(int)
     for code in codes:
-        group = inputs.groups.get(code)
-        if group and code in grown:
-            changed.append(code)
-            group = None
-        elif not group:
+        year, group = inputs.file_groups.get(code, (None, None))
+        source = f"{year} trust file" if group else None
+        if group is None and code in listed:
+            group, source = listed[code], f"{mbrrace.GROUPS_YEAR} list"
+        if group is None:
             absent.append(code)
-        out[code] = mbrrace.group_label(group) if group else None
+            out[code] = None
+            continue
+        since = date(year, 12, 31) if year else PEER_GROUPS_SINCE - timedelta(days=1)
+        if grown_after(code, since):
+            changed.append(f"{code} ({source})")
+            out[code] = None
+            continue
+        if year and listed.get(code) not in (None, group):
+            differ.append(f"{code}: {mbrrace.GROUPS_YEAR} list group {listed[code]}, "
+                          f"{year} trust file group {group}")
+        taken[source] += 1
+        out[code] = mbrrace.group_label(group)
+    sources = []
+    if inputs.file_groups:
+        sources.append("MBRRACE-UK trust files (ComparatorGroupID; newest year per trust)")
+    if inputs.groups is not None:
+        sources.append(f"the MBRRACE-UK comparator groups as listed in {mbrrace.GROUPS_YEAR} "
+                       "(not updated since)" + (", for trusts the trust files do not name"
+                                                if inputs.file_groups else ""))
     return out, dict(
-        source=f"MBRRACE-UK comparator groups as listed in {mbrrace.GROUPS_YEAR} (level of "
-        "neonatal care and births a year at that time); not updated since",
-        assigned=sum(v is not None for v in out.values()),
-        left_out_merged_since=changed, not_in_list=absent)
+        source="MBRRACE-UK comparator groups (level of neonatal care and births a year) "
+        f"from {' and '.join(sources)}",
+        assigned=sum(v is not None for v in out.values()), assigned_from=dict(taken),
+        left_out_merged_since=changed, no_group=absent, file_differs_from_list=differ)
 
 
 def _maps_to(rows: list[dict]) -> str:
@@ -296,6 +399,7 @@ def _manifest(counts: pl.DataFrame, organisations: pl.DataFrame, report: Report,
                    | {"file": f["name"], "note": f["notes"][0]} for f in report.files],
         "available_dimensions": dict(sorted(available.items())),
         "unmatched": report.unmatched,
+        "warnings": report.warnings,
         "ods_editions": [dict(file=e.file, as_at=e.as_at.isoformat(), trusts=len(e.trusts),
                               used_for_rollups=e.file in used) for e in inputs.editions],
         "rollups": rollups,

@@ -1,8 +1,11 @@
-"""Format detection from a file's content (never from its name) and strict decoding.
+"""Format detection from a file's content and strict decoding.
 
 A file may be CSV or an Excel workbook (XLSX), either of them gzip- or xz-compressed (the
 project's vendored copies are). The format is named from the header row, or for ODS etr.csv
-(which has none) from the shape of the first row.
+(which has none) from the shape of the first row. A name never makes a format; it is read
+only to refuse MBRRACE-UK's "excluding congenital anomalies" edition, whose header and
+organisations are the same as the trust file's (only its counts are lower), so that its
+content alone cannot tell it apart.
 """
 
 from __future__ import annotations
@@ -52,7 +55,12 @@ _HEADERS = {MSDS_ANNUAL: MSDS_COLUMNS, MSMS_DATA: MSMS_DATA_COLUMNS,
 _NUMERIC = {MSDS_ANNUAL: {"Value"}, MSDS_ANNUAL_2019: {"value"}, MSMS_DATA: {"Final_value"},
             MSMS_MEASURES: {"Value"}, MBRRACE_GROUPS: {"MBRRACE_Group"},
             MBRRACE_TRUST: {"ReportYear", "TotalBirths", "TotalStillbirths", "TotalLiveBirths",
-                            "TotalNeonatalDeaths", "OrganisationCode"}}
+                            "TotalNeonatalDeaths", "OrganisationCode", "TotalPerinatalDeaths",
+                            "ComparatorGroupID"}}
+# MBRRACE-UK publishes each year's trust table twice, as downloaded from its data viewer:
+# perinatal-mortality-rates-YYYY-trusthealth-board.csv and
+# perinatal-mortality-rates-excluding-congenital-anomalies-YYYY-trusthealth-board.csv.
+_ANOMALIES_EXCLUDED = re.compile(r"excl\w*[^a-z]*congenital[^a-z]*anomal", re.IGNORECASE)
 GZIP_MAGIC = b"\x1f\x8b"
 XZ_MAGIC = b"\xfd7zXZ\x00"
 
@@ -150,6 +158,7 @@ def detect(path: Path) -> Detected:
         if name is None or name == ODS_ETR:
             raise _near_miss(path, header)
         _check_header(path, cells, name)
+        _refuse_variant(path, name)
         notes = (f"the workbook has {sheets} sheets; only the first was read",) \
             if sheets > 1 else ()
         rows = xlsx.as_text(cells, _NUMERIC.get(name, set()))
@@ -168,7 +177,21 @@ def detect(path: Path) -> Detected:
     if name is None:
         raise _near_miss(path, header)
     _check_header(path, rows, name)
+    _refuse_variant(path, name)
     return Detected(path, name, rows, "CSV" + packed, sha)
+
+
+def _refuse_variant(path: Path, name: str) -> None:
+    """Refuse the MBRRACE-UK edition that leaves out deaths from congenital anomalies: its
+    counts would go into the store as stillbirths and neonatal deaths, which count them."""
+    if name == MBRRACE_TRUST and _ANOMALIES_EXCLUDED.search(path.name):
+        raise IngestError([Problem(
+            str(path), None, None, path.name,
+            "MBRRACE-UK's 'excluding congenital anomalies' edition: not ingested. The "
+            "store's stillbirth and neonatal death figures include deaths from congenital "
+            "anomalies (as the ordinary perinatal-mortality-rates-YYYY-trusthealth-board.csv "
+            "does); this file leaves them out of both counts and births, so its figures are "
+            "a different measure. Give the ordinary file instead.")])
 
 
 def _csv_rows(text: str, path: Path) -> list[list[str]]:

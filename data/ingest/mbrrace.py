@@ -3,12 +3,18 @@
 MBRRACE's ``OrganisationCode`` is its own number, so trusts are joined to ODS codes by
 normalised name, plus the explicit ``name_map.csv`` for names that differ. Unmatched names are
 reported and skipped, never guessed. Only England's trusts are kept.
+
+The counts are stored; the rates and intervals published beside them are checked against
+them (a crude rate that does not follow from its counts, or an interval that cannot be read,
+means the file is not what MBRRACE-UK published), and the comparator group each row names is
+read for the peer groups.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +28,30 @@ SUPPRESSED = -1
 MEASURES = (("stillbirth", "TotalStillbirths", "TotalBirths"),
             ("neonatal_death", "TotalNeonatalDeaths", "TotalLiveBirths"))
 _DROP_WORDS = {"the", "nhs", "foundation", "trust", "and"}
+PER = 1000
+# (what the rate columns are named after, numerator column, denominator column): each has
+# Crude<kind>Rate, Stabilised<kind>Rate and Stabilised<kind>CI.
+RATES = (("Stillbirth", "TotalStillbirths", "TotalBirths"),
+         ("NeonatalDeath", "TotalNeonatalDeaths", "TotalLiveBirths"),
+         ("PerinatalDeath", "TotalPerinatalDeaths", "TotalBirths"))
+_NUMBER = re.compile(r"^[0-9]+(?:\.([0-9]+))?$")
+_INTERVAL = re.compile(r"^([0-9]+(?:\.([0-9]+))?) to ([0-9]+(?:\.([0-9]+))?)$")
+GROUP_ID, GROUP_NAME = "ComparatorGroupID", "ComparatorGroupName"
+# The comparator groups as the trust files name them (the same five groups as the 2018 list).
+FILE_GROUP_NAMES = {"1": "Level 3 NICU & neonatal surgery", "2": "Level 3 NICU",
+                    "3": "4,000 or more births", "4": "2,000-3,999 births",
+                    "5": "Under 2,000 births"}
+
+
+@dataclass
+class TrustFile:
+    """What one trust file gave: counts rows, ODS code -> MBRRACE name, unmatched names, and
+    ODS code -> (report year, comparator group ``"1"``..``"5"``), the newest year kept."""
+
+    parsed: Parsed
+    matched: dict[str, str] = field(default_factory=dict)
+    unmatched: list[str] = field(default_factory=list)
+    groups: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 def normalise(name: str) -> str:
@@ -55,19 +85,22 @@ def dict_rows(rows: list[list[str]], parsed: Parsed, file: str):
 
 
 def parse(rows: list[list[str]], file: str, etr_names: dict[str, str],
-          name_map: dict[str, str] | None = None) -> tuple[Parsed, dict[str, str], list[str]]:
-    """Counts rows for England's trusts; also ODS code -> MBRRACE name, and unmatched names.
+          name_map: dict[str, str] | None = None) -> TrustFile:
+    """Counts rows for England's trusts, checked against the rates and intervals published
+    beside them; also the names matched and unmatched and each trust's comparator group.
 
     ``rows`` are the file's rows as text, header first; ``etr_names`` is ODS code -> name
-    from etr.csv.
+    from etr.csv. Rows carry the file line they come from as ``_line``.
     """
     parsed = Parsed(MBRRACE_TRUST)
+    result = TrustFile(parsed)
     name_map = read_name_map() if name_map is None else name_map
     by_name = {}
     for code, name in etr_names.items():
         by_name.setdefault(normalise(name), code)
-    matched: dict[str, str] = {}
-    unmatched: list[str] = []
+    header = {h.strip() for h in rows[0]} if rows else set()
+    counted = {c for _m, n, d in MEASURES for c in (n, d)}
+    counted |= {n for _k, n, _d in RATES if n in header}
     seen: dict[tuple, int] = {}
     for line, row in dict_rows(rows, parsed, file):
         parsed.rows_read += 1
@@ -84,7 +117,7 @@ def parse(rows: list[list[str]], file: str, etr_names: dict[str, str],
                            f"duplicates line {seen[key]} (same year and trust)")
         seen.setdefault(key, line)
         values = {}
-        for column in {c for _m, n, d in MEASURES for c in (n, d)}:
+        for column in sorted(counted):
             values[column], why = whole_number(row.get(column) or "")
             if why:
                 parsed.problem(file, line, column, row.get(column), why)
@@ -95,20 +128,108 @@ def parse(rows: list[list[str]], file: str, etr_names: dict[str, str],
             if line not in parsed.bad_lines and values[num] > values[den] >= 0:
                 parsed.problem(file, line, num, row.get(num),
                                f"numerator larger than its denominator {den} ({values[den]})")
+        if line not in parsed.bad_lines:
+            _check_rates(row, values, header, parsed, file, line)
+        group = _group(row, header, parsed, file, line)
         if line in parsed.bad_lines:
             continue
         code = name_map.get(name) or by_name.get(normalise(name))
         if code is None or code not in etr_names:
-            unmatched.append(name)
+            result.unmatched.append(name)
             continue
-        matched[code] = name
+        result.matched[code] = name
+        if group and result.groups.get(code, (0, ""))[0] < year:
+            result.groups[code] = (year, group)
         parsed.rows_mapped += 1
         for metric, num, den in MEASURES:
-            parsed.rows.append(_row(metric, code, year, values[num], values[den]))
-    if unmatched:
-        parsed.notes.append(f"{len(unmatched)} English organisation(s) not matched to an ODS "
-                            f"code and skipped: {'; '.join(unmatched)}")
-    return parsed, matched, unmatched
+            row_out = _row(metric, code, year, values[num], values[den])
+            parsed.rows.append(row_out | {"_line": line})
+    if result.unmatched:
+        parsed.notes.append(f"{len(result.unmatched)} English organisation(s) not matched to "
+                            f"an ODS code and skipped: {'; '.join(result.unmatched)}")
+    checked = [f"Crude{k}Rate" for k, _n, _d in RATES if f"Crude{k}Rate" in header]
+    checked += [f"Stabilised{k}CI" for k, _n, _d in RATES if f"Stabilised{k}CI" in header]
+    if checked:
+        parsed.notes.append(f"published rates and intervals checked against the counts, not "
+                            f"stored: {', '.join(checked)}")
+    return result
+
+
+def _decimals(match: re.Match, group: int) -> int:
+    return len(match[group] or "")
+
+
+def _check_rates(row: dict, values: dict[str, int], header: set[str], parsed: Parsed,
+                 file: str, line: int) -> None:
+    """Each crude rate present follows from its counts, allowing for its rounding to the
+    decimals it is published with; each interval reads ``low to high`` and holds its
+    stabilised rate. A rate whose count is suppressed must be suppressed too (``-1``)."""
+    for kind, num, den in RATES:
+        column = f"Crude{kind}Rate"
+        if column in header and num in values:
+            text = (row.get(column) or "").strip()
+            count, births = values[num], values[den]
+            match = _NUMBER.match(text)
+            if SUPPRESSED in (count, births):
+                if text != str(SUPPRESSED):
+                    parsed.problem(file, line, column, text, f"a rate where {num} or {den} "
+                                   "is suppressed (-1): expected -1")
+            elif match is None:
+                parsed.problem(file, line, column, text, "not a rate (a number of zero or "
+                               "more, or -1 where suppressed)")
+            elif births > 0:
+                exact = PER * count / births
+                slack = 0.5 * 10 ** -_decimals(match, 1) + 1e-9
+                if abs(float(text) - exact) > slack:
+                    parsed.problem(file, line, column, text, f"does not follow from {num} "
+                                   f"{count:,} and {den} {births:,} ({PER:,} x {count:,} / "
+                                   f"{births:,} = {exact:.3f}), even allowing for rounding")
+        column, rate_column = f"Stabilised{kind}CI", f"Stabilised{kind}Rate"
+        if column not in header:
+            continue
+        text = (row.get(column) or "").strip()
+        interval = _INTERVAL.match(text)
+        if interval is None:
+            parsed.problem(file, line, column, text, "not a confidence interval written "
+                           "'low to high' (such as '1.92 to 3.37')")
+            continue
+        low, high = float(interval[1]), float(interval[3])
+        if low > high:
+            parsed.problem(file, line, column, text, "the lower limit is above the upper")
+            continue
+        if rate_column not in header:
+            continue
+        rate_text = (row.get(rate_column) or "").strip()
+        rate = _NUMBER.match(rate_text)
+        if rate is None:
+            parsed.problem(file, line, rate_column, rate_text, "not a rate (a number of "
+                           "zero or more)")
+        elif not low - 0.005 <= float(rate_text) <= high + 0.005:
+            parsed.problem(file, line, rate_column, rate_text,
+                           f"outside its own confidence interval {text} ({column})")
+
+
+def _loose(text: str) -> str:
+    return " ".join(text.lower().replace("&", " and ").replace("-", " to ").split())
+
+
+def _group(row: dict, header: set[str], parsed: Parsed, file: str, line: int) -> str | None:
+    """The row's comparator group number (``"1"``..``"5"``), None when the file names none;
+    a number outside 1 to 5 or a name that is not that group's is a problem."""
+    if GROUP_ID not in header:
+        return None
+    group = (row.get(GROUP_ID) or "").strip()
+    name = (row.get(GROUP_NAME) or "").strip()
+    if not group and not name:
+        return None
+    if group not in FILE_GROUP_NAMES:
+        parsed.problem(file, line, GROUP_ID, group, "not a comparator group number (1 to 5)")
+        return None
+    if GROUP_NAME in header and _loose(name) != _loose(FILE_GROUP_NAMES[group]):
+        parsed.problem(file, line, GROUP_NAME, name, f"not the name of comparator group "
+                       f"{group} ({FILE_GROUP_NAMES[group]})")
+        return None
+    return group
 
 
 def _row(metric: str, code: str, year: int, num: int, den: int) -> dict:
@@ -139,8 +260,10 @@ GROUP_WORDS = {
 
 
 def group_label(group: str) -> str:
-    """The peer group's label, naming the list it comes from."""
-    return f"MBRRACE-UK {GROUPS_YEAR} group {group}: {GROUP_WORDS[group]}"
+    """The peer group's label. The five groups mean the same in the 2018 list and in the
+    trust files, so one label serves both and trusts from either are compared together;
+    which source placed each trust is in the manifest."""
+    return f"MBRRACE-UK group {group}: {GROUP_WORDS[group]}"
 
 
 def parse_groups(rows: list[list[str]], file: str, etr_names: dict[str, str],

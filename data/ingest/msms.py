@@ -99,8 +99,8 @@ def _code(level: str, code: str) -> str:
     return "ENG" if level == "england" else code
 
 
-def parse_data(rows: list[list[str]], file: str,
-               known_trusts: set[str] | None = None) -> MonthlyResult:
+def parse_data(rows: list[list[str]], file: str, known_trusts: set[str] | None = None,
+               known_icbs: set[str] | None = None) -> MonthlyResult:
     """Validate an exp-data file and map the annual file's metrics for its month."""
     parsed = Parsed(MSMS_DATA)
     levels = LEVELS | dict.fromkeys(OTHER_LEVELS, "other")
@@ -115,6 +115,8 @@ def parse_data(rows: list[list[str]], file: str,
                        file, line)
         check_org(row["Org_Level"], row["Org_Code"], levels, known_trusts, parsed, file, line,
                   ("Org_Level", "Org_Code"))
+        _check_icb(levels.get(row["Org_Level"]), row["Org_Code"], known_icbs, parsed, file,
+                   line)
         if row["Count_Of"] not in DATA_COUNT_OF:
             parsed.problem(file, line, "Count_Of", row["Count_Of"],
                            f"expected one of {', '.join(sorted(DATA_COUNT_OF))}")
@@ -169,8 +171,8 @@ def _one_month(months: set[date], parsed: Parsed, file: str,
     return periods.month_period(month.year, month.month)
 
 
-def parse_measures(rows: list[list[str]], file: str,
-                   known_trusts: set[str] | None = None) -> MonthlyResult:
+def parse_measures(rows: list[list[str]], file: str, known_trusts: set[str] | None = None,
+                   known_icbs: set[str] | None = None) -> MonthlyResult:
     """Validate an exp-measures file and map CQIMPPH to ``pph_1500``."""
     parsed = Parsed(MSMS_MEASURES)
     levels = {name: LEVELS.get(name, "other") for name in MEASURES_LEVELS}
@@ -187,6 +189,7 @@ def parse_measures(rows: list[list[str]], file: str,
         else:
             check_org(level, row["Org_Code"], levels, known_trusts, parsed, file, line,
                       ("Org_Level", "Org_Code"))
+            _check_icb(levels.get(level), row["Org_Code"], known_icbs, parsed, file, line)
         currency, text = row["Currency"], row["Value"]
         if currency not in CURRENCIES:
             parsed.problem(file, line, "Currency", currency,
@@ -210,6 +213,39 @@ def parse_measures(rows: list[list[str]], file: str,
     if period is not None:
         parsed.rows = _map_measures(values, period, parsed, file)
     return MonthlyResult(parsed, period.label if period else None, names)
+
+
+def _check_icb(level: str | None, code: str, known: set[str] | None, parsed: Parsed,
+               file: str, line: int) -> None:
+    """A Local Maternity System is published under its ICB's code, as etr.csv lists it."""
+    if level == "icb" and known is not None and code not in known:
+        parsed.problem(file, line, "Org_Code", code, "Local Maternity System code not an ICB "
+                       "code in the ODS etr.csv edition(s) given (column 4); an older edition "
+                       "may list it")
+
+
+def _published_range(count: int) -> tuple[int, int]:
+    """The true counts a count rounded by the publisher may stand for: zero stays zero, 1 to
+    7 are shown as 5, the rest are rounded to the nearest 5."""
+    if count == 0:
+        return 0, 0
+    if count == 5:
+        return 1, 7
+    return count - 2, count + 2
+
+
+def _rate_range(num: int, den: int, per: int, rate_text: str) -> tuple[float, float] | None:
+    """The rates per ``per`` that ``num`` / ``den`` can give once both counts are rounded to
+    5 and the rate to the decimals of ``rate_text`` (rates are worked out before rounding);
+    None when ``den`` is zero."""
+    low_num, high_num = _published_range(num)
+    low_den, high_den = _published_range(den)
+    if high_den == 0:
+        return None
+    decimals = len(rate_text.partition(".")[2])
+    slack = 0.5 * 10 ** -decimals + 1e-9
+    return (per * low_num / high_den - slack,
+            per * high_num / max(low_den, 1) + slack)
 
 
 def _check_number(currency: str, text: str, parsed: Parsed, file: str, line: int,
@@ -239,8 +275,8 @@ def _map_measures(values: dict[tuple, dict[str, tuple[str, int]]], month: period
             continue
         num_text, num_line = cell.get("Numerator", ("", 0))
         den_text, _ = cell.get("Denominator", ("", 0))
-        rate_text, _ = next((cell[c] for c in ("Rate per Thousand", "Rate") if c in cell),
-                            ("", 0))
+        rate_currency = next((c for c in ("Rate per Thousand", "Rate") if c in cell), "")
+        rate_text, rate_line = cell.get(rate_currency, ("", 0))
         if "DNS" in (num_text, den_text, rate_text):
             withheld["DNS (did not submit)"] += 1
             continue
@@ -257,6 +293,15 @@ def _map_measures(values: dict[tuple, dict[str, tuple[str, int]]], month: period
                            f"{indicator} numerator larger than its denominator ({den})")
             continue
         rate = None if rate_text in ("", SUPPRESSED) else float(rate_text)
+        fits = _rate_range(num, den, 1000 if rate_currency == "Rate per Thousand" else 100,
+                          rate_text) if None not in (num, den, rate) else None
+        if fits is not None and not fits[0] <= rate <= fits[1]:
+            parsed.problem(file, rate_line, "Value", rate_text, f"{indicator} "
+                           f"{rate_currency} does not follow from numerator {num:,} and "
+                           f"denominator {den:,} (expected {max(fits[0], 0):.1f} to "
+                           f"{fits[1]:.1f}, allowing for counts rounded to 5 and the rate's "
+                           "own rounding)")
+            continue
         row = count_row(source=MSDS, metric=metric, org_code=code, org_level=level,
                         period_label=period.label, period_kind=period.kind,
                         start=period.start, end=period.end, numerator=num or 0,
@@ -265,7 +310,7 @@ def _map_measures(values: dict[tuple, dict[str, tuple[str, int]]], month: period
             row = withheld_row(row, denominator_known=den is not None)
         elif row["suppressed"]:
             row = row | dict(published_value=None)
-        rows.append(row)
+        rows.append(row | {"_line": num_line})
         parsed.rows_mapped += len(cell)
     for indicator, (metric, _back, length) in INDICATORS.items():
         parsed.notes.append(

@@ -325,16 +325,25 @@ def test_dated_lookups_and_icb_names(real_store):
 
 
 @pytest.mark.realdata
-def test_peer_groups_are_the_2018_mbrrace_groups(real_store):
+def test_peer_groups_are_mbrrace_groups_from_the_trust_files_then_the_2018_list(real_store):
     with GROUPS.open(encoding="utf-8", newline="") as handle:
         raw = {r["Org_Code"]: r for r in csv.DictReader(handle)}
+    leeds = next(r for r in _raw(REAL / "perinatal-mortality-rates-2024-trusthealth-board.csv")
+                 if r["OrganisationName"] == "The Leeds Teaching Hospitals NHS Trust")
     orgs = real_store.organisations
     group = dict(zip(orgs["org_code"], orgs["peer_group"], strict=True))
-    assert group["R1H"] == f"MBRRACE-UK 2018 group {raw['R1H']['MBRRACE_Group']}: " \
-        "Level 3 NICU and neonatal surgery"
-    # Took over Brighton and Sussex in 2021: its 2018 group no longer describes it.
-    assert raw["RYR"]["MBRRACE_Group"] and group["RYR"] is None
-    assert "2018" in real_store.manifest["peer_groups"]["source"]
+    assert raw["R1H"]["MBRRACE_Group"] == leeds["ComparatorGroupID"] == "1"
+    assert group["R1H"] == group["RR8"] == "MBRRACE-UK group 1: Level 3 NICU and neonatal surgery"
+    # Took over Brighton and Sussex in 2021: its 2018 group no longer describes it, the 2024
+    # file's does. Group 6 (Unknown) in 2018, placed by the files since.
+    assert raw["RYR"]["MBRRACE_Group"] == "3" and group["RYR"].startswith("MBRRACE-UK group 1:")
+    assert raw["RAJ"]["MBRRACE_Group"] == "6" and group["RAJ"].startswith("MBRRACE-UK group 3:")
+    # Took over North Middlesex in January 2025, after the newest file's year.
+    assert group["RAL"] is None
+    note = real_store.manifest["peer_groups"]
+    assert "2018" in note["source"] and "RAL (2024 trust file)" in note["left_out_merged_since"]
+    assert "RVR: 2018 list group 3, 2024 trust file group 4" in note["file_differs_from_list"]
+    assert group["RVR"].startswith("MBRRACE-UK group 4:")
 
 
 @pytest.mark.realdata

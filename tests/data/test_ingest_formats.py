@@ -236,6 +236,14 @@ DAMAGE = {
         ",30\n", ",Pass\n"), *GOOD_MEASURES[1:]], 2, "Value", "Pass"),
     "negative rate": (MEASURES_HEADER, [*GOOD_MEASURES[:2], GOOD_MEASURES[2].replace(
         "30.0", "-3.0"), GOOD_MEASURES[3]], 4, "Value", "-3.0"),
+    # 30 / 1,000 is 30 per 1,000: 27.9 to 32.1 once both counts are rounded to 5.
+    "rate not from its counts": (MEASURES_HEADER, [*GOOD_MEASURES[:2], GOOD_MEASURES[2].replace(
+        "30.0", "90.0"), GOOD_MEASURES[3]], 4, "Value", "90.0"),
+    "rate just beyond rounding": (MEASURES_HEADER, [*GOOD_MEASURES[:2], GOOD_MEASURES[2]
+                                                    .replace("30.0", "32.2"), GOOD_MEASURES[3]],
+                                  4, "Value", "32.2"),
+    "unknown LMS code": (DATA_HEADER, [GOOD_DATA[2], GOOD_DATA[2].replace(
+        "Provider,RAA,A TRUST", "Local Maternity System,QZZ,AN ICB")], 3, "Org_Code", "QZZ"),
 }
 
 
@@ -291,7 +299,7 @@ def test_workbook_us_date_and_decile_refused_then_repaired_on_request(tmp_path, 
     assert any("US-parsed" in p.message and "01/02/2025" in p.message
                for p in caught.value.problems)
     assert _hashes(existing) == before
-    report = build.build_from_files([path, etr], existing, repair_excel=True)
+    report = build.build_from_files([path, etr], existing, repair_excel=True, replace=True)
     notes = next(f["notes"] for f in report.files if f["name"] == path.name)
     assert any("repaired 1 deprivation" in n for n in notes)
     assert any("repaired 3 start dates" in n for n in notes)
@@ -303,7 +311,7 @@ def test_workbook_date_not_repaired_when_it_does_not_fit_the_end_date(tmp_path, 
     path = _workbook(tmp_path, _data_rows(datetime(2025, 1, 3), "02"))  # a March start
     with pytest.raises(IngestError) as caught:
         build.build_from_files([path, _write(tmp_path, "etr2.csv", ETR_ROW)], existing,
-                               repair_excel=True)
+                               repair_excel=True, replace=True)
     assert caught.value.problems[0].column == "ReportingPeriodStartDate"
 
 
