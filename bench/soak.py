@@ -16,7 +16,8 @@ Plain script, not a test (it runs for minutes): ``python bench/soak.py [--data-d
    minute's mean and the growth between them ("flat" when under 10% after the first minute's
    warm-up).
 
-Exit status 1 when any request failed, so it can gate a release by hand.
+Exit status 1 when any request failed or memory is not flat, so it can gate a release by
+hand (a run shorter than two minutes cannot judge memory and is judged on errors alone).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ PAGES = ("/", "/explore", "/benchmark", "/trends", "/scorecard", "/mortality", "
 METRICS = ("pph_1500", "preterm", "booked_by_10_weeks", "caesarean_emergency", "stillbirth",
            "ethnicity_recorded")
 DIMENSIONS = ("ethnicity", "deprivation_quintile", "deprivation_decile", "total")
+FLAT = 0.10  # growth of memory from the second minute to the last that still counts as flat
 
 
 def router(path: str, search: str) -> bytes:
@@ -176,14 +178,27 @@ def report(result: dict, seconds: float, clients: int) -> bool:
     print("memory (RSS MB, master + workers) over time:")
     for t, total, parts in result["memory"]:
         print(f"  {t:6.0f} s  {total:7.1f}  ({', '.join(f'{p:.0f}' for p in parts)})")
-    samples = result["memory"]
-    if len(samples) >= 12:
-        first = statistics.mean(s[1] for s in samples[6:12])  # the second minute (warm)
-        last = statistics.mean(s[1] for s in samples[-6:])
+    flat = True
+    window = memory_window(result["memory"])
+    if window is None:
+        print("memory: under two minutes of samples, so growth is not judged")
+    else:
+        first, last = window
         growth = (last - first) / first
+        flat = abs(growth) < FLAT
         print(f"second-minute mean {first:.0f} MB, last-minute mean {last:.0f} MB: "
-              f"{growth:+.1%} ({'flat' if abs(growth) < 0.10 else 'NOT flat'})")
-    return not result["errors"]
+              f"{growth:+.1%} ({'flat' if flat else 'NOT flat'})")
+    return not result["errors"] and flat
+
+
+def memory_window(samples: list[tuple[float, float, list[float]]]
+                  ) -> tuple[float, float] | None:
+    """Mean total memory (MB) over the second minute (warm) and over the last, from samples
+    taken every 10 s; None for fewer than two minutes of samples."""
+    if len(samples) < 12:
+        return None
+    return (statistics.mean(s[1] for s in samples[6:12]),
+            statistics.mean(s[1] for s in samples[-6:]))
 
 
 def main() -> int:

@@ -6,9 +6,10 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dcc, html
 
+from components import viewstate
 from data.schema import LEVEL_LABELS
 from metrics.categories import DIMENSIONS
-from metrics.registry import METRICS_LIST, SECTIONS, Metric
+from metrics.registry import OUTCOME_METRICS, SECTIONS, Metric
 
 COMPARATORS = {"england": "England", "peer": "Peer group", "none": "No comparator"}
 
@@ -29,7 +30,7 @@ def org_options(organisations: pl.DataFrame, levels: tuple[str, ...]) -> list[di
     return options
 
 
-def metric_options(metrics: tuple[Metric, ...] = METRICS_LIST) -> list[dict]:
+def metric_options(metrics: tuple[Metric, ...] = OUTCOME_METRICS) -> list[dict]:
     return [{"label": f"{m.section}: {m.title}", "value": m.id}
             for section in SECTIONS for m in metrics if m.section == section]
 
@@ -59,8 +60,10 @@ def card(title: str, *children, body_class: str = "") -> dbc.Card:
 
 
 def notices(messages: list[str]) -> dbc.Alert | None:
+    """The warning that some of the link could not be used, or None when all of it was."""
     if not messages:
         return None
+    viewstate.noticed(messages)  # so the server logs which parameters, per request
     return dbc.Alert([html.Strong("Some of the link could not be used. "),
                       " ".join(messages)], color="warning", id="page-notice",
                      className="mb-3", dismissable=True)

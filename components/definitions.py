@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
 
@@ -20,6 +20,7 @@ import polars as pl
 from dash import dcc, html
 
 from components import pagekit, tables
+from data import queries
 from data.schema import LEVEL_LABELS, PERIOD_KINDS, TABLES, Column
 from metrics import registry
 from metrics.categories import DIMENSIONS, TOTAL
@@ -73,7 +74,8 @@ TYPE_WORDS = {
 METRIC_COLUMNS = (
     "Id", "Title", "Source", "Section", "Unit", "Numerator", "Denominator", "Polarity",
     "Confidence interval", "Disclosure control", "Levels", "Period kinds",
-    "Breakdowns by level", "Definition", "Caveats", "Annex 3",
+    "Breakdowns in this data store", "Breakdowns the source can publish", "Definition",
+    "Caveats", "Annex 3",
 )
 # Bootstrap's pink for <code> is below 4.5:1 contrast on the page's grey; pages that show
 # code (file and column names) set this darker shade on their root element.
@@ -115,16 +117,32 @@ def _levels(metric: Metric) -> str:
 
 
 def _dimension_words(dimensions: tuple[str, ...]) -> str:
-    return ", ".join("total" if d == TOTAL else DIMENSIONS[d].label.lower() for d in dimensions)
+    return ", ".join("total" if d == TOTAL else DIMENSIONS[d].label.lower()
+                     for d in dimensions) or "no figures"
+
+
+def _by_level(levels: Sequence[str], dims_at: Callable[[str], tuple[str, ...]]) -> str:
+    """``"Every level: total, ethnicity"`` or ``"England: ...; Trust: total"``."""
+    distinct = {dims_at(level) for level in levels}
+    if len(distinct) == 1 and len(levels) > 1:
+        return f"Every level: {_dimension_words(next(iter(distinct)))}"
+    return "; ".join(f"{LEVEL_LABELS.get(level, level)}: {_dimension_words(dims_at(level))}"
+                     for level in levels)
 
 
 def _breakdowns_by_level(metric: Metric) -> str:
-    """``"Every level: total, ethnicity"`` or ``"England: ...; Trust: total"``."""
-    distinct = {metric.dimensions_at(level) for level in metric.levels}
-    if len(distinct) == 1 and len(metric.levels) > 1:
-        return f"Every level: {_dimension_words(next(iter(distinct)))}"
-    return "; ".join(f"{LEVEL_LABELS[level]}: {_dimension_words(metric.dimensions_at(level))}"
-                     for level in metric.levels)
+    """What the registry says the source can publish at each level."""
+    return _by_level(metric.levels, metric.dimensions_at)
+
+
+def _breakdowns_held(metric: Metric, held: Mapping[str, Sequence[str]]) -> str:
+    """What the store holds at each level, e.g. ``"Every level: total"`` or ``"England: no
+    figures; Region: total; ..."`` (``held``: level -> dimensions, as
+    ``data.queries.held_dimensions`` gives)."""
+    if not any(held.values()):
+        return "None: this data store holds no figures for this metric"
+    levels = [*metric.levels, *(lv for lv in held if lv not in metric.levels)]
+    return _by_level(levels, lambda level: tuple(held.get(level, ())))
 
 
 def _caveats(metric: Metric) -> str:
@@ -137,13 +155,25 @@ def _caveats(metric: Metric) -> str:
     return " ".join(notes) if notes else "None."
 
 
-def metric_definitions(metrics: Sequence[Metric] = registry.METRICS_LIST) -> pl.DataFrame:
+def metric_definitions(metrics: Sequence[Metric] = registry.METRICS_LIST,
+                       held: Mapping[str, Mapping[str, Sequence[str]]] | None = None
+                       ) -> pl.DataFrame:
     """One row per metric with every field of its definition, in words.
+
+    Parameters
+    ----------
+    metrics : the metrics, in the order wanted.
+    held : metric id -> level -> the dimensions the loaded store holds there; by default
+        read from the store (``data.queries.held_dimensions``), so "Breakdowns in this data
+        store" says what this store holds, and "Breakdowns the source can publish" what the
+        registry says the publisher gives.
 
     Returns
     -------
     polars.DataFrame with :data:`METRIC_COLUMNS` (all strings), in registry order.
     """
+    if held is None:
+        held = {m.id: queries.held_dimensions(m.id) for m in metrics}
     rows = [{
         "Id": m.id,
         "Title": m.title,
@@ -157,7 +187,8 @@ def metric_definitions(metrics: Sequence[Metric] = registry.METRICS_LIST) -> pl.
         "Disclosure control": DISCLOSURE_WORDS[m.disclosure],
         "Levels": _levels(m),
         "Period kinds": "; ".join(PERIOD_KINDS[k] for k in m.period_kinds),
-        "Breakdowns by level": _breakdowns_by_level(m),
+        "Breakdowns in this data store": _breakdowns_held(m, held.get(m.id, {})),
+        "Breakdowns the source can publish": _breakdowns_by_level(m),
         "Definition": m.definition,
         "Caveats": _caveats(m),
         "Annex 3": "Yes" if m.annex3 else "No",
@@ -372,7 +403,7 @@ def large_csv_text(frame: pl.DataFrame, preamble: list[str] | None = None) -> st
 
     buffer = io.StringIO()
     for line in preamble or []:
-        buffer.write(f"# {pagekit.neutralise(line)}\n")
+        buffer.write(pagekit.header_line(line) + "\n")
     buffer.write(frame.with_columns(safe(c) for c in frame.columns).write_csv())
     return buffer.getvalue()
 

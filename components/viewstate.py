@@ -2,10 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
 from dash import no_update
+
+
+@dataclass
+class Refusals:
+    """What drawing a page could not use from its link: ``(parameter, value)`` pairs refused
+    by the parsers here, and the notices shown about the link."""
+
+    parameters: list[tuple[str, str]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+# Per request (each thread or task has its own context), so concurrent pages never mix.
+_REFUSALS: ContextVar[Refusals | None] = ContextVar("refusals", default=None)
+
+
+@contextlib.contextmanager
+def refusals() -> Iterator[Refusals]:
+    """Collect the link's refused parameters and notices while the block draws a page."""
+    found = Refusals()
+    token = _REFUSALS.set(found)
+    try:
+        yield found
+    finally:
+        _REFUSALS.reset(token)
+
+
+def refused(key: str, value: object) -> None:
+    """Note that ``key=value`` from the link was not used (outside ``refusals``: no-op)."""
+    found = _REFUSALS.get()
+    if found is not None:
+        found.parameters.append((key, str(value)))
+
+
+def noticed(messages: Sequence[str]) -> None:
+    """Note that a page showed ``messages`` about its link (outside ``refusals``: no-op)."""
+    found = _REFUSALS.get()
+    if found is not None:
+        found.notices.extend(messages)
 
 
 def choose(query: dict, key: str, choices: Sequence[str], default: str,
@@ -18,6 +59,7 @@ def choose(query: dict, key: str, choices: Sequence[str], default: str,
     if value in choices:
         return value
     notices.append(f"Unknown {label} “{value[:60]}”; showing {default} instead.")
+    refused(key, value)
     return default
 
 
@@ -32,8 +74,10 @@ def choose_many(query: dict, key: str, choices: Sequence[str], notices: list[str
     unknown = [v for v in values if v not in choices]
     if unknown:
         notices.append(f"Ignored unknown {label}: {', '.join(u[:20] for u in unknown[:5])}.")
+        refused(key, ",".join(unknown))
     if len(valid) > limit:
         notices.append(f"Showing the first {limit} {label}s only.")
+        refused(key, ",".join(valid[limit:]))
     return valid[:limit]
 
 

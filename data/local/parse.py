@@ -17,6 +17,7 @@ import csv
 import difflib
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -47,6 +48,11 @@ MAX_ROWS = 50_000
 MAX_CELL_CHARS = 200
 MAX_PROBLEMS = 200
 MAX_NOTES = 20
+# Far above any count of people, and small enough that products of two counts fit in Int64.
+MAX_COUNT = 10**9
+# Years a period label can name as a date (outside them it is a local label, like any text).
+YEARS = range(1900, 2100)
+MAX_LISTED_COLUMNS = 20  # of a header's names in a message
 
 LOCAL_EXTRA = (
     schema.Column("local", pl.Boolean(), False, "Always true: the user's own figure, never "
@@ -130,6 +136,11 @@ def size_problem(size: int, file: str, limit: int = MAX_BYTES) -> Problem:
                    f"the limit is {megabytes(limit)} (split it into smaller files)")
 
 
+def shown(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters (marked with …) to be quoted in a message."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def megabytes(size: int) -> str:
     """``size`` bytes in words, e.g. ``1.5 MB`` (1 MB = 1,048,576 bytes)."""
     return f"{size / 1_048_576:.1f}".rstrip("0").rstrip(".") + " MB"
@@ -165,10 +176,11 @@ def decode(raw: bytes, file: str) -> str:
         before = raw[line_start:error.start].decode("utf-8", errors="replace")
         header = raw.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].decode("utf-8", "replace")
         names = [n.strip().lower() for n in header.split(",")]
-        index = before.count(",")
+        # Counted as CSV, so a quoted cell holding commas is one column.
+        index = max(len(next(csv.reader([before]), [])) - 1, 0)
         raise refuse(f"not UTF-8 text (byte {error.start}; probably saved as Windows-1252 or "
                      f"Latin-1): {_SAVE_AS}", raw[:error.start].count(b"\n") + 1,
-                     names[index] if index < len(names) else None,
+                     shown(names[index]) if index < len(names) else None,
                      raw[error.start:error.end].hex(" ")) from None
 
 
@@ -218,11 +230,15 @@ def _count(text: str) -> tuple[int | None, str | None]:
     if text.startswith("-") and whole_number(text)[0] is not None:
         return None, "negative: counts cannot be below zero"
     number, why = whole_number(text)
+    if number is not None and number > MAX_COUNT:
+        return None, f"too large: a count of people is at most {MAX_COUNT:,}"
     return number, why
 
 
 def _period(label: str) -> tuple[str, date | None, date | None]:
     """Kind, start and end of a period label (financial or calendar year), else local."""
+    if label[:4].isascii() and label[:4].isdigit() and int(label[:4]) not in YEARS:
+        return LOCAL_PERIOD, None, None  # "0000" or "9999-00" is no date Python can hold
     span = financial_year(label)
     if span:
         return "financial_year", *span
@@ -265,33 +281,41 @@ class _Reader:
             self.problem(line, None, fields[0][:80], f"columns separated by {sep}, not "
                          f"commas: {_SAVE_AS}")
             return None
-        for name in sorted({n for n in names if names.count(n) > 1}):
-            self.problem(line, name, name, "this column appears more than once")
+        for name in sorted(n for n, times in Counter(names).items() if times > 1):
+            self.problem(line, shown(name), shown(name), "this column appears more than once")
         expected = ", ".join(COLUMNS)
         for name in names:
             if name not in COLUMNS:
-                self.problem(line, name or None, name, f"unknown column; the template's "
-                             f"columns are: {expected}")
+                self.problem(line, shown(name) or None, shown(name),
+                             f"unknown column; the template's columns are: {expected}")
+        listed = ", ".join(map(shown, names[:MAX_LISTED_COLUMNS])) + \
+            (f" and {len(names) - MAX_LISTED_COLUMNS:,} more" if len(names) > MAX_LISTED_COLUMNS
+             else "")
         for name in COLUMNS:
             if name not in names:
                 self.problem(line, name, None, f"missing column {name!r}; the header has: "
-                             f"{', '.join(names)}")
+                             f"{listed}")
         return None if self.problems else names
 
     def row(self, names: list[str], fields: list[str], line: int) -> None:
-        while len(fields) > len(names) and not fields[-1].strip():
-            fields = fields[:-1]
+        end = len(fields)
+        while end > len(names) and not fields[end - 1].strip():
+            end -= 1  # spreadsheets pad rows with empty cells (one slice: rows can be huge)
+        fields = fields[:end]
         if len(fields) != len(names):
+            # A line break inside a field most often means a quote opened and never closed.
+            why = "a quote mark that is never closed?" if any("\n" in f or "\r" in f
+                                                               for f in fields) \
+                else "a stray comma or a missing cell?"
             self.problem(line, None, f"{len(fields)} fields", f"this row has {len(fields)} "
-                         f"fields but the header has {len(names)} (a stray comma or a "
-                         "missing cell?)")
+                         f"fields but the header has {len(names)} ({why})")
             return
         cells = {n: v.strip() for n, v in zip(names, fields, strict=True)}
         bad = False
         for name in COLUMNS:
             value = cells[name]
             if len(value) > MAX_CELL_CHARS:
-                self.problem(line, name, value[:40] + "…", f"longer than {MAX_CELL_CHARS} "
+                self.problem(line, name, shown(value), f"longer than {MAX_CELL_CHARS} "
                              "characters")
                 bad = True
             elif not value and name not in OPTIONAL and name not in ("group", "numerator",
@@ -356,8 +380,10 @@ class _Reader:
         ))
 
     def _did_you_mean(self, line: int, name: str) -> None:
+        if len(self.notes) >= MAX_NOTES:
+            return  # matching is slow; no use once no more notes are told
         close = difflib.get_close_matches(key(name), list(METRIC_IDS), n=1, cutoff=0.8)
-        if close and len(self.notes) < MAX_NOTES:
+        if close:
             self.notes.append(f"Line {line}: “{name}” is not a metric id, so it is read as a "
                               f"local indicator. Did you mean {METRIC_IDS[close[0]]}?")
 

@@ -106,9 +106,16 @@ def raw_counts(shape: Shape) -> tuple[pl.DataFrame, pl.DataFrame]:
     return raw, organisations_frame(geo)
 
 
-def build(shape: Shape, root: Path) -> tuple[Path, pl.DataFrame]:
-    """Publish a store for ``shape`` under ``root``; return (build folder, raw counts)."""
+def build(shape: Shape, root: Path, names: dict[str, str] | None = None
+          ) -> tuple[Path, pl.DataFrame]:
+    """Publish a store for ``shape`` under ``root``; return (build folder, raw counts).
+
+    ``names`` renames organisations (code -> name), e.g. to give them hostile names.
+    """
     raw, organisations = raw_counts(shape)
+    if names:
+        organisations = organisations.with_columns(
+            name=pl.col("org_code").replace_strict(names, default=pl.col("name")))
     counts = apply_disclosure(raw)
     manifest = {"title": "Random test store", "synthetic": True, "built_at": "2025-01-01",
                 "period": {"start": "2023-01-01", "end": "2025-03-31"}}
