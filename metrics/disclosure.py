@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from metrics.categories import ETHNICITY_BY_QUINTILE
+
 SMALL_MAX = 7
 RARE_EVENT_MIN = 8
 
@@ -53,6 +55,9 @@ _TAG_ORG = {"region": 11, "icb": 12, "trust": 13}
 _TAGS = 16
 # Breakdowns whose groups add up to the total (the cross-tab leaves out unknown groups).
 _ADDITIVE = ("ethnicity", "deprivation_decile", "deprivation_quintile")
+# Adds up to the total too wherever no woman's ethnicity or area is unknown; the rare-event
+# pass treats it so (withholding more than needed where it does not).
+CROSS_TAB = ETHNICITY_BY_QUINTILE
 
 
 def _rules(counts: pl.DataFrame) -> pl.DataFrame:
@@ -80,9 +85,12 @@ def _rules(counts: pl.DataFrame) -> pl.DataFrame:
 
 
 def _edges(rows: pl.DataFrame, organisations: pl.DataFrame, *,
-           organisations_only: bool = False) -> pl.DataFrame:
+           organisations_only: bool = False, breakdowns_only: bool = False,
+           additive: tuple[str, ...] = _ADDITIVE) -> pl.DataFrame:
     """Relations among ``rows`` (which carry their row number in ``row``) as rows
-    ``relation, parent, child``; a relation is one total with the members adding up to it."""
+    ``relation, parent, child``; a relation is one total with the members adding up to it.
+    ``organisations_only`` keeps the relations between organisations, ``breakdowns_only``
+    those within one organisation's table for one period."""
     from metrics.categories import DECILES, QUINTILES
 
     key = ["metric", "org_code", "period_label", "period_kind"]
@@ -95,6 +103,8 @@ def _edges(rows: pl.DataFrame, organisations: pl.DataFrame, *,
             parent=pl.col("parent"), child=pl.col("child")))
 
     rows = rows.rename({"row": "child"})
+    if breakdowns_only:
+        organisations = organisations.clear()
     # Organisations: trusts in ICBs and regions, ICBs in regions, regions in England.
     orgs = organisations.select("org_code", "org_level", "region_code", "icb_code")
     links = pl.concat([
@@ -115,8 +125,8 @@ def _edges(rows: pl.DataFrame, organisations: pl.DataFrame, *,
         return pl.concat(parts)
     # Breakdowns: the groups to the total, pairs of deciles to their quintile.
     totals = rows.filter(pl.col("dimension") == "total").select(*key, parent="child")
-    dims = {d: i for i, d in enumerate(_ADDITIVE, start=1)}
-    edges(rows.filter(pl.col("dimension").is_in(_ADDITIVE)).select(*key, "dimension", "child"),
+    dims = {d: i for i, d in enumerate(additive, start=1)}
+    edges(rows.filter(pl.col("dimension").is_in(additive)).select(*key, "dimension", "child"),
           totals, key, pl.col("dimension").replace_strict(dims, return_dtype=pl.UInt64))
     quintile_of = {d: QUINTILES[i // 2] for i, d in enumerate(DECILES)} | {"Unknown": "Unknown"}
     deciles = rows.filter(pl.col("dimension") == "deprivation_decile").select(
@@ -124,6 +134,8 @@ def _edges(rows: pl.DataFrame, organisations: pl.DataFrame, *,
     quintiles = rows.filter(pl.col("dimension") == "deprivation_quintile").select(
         *key, "group", parent="child")
     edges(deciles, quintiles, [*key, "group"], _TAG_PAIRS)
+    if breakdowns_only:
+        return pl.concat(parts)
     # Periods: quarters inside a longer period of the same series.
     periods = rows.select("period_label", "period_kind", "period_start", "period_end").unique()
     quarter = periods.filter(pl.col("period_kind") == "quarter")
@@ -350,6 +362,58 @@ def _pinned(edges: dict[str, np.ndarray], value: np.ndarray, watched: np.ndarray
     return np.array(sorted(picks), dtype=int)
 
 
+def _rare_event_tables(counts: pl.DataFrame, *, max_rounds: int = 50) -> np.ndarray:
+    """Rows of rare-event metrics below England to withhold so that no withheld rate can be
+    worked out from the other cells of its own table.
+
+    A rare-event rate (PPH, preterm) is computed from unrounded counts, so where it is shown
+    it gives, with its rounded denominator, the exact number of events (to well within one
+    for any denominator below England). A table's total minus its other groups (or a
+    quintile minus one of its two deciles) would then give back a withheld group's 1 to 7
+    events: each such relation must hold at least two withheld cells, adding up to more
+    than their number. Relations between organisations and periods are left as the
+    publisher leaves them (MSDS publishes these rates for every level and month).
+    """
+    from metrics import registry  # local: the registry imports nothing from here
+
+    rare = {m.id: float(m.multiplier) for m in registry.METRICS_LIST if m.rare_event}
+    picked = (pl.col("metric").is_in(list(rare)) & (pl.col("org_level") != "england"))
+    rows = counts.with_row_index("row").filter(picked)
+    if rows.is_empty():
+        return np.array([], dtype=int)
+    rate = pl.col("published_value")
+    shown = (rate > 0) & pl.col("numerator").is_not_null() & pl.col("denominator").is_not_null()
+    events = (rate * pl.col("denominator").cast(pl.Float64)
+              / pl.col("metric").replace_strict(rare, return_dtype=pl.Float64)).round(0)
+    known = rows.select(pl.when(shown).then(events)
+                        .when(pl.col("numerator") == 0).then(0.0).alias("known"))["known"]
+    value = known.fill_null(np.nan).to_numpy().copy()
+    withheld = np.isnan(value)
+    table = _edges(rows.select(*_KEY, "org_level", "period_start", "period_end")
+                   .with_row_index("row"), pl.DataFrame(schema={
+                       c: pl.String for c in ("org_code", "org_level", "region_code",
+                                              "icb_code")}), breakdowns_only=True,
+                   additive=(*_ADDITIVE, CROSS_TAB))
+    if table.is_empty():
+        return np.array([], dtype=int)
+    rel = table["relation"].rank("dense").cast(pl.Int64).to_numpy() - 1
+    edges = {"relation": rel, "parent": table["parent"].cast(pl.Int64).to_numpy(),
+             "child": table["child"].cast(pl.Int64).to_numpy(), "size": int(rel.max()) + 1}
+    blurred = np.zeros(value.size, bool)
+    hide = np.zeros(value.size, bool)
+    for _ in range(max_rounds):
+        more, blur, zeros = _violations(edges, value, withheld, blurred)
+        blurred[blur] = True
+        value[zeros] = 0.0
+        more = np.concatenate([more, blur]).astype(int)
+        if not more.size:
+            break
+        value[more], withheld[more], hide[more] = np.nan, True, True
+    else:
+        raise ValueError(f"rare-event suppression did not settle in {max_rounds} passes")
+    return rows["row"].to_numpy()[hide]
+
+
 def complementary_suppression(counts: pl.DataFrame, *, organisations: pl.DataFrame,
                               max_rounds: int = 200) -> pl.DataFrame:
     """Withhold more cells until no withheld count can be recovered by subtraction.
@@ -449,6 +513,10 @@ def complementary_suppression(counts: pl.DataFrame, *, organisations: pl.DataFra
             break
     else:
         raise ValueError(f"complementary suppression did not settle in {max_rounds} passes")
+    hide_num[_rare_event_tables(strings.with_columns(
+        numerator=pl.when(pl.Series(hide_num)).then(None).otherwise(pl.col("numerator")),
+        published_value=pl.when(pl.Series(hide_num)).then(None)
+        .otherwise(pl.col("published_value"))))] = True
     hide = pl.Series(hide_num)
     return counts.with_columns(
         numerator=pl.when(hide).then(None).otherwise(pl.col("numerator")),
