@@ -115,6 +115,10 @@ def breakdown_bars(frame: pl.DataFrame, metric: Metric, *, title: str, source: s
     # A floor on the height keeps a plot area between title and source for one bar.
     fig.update_layout(title=title, height=max(300, 140 + 36 * len(groups)), showlegend=True,
                       bargap=0.35)
+    # Every group keeps its row: Plotly's autorange leaves out bars of zero length at the
+    # ends, which would push a "suppressed" label off the plot.
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=groups,
+                     range=[-0.5, len(groups) - 0.5])
     fig.update_xaxes(title=f"{metric.short_title} ({metric.unit}), bars show 95% CIs",
                      rangemode="tozero")
     _source_note(fig, source)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -133,24 +134,165 @@ PUBLISHED_LEVELS = {"england": "England", "region": "regions", "icb": "ICBs / LM
                     "trust": "trusts"}
 
 
-def published_levels_note(metric: Metric, level: str | None) -> str | None:
-    """Why some breakdowns are missing at ``level``, or None when all are published there.
+# -- what the loaded store holds ------------------------------------------------------------
+# These sentences say what the data store holds, worked out from it by the caller
+# (``data.queries.dimensions_at``, ``figure_levels``, ``summed_from_trusts``), so that they are
+# true of whichever store is loaded: the demo store, or a real one with totals only.
 
-    E.g. "MBRRACE-UK publishes “Stillbirth rate” by ethnicity and deprivation quintile for
-    England and regions only, so trust figures are totals."
+LEVEL_ADJECTIVES = {"england": "England", "region": "region", "icb": "ICB / LMNS",
+                    "trust": "trust"}
+LEVEL_ONE = {"england": "England", "region": "a region", "icb": "an ICB / LMNS",
+             "trust": "a trust"}
+LEVEL_FIGURES = {"england": "England's figures", "region": "region figures",
+                 "icb": "ICB / LMNS figures", "trust": "trust figures"}
+
+
+def join_words(items: Sequence[str], word: str = "and") -> str:
+    """``["a", "b", "c"]`` -> ``"a, b and c"``."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def title_words(metric: Metric) -> str:
+    """The metric's title for running text: "stillbirth rate"."""
+    return metric.title[0].lower() + metric.title[1:]
+
+
+def _breakdown_words(dimensions: Sequence[str], word: str = "and") -> str:
+    return join_words([DIMENSIONS[d].label.lower() for d in dimensions if d != TOTAL], word)
+
+
+def _plural(level: str) -> str:
+    return PUBLISHED_LEVELS.get(level, level)
+
+
+def no_figure_note(metric: Metric, *, org_name: str, level: str | None, period: str | None,
+                   levels: dict[str, bool], left_out: str | None = None) -> str:
+    """Why there is nothing to show: the store holds no figure for the organisation, and
+    which levels have one instead.
+
+    ``levels`` maps each level holding the metric's total in the period to whether any of
+    its figures can be shown (``data.queries.figure_levels``). E.g. "This data store holds
+    no stillbirth rate figure for England in 2024. It holds figures for trusts and ICBs /
+    LMNSs in 2024. Its region figures for 2024 are all suppressed (small numbers)."
+    ``left_out`` is why no sum of the organisation's trusts was made (``data.queries.
+    sum_left_out``).
     """
-    dims = metric.dimensions_at(level or "")
-    missing_dims = [d for d in metric.breakdowns if d not in dims]
-    if not missing_dims or level in (None, "england"):
+    when = f" in {period}" if period else ""
+    if not period and not levels:
+        return f"This data store holds no figures for {title_words(metric)}."
+    said = f"This data store holds no {title_words(metric)} figure for {org_name}{when}."
+    if left_out:
+        said += (f" It sums {LEVEL_FIGURES.get(level or '', 'these figures')} from their "
+                 f"trusts but made none for {org_name}{when}: it has {left_out}.")
+    shown = [f"other {_plural(lv)}" if lv == level else _plural(lv)
+             for lv, ok in levels.items() if ok]
+    hidden = [LEVEL_ADJECTIVES.get(lv, lv) for lv, ok in levels.items() if not ok]
+    if shown:
+        said += f" It holds figures for {join_words(shown)}{when}."
+    if hidden:
+        said += (f" Its {join_words(hidden)} figures{f' for {period}' if period else ''} are "
+                 "all suppressed (small numbers).")
+    if not levels:
+        said += f" It holds no figures for this metric{when} for any organisation."
+    return said
+
+
+def suppressed_note(*, org_name: str, period: str, groups: int) -> str:
+    """Every figure for the organisation is withheld: "...'s figure for 2024 is suppressed"."""
+    what = f"{org_name}'s figure" if groups <= 1 else f"Every group's figure for {org_name}"
+    return (f"{what} for {period} is suppressed (small numbers), so there is nothing to draw. "
+            "Try a longer period or a larger organisation.")
+
+
+def breakdowns_note(metric: Metric, level: str | None,
+                    held: dict[str, tuple[str, ...]]) -> str | None:
+    """Which breakdowns the store holds for the metric, when some the registry lists are
+    missing at ``level``; None when every one is held there.
+
+    ``held`` maps each level to the breakdowns the store holds for the metric there
+    (``data.queries.dimensions_at``). E.g. "This data store holds stillbirth rate by
+    ethnicity and deprivation quintile for England and regions only, so trust figures are
+    totals." or "This data store holds stillbirth rate as totals only: no figures by
+    ethnicity or deprivation quintile for any organisation."
+    """
+    wanted = [d for d in metric.breakdowns if d != TOTAL]
+    here = [d for d in held.get(level or "", ()) if d != TOTAL]
+    missing = [d for d in wanted if d not in here]
+    if not missing or not any(held.values()):
         return None
-    where = " and ".join(PUBLISHED_LEVELS[lv] for lv in metric.levels
-                         if len(metric.dimensions_at(lv)) > 1)
-    what = " and ".join(DIMENSIONS[d].label.lower() for d in missing_dims)
-    kind = {"region": "region", "icb": "ICB / LMNS", "trust": "trust"}.get(level, level)
-    if len(dims) <= 1:
-        return (f"{metric.source} publishes “{metric.title}” by {what} for {where} only, so "
-                f"{kind} figures are totals.")
-    return f"{metric.source} does not publish “{metric.title}” by {what} at this level."
+    title = title_words(metric)
+    elsewhere = [lv for lv in metric.levels if lv != level
+                 and any(d in held.get(lv, ()) for d in missing)]
+    if elsewhere:
+        dims = [d for d in missing if any(d in held[lv] for lv in elsewhere)]
+        said = (f"This data store holds {title} by {_breakdown_words(dims)} for "
+                f"{join_words([_plural(lv) for lv in elsewhere])} only")
+        if not here:
+            return f"{said}, so {LEVEL_FIGURES.get(level or '', 'these figures')} are totals."
+        return f"{said}; here it holds it by {_breakdown_words(here)}."
+    if not here:
+        return (f"This data store holds {title} as totals only: no figures by "
+                f"{_breakdown_words(missing, 'or')} for any organisation.")
+    return f"This data store holds {title} by {_breakdown_words(here)} only, not by " \
+        f"{_breakdown_words(missing, 'or')}."
+
+
+def breakdown_levels(metric: Metric, level: str | None,
+                     held: dict[str, tuple[str, ...]]) -> list[str]:
+    """The other levels where the store holds a breakdown of the metric (registry order)."""
+    return [lv for lv in metric.levels if lv != level
+            and any(d != TOTAL for d in held.get(lv, ()))]
+
+
+def choose_levels_words(levels: Sequence[str]) -> str:
+    """"Choose England or a region to see the gaps between groups." (empty if none)."""
+    if not levels:
+        return ""
+    return (f"Choose {join_words([LEVEL_ONE.get(lv, lv) for lv in levels], 'or')} to see the "
+            "gaps between groups.")
+
+
+def total_only_hint(metric: Metric, level: str | None,
+                    held: dict[str, tuple[str, ...]]) -> str:
+    """What to say in place of gap statements when the total is shown."""
+    if any(d != TOTAL for d in held.get(level or "", ())):
+        return "Choose a breakdown to see gaps between groups."
+    if breakdown_levels(metric, level, held):
+        return ("This data store holds no breakdown for this organisation, so there are no "
+                "gaps between groups to state.")
+    return ("This data store holds totals only, so there are no gaps between groups to "
+            "state.")
+
+
+def dimension_not_held(metric: Metric, dimension: str, *, org_name: str, shown: str,
+                       held: bool = False) -> str:
+    """The notice for a link asking for a breakdown that cannot be shown: one the store does
+    not hold there, or (``held``) one it holds that is not a breakdown of this view (the
+    ethnicity by deprivation cross-tabulation, shown on Intersections)."""
+    label, instead = DIMENSIONS[dimension].label, DIMENSIONS[shown].label.lower()
+    if held:
+        return f"{label} is shown on the Intersections page, not here; showing {instead}."
+    return (f"This data store holds no {title_words(metric)} by {label.lower()} for "
+            f"{org_name}; showing {instead}.")
+
+
+def summed_note(level: str | None, summed: dict) -> str:
+    """How an ICB / LMNS or region figure was made from its trusts
+    (``data.queries.summed_from_trusts``)."""
+    whose = LEVEL_ADJECTIVES.get(level or "", "this")
+    as_at, file = summed.get("as_at"), summed.get("file")
+    placed = (f" as ODS placed them on {as_at:%-d %B %Y}" + (f" ({file})" if file else "")
+              if as_at else " (the ODS edition used is not recorded)")
+    return (f"Summed from its trusts{placed}: no file loaded gives this {whose} figure "
+            "itself. A sum is suppressed where any member trust's figure was withheld.")
+
+
+def no_england_note(metric: Metric, period: str) -> str:
+    return (f"Not compared with England: this data store holds no England figure for "
+            f"{title_words(metric)} in {period}.")
 
 
 # -- excess events ------------------------------------------------------------------------

@@ -12,9 +12,10 @@ from dash import dcc, html
 
 from components import figures, pagekit, tables
 from components import format as fmt
+from data import queries
 from data.ingest.errors import IngestError
 from data.local import compare, parse
-from metrics.categories import DIMENSIONS
+from metrics.categories import DIMENSIONS, TOTAL
 from metrics.disclosure import (
     SYMBOL_NOT_APPLICABLE,
     SYMBOL_NOT_AVAILABLE,
@@ -87,6 +88,43 @@ def _ratio(row: dict) -> str:
             f"{fmt.number(row['ratio_upper95'], 2)})")
 
 
+def _england_words(metric: Metric, dimension: str) -> str:
+    """Why the comparison has no England figure, from what the national store holds."""
+    held = queries.held_dimensions(metric.id)
+    by = "for all women and babies" if dimension == TOTAL else \
+        f"by {DIMENSIONS[dimension].label.lower()}"
+    england = [d for d in held.get("england", ()) if d in DIMENSIONS]
+    if not england:
+        where = fmt.join_words([fmt.PUBLISHED_LEVELS.get(lv, lv) for lv in held])
+        return ("The national data hold no England figure for this metric"
+                + (f", only figures for {where}." if where else "."))
+    kept = fmt.join_words(["all women and babies" if d == TOTAL else DIMENSIONS[d].label.lower()
+                           for d in england])
+    return f"The national data hold England's figures for this metric for {kept}, not {by}."
+
+
+def note_of(row: dict) -> str:
+    """The row's note, with each sentence on a missing national figure saying what the
+    national store holds (``compare`` words them as what the publisher does not publish,
+    which a store of totals only would make untrue)."""
+    note = row["note"] or ""
+    if not note or not row["national_metric"]:
+        return note
+    metric = compare.metric_of(row["metric"], True)
+    dimension = row["dimension"]
+    dim_words = DIMENSIONS[dimension].label.lower()
+    publisher = f"{metric.source} does not publish this metric by {dim_words} for England."
+    if publisher in note:
+        note = note.replace(publisher, _england_words(metric, dimension))
+        note = note.replace("so England is the national figure shown.",
+                            "and there is no England figure to show instead.")
+    if dimension == TOTAL and row["national_org_name"]:
+        note = note.replace(
+            f"have no figure for {row['national_org_name']} by {dim_words} for this metric.",
+            f"have no figure for {row['national_org_name']} for this metric.")
+    return note
+
+
 def comparison_table(cells: pl.DataFrame) -> pl.DataFrame:
     """The comparison as shown and downloaded: one row per local row, with DATA.md's
     symbols (``*`` suppressed, ``:`` not available, ``-`` zero)."""
@@ -115,7 +153,7 @@ def comparison_table(cells: pl.DataFrame) -> pl.DataFrame:
                 row["org_status"]) if national else SYMBOL_NOT_AVAILABLE,
             "Local compared with England": row["vs_england"] or "not compared",
             "Unit": row["unit"],
-            "Note": row["note"],
+            "Note": note_of(row),
             "Source": row["local_source"] or "",
             "Line": str(row["line"]),
         })
@@ -178,7 +216,7 @@ def comparison_block(cells: pl.DataFrame, *, index: int, source: str,
         html.H3([badge(), " ", title], className="h6 mt-3"),
         dcc.Graph(id=graph_id, config=figures.CONFIG, figure=figures.local_comparison(
             chart_frame(cells), metric, title=figures.wrap(title, 80), source=source)),
-        html.P(first["note"], className="small text-muted mb-1") if first["note"] else None,
+        html.P(note_of(first), className="small text-muted mb-1") if first["note"] else None,
         tables.html_table(table, caption=caption),
     ], className="local-comparison mb-4", **{"aria-label": f"Local comparison {index + 1}"})
 

@@ -30,7 +30,8 @@ class SourcePage:
     slug: str  # id prefix, content file and download name, e.g. "mortality"
     title: str
     lead: str
-    context_heading: str
+    context_heading: str  # above the chart over time when it holds England's series
+    context_heading_local: str = "Context: over time"  # when the store holds no England series
 
     @property
     def metrics(self) -> tuple[registry.Metric, ...]:
@@ -76,9 +77,9 @@ class SourceView:
         default_dim = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
         wanted = query.get("dim")
         if wanted in DIMENSIONS and wanted not in dims:
-            notices.append(f"{cls.page.source} does not publish “{metric.title}” by "
-                           f"{DIMENSIONS[wanted].label.lower()} for this organisation; showing "
-                           f"{DIMENSIONS[default_dim].label.lower()}.")
+            notices.append(fmt.dimension_not_held(
+                metric, wanted, org_name=queries.org_name(org), shown=default_dim,
+                held=queries.holds(metric.id, level, wanted)))
             query = query | {"dim": default_dim}
         dimension = viewstate.choose(query, "dim", dims, default_dim, notices, "breakdown")
         return cls(metric_id, org, period, dimension), notices
@@ -114,16 +115,31 @@ def trend_points(view: SourceView) -> pl.DataFrame:
                                        queries.period_kind_of(view.metric, view.period))
 
 
-def trend_title(view: SourceView, metric: registry.Metric) -> str:
-    who = "England" if view.org == "ENG" else f"England and {queries.org_name(view.org)}"
-    return f"{metric.title} over time: {who}, all {metric.subject}"
+def trend_title(view: SourceView, metric: registry.Metric,
+                points: pl.DataFrame | None = None) -> str:
+    """The over-time chart's title, naming the series drawn (England first)."""
+    if points is None:
+        points = trend_points(view)
+    names = points["group"].unique(maintain_order=True).to_list() if not points.is_empty() \
+        else [queries.org_name(view.org)]
+    return f"{metric.title} over time: {fmt.join_words(names)}, all {metric.subject}"
+
+
+def held_by_level(metric: registry.Metric) -> dict[str, tuple[str, ...]]:
+    """Level -> the breakdowns the store holds for the metric there."""
+    return {lv: queries.dimensions_at(metric.id, lv) for lv in metric.levels}
 
 
 def level_note(view: SourceView, metric: registry.Metric) -> dbc.Alert | None:
-    """Why breakdowns are missing for this organisation, where they are."""
-    note = fmt.published_levels_note(metric, queries.org_level(view.org))
-    return dbc.Alert(f"{note} Choose England or a region to see the gaps between groups.",
-                     color="info") if note else None
+    """Which breakdowns the store holds, where some are missing for this organisation, and
+    where to find them if another level has them."""
+    level = queries.org_level(view.org)
+    held = held_by_level(metric)
+    note = fmt.breakdowns_note(metric, level, held)
+    if not note:
+        return None
+    choose = fmt.choose_levels_words(fmt.breakdown_levels(metric, level, held))
+    return dbc.Alert(f"{note} {choose}".strip(), color="info", id=view.page.id("breakdowns"))
 
 
 def period_note(view: SourceView, metric: registry.Metric) -> str:
@@ -131,14 +147,59 @@ def period_note(view: SourceView, metric: registry.Metric) -> str:
     return f"Period: {PERIOD_KINDS.get(kind, kind)}, {view.period}."
 
 
+def has_figures(frame: pl.DataFrame) -> bool:
+    """Whether a breakdown or series has any value to draw."""
+    return not frame.is_empty() and frame["value"].is_not_null().any()
+
+
+def tabulated(frame: pl.DataFrame) -> bool:
+    """Whether a breakdown has a row worth a table: a value, or one marked suppressed (a
+    row of ":" for an organisation the store holds nothing for would repeat the note)."""
+    return has_figures(frame) or (not frame.is_empty()
+                                  and frame["suppressed"].fill_null(False).any())
+
+
 def empty_note(frame: pl.DataFrame, view: SourceView) -> dbc.Alert | None:
-    if frame.is_empty() or frame["value"].is_null().all():
-        suppressed = frame.height and frame["suppressed"].fill_null(False).all()
-        which = "the figure is" if frame.height == 1 else "every group is"
-        every = f"{which} suppressed (small numbers)" if suppressed else "there is no figure"
-        return dbc.Alert(f"Nothing to show for {queries.org_name(view.org)} in {view.period}: "
-                         f"{every}. Try a longer period or a larger organisation.",
-                         color="info")
+    """Why there is no chart: every figure suppressed, or none held for this view."""
+    if has_figures(frame):
+        return None
+    metric = registry.get(view.metric)
+    org_name = queries.org_name(view.org)
+    if not frame.is_empty() and frame["suppressed"].fill_null(False).any():
+        said = fmt.suppressed_note(org_name=org_name, period=view.period, groups=frame.height)
+    else:
+        said = fmt.no_figure_note(metric, org_name=org_name, level=queries.org_level(view.org),
+                                  period=view.period,
+                                  levels=queries.figure_levels(view.metric, view.period),
+                                  left_out=queries.sum_left_out(view.metric, view.org,
+                                                                view.period))
+    return dbc.Alert(said, color="info", id=view.page.id("nothing"))
+
+
+def summed_line(view: SourceView, frame: pl.DataFrame) -> html.P | None:
+    """For an ICB / LMNS or region figure the store summed from trusts: how."""
+    if not tabulated(frame):
+        return None
+    level = queries.org_level(view.org)
+    summed = queries.summed_from_trusts(view.metric, level, view.period)
+    if summed is None:
+        return None
+    return html.P(html.Small(fmt.summed_note(level, summed)), className="text-muted",
+                  id=view.page.id("summed"))
+
+
+def trend_note(view: SourceView, metric: registry.Metric, points: pl.DataFrame) -> str | None:
+    """What the over-time chart cannot show: every series, or England's."""
+    kind = queries.period_kind_of(view.metric, view.period)
+    england = queries.org_name("ENG")
+    if not has_figures(points):
+        who = fmt.join_words(list(dict.fromkeys([england, queries.org_name(view.org)])))
+        return (f"Nothing to draw over time: this data store holds no "
+                f"{fmt.title_words(metric)} figures for {who} "
+                f"({PERIOD_KINDS.get(kind, kind).lower()}).")
+    if not has_figures(points.filter(pl.col("group") == england)):
+        return (f"This data store holds no England figures for {fmt.title_words(metric)}, so "
+                "there is no national series to set beside this one.")
     return None
 
 
@@ -158,79 +219,109 @@ def controls_card(view: SourceView) -> dbc.Card:
             view.page.id("period"), 6),
         controls.labelled("Breakdown", controls.dropdown(
             view.page.id("dimension"),
-            controls.dimension_options(queries.dimensions_at(metric.id, level)),
+            # Where the store holds nothing here, the view's own breakdown, not an empty menu.
+            controls.dimension_options(queries.dimensions_at(metric.id, level)
+                                       or (view.dimension,)),
             view.dimension), view.page.id("dimension"), 6),
     ]))
 
 
 def findings(frame: pl.DataFrame, view: SourceView, metric: registry.Metric) -> html.Div:
+    level = queries.org_level(view.org)
     gaps = fmt.gap_statements(frame, metric, view.dimension)
-    if gaps:
+    drawn = has_figures(frame)
+    if not drawn:
+        said = None  # the note above the chart's place says why
+    elif gaps:
         said = html.Ul([html.Li(s) for s in gaps])
     elif view.dimension == TOTAL:
-        said = html.P("Choose a breakdown to see gaps between groups." if
-                      len(queries.dimensions_at(metric.id, queries.org_level(view.org))) > 1 else
-                      "Breakdowns are not published for this organisation.")
+        said = html.P(fmt.total_only_hint(metric, level, held_by_level(metric)))
     else:
         said = html.P("No group differs significantly from the reference group at the 95% "
                       "level.")
+    england = view.org != "ENG" and drawn and \
+        "england" not in queries.figure_levels(view.metric, view.period)
     return html.Div([
-        html.H2("What the figures say", className="h5"),
+        html.H2("What the figures say", className="h5") if drawn else None,
         said,
+        html.P(fmt.no_england_note(metric, view.period), className="small") if england else None,
+        summed_line(view, frame),
         html.P(html.Small([period_note(view, metric), " ", metric.definition, " ",
                            " ".join(metric.caveats)]), className="text-muted"),
     ])
 
 
+def _nothing_held(view: SourceView, notices: list[str], heading: html.Div) -> html.Div:
+    """The page when the store holds no figure for the metric (or for the whole source)."""
+    page = view.page
+    if not any(period_labels(m) for m in page.metrics):
+        return html.Div([heading, controls.notices(notices), dbc.Alert(
+            f"This data store holds no {page.source} figures, so there is nothing to show "
+            "here.", color="info")])
+    metric = registry.get(view.metric)
+    held = [m.title for m in page.metrics if period_labels(m)]
+    return html.Div([heading, controls.notices(notices), controls_card(view), dbc.Alert(
+        f"This data store holds no figures for {fmt.title_words(metric)}. It holds "
+        f"{page.source} figures for {fmt.join_words(held)}: choose one under “Measure”.",
+        color="info", id=page.id("nothing"))])
+
+
 def page_layout(view_class: type[SourceView], query: dict) -> html.Div:
-    """The whole page for ``query``: breakdown, findings, table and the national context."""
+    """The whole page for ``query``: breakdown, findings, table and the context over time.
+    Charts are drawn only where the store holds figures; otherwise a note says what it
+    holds and where."""
     view, notices = view_class.parse(query)
     page = view.page
     heading = pagekit.heading(page.title, page.lead)
     if not view.period:
-        return html.Div([heading, controls.notices(notices), dbc.Alert(
-            f"This data store holds no {page.source} figures, so there is nothing to show "
-            "here.", color="info")])
+        return _nothing_held(view, notices, heading)
     metric = registry.get(view.metric)
     frame = breakdown_frame(view)
     _, label = comparator(view)
     title = breakdown_title(view, metric)
     points = trend_points(view)
+    drawn = has_figures(frame)
+    over_time = has_figures(points)
+    england_series = over_time and has_figures(
+        points.filter(pl.col("group") == queries.org_name("ENG")))
+    context_title = trend_title(view, metric, points)
+    note = trend_note(view, metric, points)
     return html.Div([
         heading,
         controls.notices(notices),
         controls_card(view),
-        level_note(view, metric),
         empty_note(frame, view),
+        level_note(view, metric),
         dbc.Row([
             dbc.Col(dcc.Graph(id=page.id("graph"), config=figures.CONFIG,
                               figure=figures.breakdown_bars(
                                   frame, metric, title=figures.wrap(title, 80),
                                   source=source_line(metric, view.period),
-                                  comparator_label=label)), lg=8),
-            dbc.Col(findings(frame, view, metric), lg=4),
+                                  comparator_label=label)), lg=8) if drawn else None,
+            dbc.Col(findings(frame, view, metric), lg=4 if drawn else 12),
         ]),
         html.Div([
             tables.html_table(tables.breakdown_rows(frame, metric, label),
                               caption=f"{title}. * suppressed (small numbers); : not "
                               "available; - zero.", table_id=page.id("table")),
             pagekit.download_button(page.id("download-button"), page.id("download")),
-        ], className="mt-2 table-responsive"),
-        html.H2(page.context_heading, className="h4 mt-4"),
+        ], className="mt-2 table-responsive") if tabulated(frame) else None,
+        html.H2(page.context_heading if england_series else page.context_heading_local,
+                className="h4 mt-4"),
+        html.P(note, className="small", id=page.id("trend-note")) if note else None,
         dbc.Row(dbc.Col(dcc.Graph(id=page.id("trend-graph"), config=figures.CONFIG,
                                   figure=figures.trend(
-                                      points, metric, title=figures.wrap(
-                                          trend_title(view, metric), 80),
+                                      points, metric, title=figures.wrap(context_title, 80),
                                       source=source_line(metric, "all periods"),
-                                      height=400)), lg=8)),
+                                      height=400)), lg=8)) if over_time else None,
         html.Div([
             tables.html_table(tables.trend_context_rows(points, metric),
-                              caption=f"{trend_title(view, metric)}. * suppressed (small "
+                              caption=f"{context_title}. * suppressed (small "
                               "numbers); : not available; - zero.",
                               table_id=page.id("trend-table")),
             pagekit.download_button(page.id("trend-download-button"),
                                     page.id("trend-download")),
-        ], className="mt-2 table-responsive"),
+        ], className="mt-2 table-responsive") if over_time else None,
         pagekit.content_markdown(page.slug, section="About these figures",
                                  class_name="small mt-3"),
     ])

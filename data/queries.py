@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from datetime import date
 from typing import TypeVar
 
 import polars as pl
@@ -19,6 +20,7 @@ from flask import has_app_context
 from flask_caching import Cache
 
 from data import settings, store
+from data.ingest.geography import Edition, edition_for
 from data.periods import BUILDERS as PERIOD_BUILDERS
 from data.periods import month_index
 from metrics import benchmark as benchmark_mod
@@ -324,10 +326,92 @@ def holds(metric_id: str, level: str | None, dimension: str) -> bool:
 
 
 def metrics_holding(dimension: str) -> tuple[str, ...]:
-    """Ids of metrics for which the store holds ``dimension`` at some level."""
-    return tuple(m.id for m in registry.METRICS_LIST
+    """Ids of outcome metrics (not the population profile) for which the store holds
+    ``dimension`` at some level."""
+    return tuple(m.id for m in registry.OUTCOME_METRICS
                  if any(dimension in dims
                         for dims in _available(build_id(), m.id)["dims"].values()))
+
+
+def held_dimensions(metric_id: str) -> dict[str, tuple[str, ...]]:
+    """Level -> every dimension the store holds for the metric there (registry order of
+    levels, then any other; dimensions in :data:`metrics.categories.DIMENSIONS` order).
+    Levels where the store holds nothing for the metric are left out."""
+    held = _available(build_id(), metric_id)["dims"]
+    order = [*registry.get(metric_id).levels, *sorted(set(held) - set(
+        registry.get(metric_id).levels))]
+    return {level: tuple(d for d in DIMENSIONS if d in held[level])
+            for level in order if held.get(level)}
+
+
+@cached
+def _figure_levels(build: str, metric_id: str) -> dict[str, dict[str, bool]]:
+    totals = current().metric_counts(metric_id).filter(pl.col("dimension") == TOTAL)
+    shown = totals.group_by("org_level", "period_label").agg(
+        (~pl.col("suppressed") & pl.col("numerator").is_not_null()).any().alias("shown"))
+    out: dict[str, dict[str, bool]] = {}
+    for level, label, any_shown in shown.iter_rows():
+        out.setdefault(str(level), {})[str(label)] = bool(any_shown)
+    return out
+
+
+def figure_levels(metric_id: str, period_label: str | None = None) -> dict[str, bool]:
+    """Level -> whether the store holds a figure that can be shown (not suppressed) for the
+    metric's total at that level, in ``period_label`` (any period when None). Levels with
+    no row at all are left out, so a level mapped to False holds only suppressed figures."""
+    held = _figure_levels(build_id(), metric_id)
+    out = {}
+    for level in (*registry.get(metric_id).levels, *sorted(set(held) - set(
+            registry.get(metric_id).levels))):
+        periods = held.get(level, {})
+        if period_label is not None:
+            if period_label in periods:
+                out[level] = periods[period_label]
+        elif periods:
+            out[level] = any(periods.values())
+    return out
+
+
+@cached
+def _period_end(build: str, metric_id: str, period_label: str):
+    ends = current().metric_counts(metric_id).filter(
+        pl.col("period_label") == period_label)["period_end"]
+    return ends.max() if ends.len() else None
+
+
+def summed_from_trusts(metric_id: str, level: str | None, period_label: str) -> dict | None:
+    """How the store made ``level``'s figures of the metric for ``period_label`` when no file
+    published them: ``{"file": ODS file, "as_at": date of its content}`` for a sum of trusts
+    (from the manifest's ``rollups`` and ``ods_editions``); None for published figures."""
+    manifest = current().manifest
+    rolled = any(r.get("metric") == metric_id and r.get("level") == level
+                 and period_label in (r.get("periods") or ())
+                 for r in manifest.get("rollups") or ())
+    if not rolled:
+        return None
+    # The edition the ingest placed the trusts by (geography.edition_for, same rule).
+    editions = sorted((Edition(e["file"], date.fromisoformat(str(e["as_at"])), {})
+                       for e in manifest.get("ods_editions") or () if e.get("as_at")),
+                      key=lambda e: e.as_at)
+    end = _period_end(build_id(), metric_id, period_label)
+    if not editions or end is None:
+        return {"file": None, "as_at": None}
+    edition = edition_for(editions, end)
+    return {"file": edition.file, "as_at": edition.as_at}
+
+
+def sum_left_out(metric_id: str, org_code: str, period_label: str) -> str | None:
+    """Why the store holds no sum of trusts for an ICB / LMNS or region in a period where
+    it summed the others (the manifest's ``left_out_incomplete``), e.g. "no figure for
+    R1K"; None when no sum was left out."""
+    prefix = f"{org_code} {period_label} ("
+    for entry in current().manifest.get("rollups") or ():
+        if entry.get("metric") != metric_id:
+            continue
+        for item in entry.get("left_out_incomplete") or ():
+            if str(item).startswith(prefix):
+                return str(item)[len(prefix):].rstrip(")")
+    return None
 
 
 @cached
@@ -380,7 +464,7 @@ def _largest_gap(metric_id: str, org_code: str, period_label: str, dimension: st
 @cached
 def _overview(build: str, org_code: str) -> list[dict]:
     cards = []
-    for metric in registry.METRICS_LIST:
+    for metric in registry.OUTCOME_METRICS:
         level = org_level(org_code)
         if level not in metric.levels:
             continue
@@ -421,7 +505,7 @@ CHANGE_DIMENSIONS = (ETHNICITY, QUINTILE)  # deciles would repeat the quintiles'
 def _changes(build: str, org_code: str) -> dict:
     level = org_level(org_code)
     parts, since = [], None
-    for metric in registry.METRICS_LIST:
+    for metric in registry.OUTCOME_METRICS:
         if level not in metric.levels:
             continue
         dims = [d for d in CHANGE_DIMENSIONS if d in dimensions_at(metric.id, level)]

@@ -73,6 +73,9 @@ class Metric:
     phrase: str = ""  # "had a postpartum haemorrhage of 1,500 ml or more", for gap statements
     subject: str = "women"
     lag: str = field(default="")
+    # A description of who is served (each group's share of the women counted), not an
+    # outcome: no polarity, and no gaps, ratios, SII/RII, excess, funnels or SPC for it.
+    profile: bool = False
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -520,9 +523,41 @@ METRICS_LIST: tuple[Metric, ...] = (
         phrase="received optimal perinatal care",
         subject="babies",
     ),
+    Metric(
+        id="booking_population",
+        title="Women booked, by group",
+        short_title="Share of women booked",
+        source=MSDS,
+        section="Population served",
+        unit="%",
+        multiplier=100,
+        numerator="Women booked in the group",
+        denominator="Women booked (all groups, including not known)",
+        polarity=NO_JUDGEMENT,
+        statistic=PROPORTION,
+        disclosure=ROUND_TO_5,
+        period_kinds=_MSDS_PERIODS,
+        dimensions=_everywhere((ETHNICITY, DECILE, QUINTILE)),
+        definition="Who an organisation serves: the share of the women booked for antenatal "
+        "care who are in each ethnic group or deprivation decile (and quintile), with the "
+        "not stated, not known and missing categories shown as groups of their own. It "
+        "describes the population; no share is better or worse than another.",
+        caveats=(
+            "A description of who is served, not an outcome: it has no right level and is "
+            "not compared between groups.",
+            "The annual statistics count women giving birth in the year, by the group "
+            "recorded at booking; the monthly statistics count women booked in the month.",
+        ),
+        profile=True,
+    ),
 )
 
 METRICS: dict[str, Metric] = {m.id: m for m in METRICS_LIST}
+# Outcome and process metrics: what the Explore, Benchmark, Trends, Map, Intersections,
+# Overview and board pack views offer. Profiles are shown on the Data quality page only.
+OUTCOME_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS_LIST if not m.profile)
+OUTCOMES: dict[str, Metric] = {m.id: m for m in OUTCOME_METRICS}
+PROFILE_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS_LIST if m.profile)
 ANNEX3_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS_LIST if m.annex3)
 SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(m.section for m in METRICS_LIST))
 

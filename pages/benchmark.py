@@ -17,7 +17,6 @@ import dash
 import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html
-from dash.dash_table.Format import Format, Group, Scheme
 
 from components import controls, figures, ids, pagekit, tables, viewstate
 from components import format as fmt
@@ -44,7 +43,6 @@ BENCHMARK_MULTIPLES_DOWNLOAD = "benchmark-multiples-download"
 BENCHMARK_FUNNEL = "benchmark-funnel"
 BENCHMARK_FUNNEL_SUMMARY = "benchmark-funnel-summary"
 BENCHMARK_RANK_TABLE = "benchmark-rank-table"
-BENCHMARK_RANK_CAPTION = "benchmark-rank-caption"
 BENCHMARK_RANK_DOWNLOAD_BUTTON = "benchmark-rank-download-button"
 BENCHMARK_RANK_DOWNLOAD = "benchmark-rank-download"
 
@@ -53,8 +51,6 @@ NO_PAGE_BREAK = {"breakInside": "avoid"}  # a chart printed whole on one sheet
 ALL_PEERS = "all"
 DEFAULT_METRIC = "pph_1500"
 INTRO = Path(__file__).resolve().parents[1] / "content" / "benchmark.md"
-# Symbols a rank-table cell may hold instead of a number (DATA.md); they sort last.
-SYMBOLS = ("*", ":", "-")
 # PHE funnel labels as words for people: which limit a trust is beyond and on which side.
 FUNNEL_WORDS = {"High (0.001)": ("Above the 99.8% limit", "high"),
                 "High (0.025)": ("Above the 95% limit", "high"),
@@ -65,7 +61,7 @@ FUNNEL_WORDS = {"High (0.001)": ("Above the 99.8% limit", "high"),
 
 def trust_metrics() -> list[str]:
     """Metrics published at trust level, the only ones trusts can be benchmarked on."""
-    return [m.id for m in registry.METRICS_LIST if "trust" in m.levels]
+    return [m.id for m in registry.OUTCOME_METRICS if "trust" in m.levels]
 
 
 def trust_frame() -> pl.DataFrame:
@@ -106,6 +102,12 @@ class BenchmarkView:
                                   "period")
         dims = queries.dimensions_at(metric.id, "trust")
         default_dim = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
+        if query.get("dim") in DIMENSIONS and query["dim"] not in dims:
+            # A real breakdown this store does not hold for trusts: say so, not "unknown".
+            notices.append(fmt.dimension_not_held(
+                metric, query["dim"], org_name="trusts", shown=default_dim,
+                held=queries.holds(metric.id, "trust", query["dim"])))
+            query = query | {"dim": default_dim}
         dimension = viewstate.choose(query, "dim", dims, default_dim, notices, "breakdown")
         group = viewstate.choose(query, "group", group_choices(dimension), ALL_GROUP, notices,
                                  "group")
@@ -293,17 +295,17 @@ def funnel_sentence(frame: pl.DataFrame, metric: registry.Metric, view: Benchmar
     )
 
 
-def rank_rows(frame: pl.DataFrame, metric: registry.Metric, peer: str) -> list[dict]:
-    """The rank table as shown and downloaded: numbers stay numbers (so columns sort as
-    numbers); suppressed cells hold ``*``, unavailable ``:`` and zero counts ``-``."""
+def rank_rows(frame: pl.DataFrame, metric: registry.Metric, peer: str) -> pl.DataFrame:
+    """The rank table as shown and downloaded, as text: the metric's decimals and thousands
+    commas; suppressed cells hold ``*``, unavailable ``:`` and zero counts ``-``."""
     if peer != ALL_PEERS:
         frame = frame.filter(pl.col("peer_group") == peer)
     frame = frame.sort(pl.col("rank_overall"), pl.col("name"), nulls_last=True)
 
-    def count(n, suppressed):
+    def count(n, suppressed) -> str:
         if fmt.missing(n):
             return "*" if suppressed else ":"
-        return "-" if n == 0 else int(n)
+        return "-" if n == 0 else f"{int(n):,}"
 
     rows = []
     for row in frame.iter_rows(named=True):
@@ -315,53 +317,26 @@ def rank_rows(frame: pl.DataFrame, metric: registry.Metric, peer: str) -> list[d
             "Region": row["region"] or ":",
             "ICB": row["icb"] or ":",
             "Peer group": row["peer_group"] or ":",
-            f"Value ({metric.unit})": round(row["value"], metric.decimals) if shown
+            f"Value ({metric.unit})": fmt.number(row["value"], metric.decimals) if shown
             else ("*" if hidden else ":"),
             "95% CI": fmt.interval(metric, row["lower95"], row["upper95"]).removeprefix(
                 "95% CI ") if shown else ("*" if hidden else ":"),
             "Numerator": count(row["numerator"], row["suppressed"]),
             "Denominator": count(row["denominator"], row["suppressed"]),
             "Funnel plot": funnel_words(row["funnel"], row["status"], metric),
-            "Rank in peer group": row["rank_in_peer_group"] if shown else
+            "Rank in peer group": f"{row['rank_in_peer_group']:,}" if shown else
             ("*" if hidden else ":"),
-            "Trusts ranked in peer group": row["peers_ranked"],
+            "Trusts ranked in peer group": f"{row['peers_ranked']:,}",
         })
-    return rows
+    return pl.DataFrame(rows, schema={k: pl.String for k in rows[0]}) if rows \
+        else pl.DataFrame()
 
 
-def rank_csv_frame(rows: list[dict], metric: registry.Metric) -> pl.DataFrame:
-    """``rows`` as text exactly as the table displays them (decimals, thousands commas)."""
-    def text(column: str, v) -> str:
-        if isinstance(v, str):
-            return v
-        if isinstance(v, float) or column.startswith("Value"):
-            return fmt.number(v, metric.decimals)
-        return f"{v:,}"
-
-    return pl.DataFrame([{k: text(k, v) for k, v in row.items()} for row in rows],
-                        schema={k: pl.String for k in rows[0]}) if rows else pl.DataFrame()
-
-
-def rank_table(rows: list[dict], metric: registry.Metric, view: BenchmarkView):
-    """The sortable table: numeric columns typed and formatted as the CSV writes them."""
-    frame = rank_csv_frame(rows, metric)
-    # Every row on one page: the table's page buttons have no accessible names (axe
-    # button-name), and the whole table then prints and matches its download.
-    table = tables.sortable_table(frame, table_id=BENCHMARK_RANK_TABLE,
-                                  page_size=max(len(rows), 1))
-    numbers = {f"Value ({metric.unit})": metric.decimals, "Numerator": 0, "Denominator": 0,
-               "Rank in peer group": 0, "Trusts ranked in peer group": 0}
-    # Numbers stay numbers so sorting is numeric; the symbols sort after every number.
-    table.data = rows
-    table.columns = [
-        {"name": c, "id": c, "type": "numeric",
-         "format": Format(precision=numbers[c], scheme=Scheme.fixed, group=Group.yes)}
-        if c in numbers else {"name": c, "id": c} for c in frame.columns]
-    table.sort_as_null = list(SYMBOLS)
-    table.style_data_conditional = [
-        {"if": {"filter_query": f'{{Code}} = "{code}"'}, "backgroundColor": "#FFF4D6",
-         "fontWeight": "bold"} for code in view.trusts]
-    return table
+def rank_table(rows: pl.DataFrame, view: BenchmarkView, caption: str) -> html.Div:
+    """The sortable rank table, the chosen trusts' rows highlighted."""
+    return tables.sortable_table(
+        rows, caption=caption, table_id=BENCHMARK_RANK_TABLE, label="Rank table of trusts",
+        row_classes=["chosen" if code in view.trusts else "" for code in rows["Code"]])
 
 
 def short_name(name: str) -> str:
@@ -417,10 +392,9 @@ def funnel_section(view: BenchmarkView, metric: registry.Metric) -> html.Section
             BENCHMARK_PEER, [{"label": "All trusts", "value": ALL_PEERS}]
             + [{"label": p, "value": p} for p in peer_groups()], view.peer),
             BENCHMARK_PEER, 6), className="d-print-none"),
-        html.P(caption, className="fw-bold mb-1", id=BENCHMARK_RANK_CAPTION),
-        html.P("Chosen trusts are highlighted. Ranks are within each trust's peer group of "
-               "similar size.", className="small text-muted mb-2"),
-        html.Div(rank_table(rows, metric, view), className="rank-table") if rows else
+        html.P("Chosen trusts are highlighted in bold. Ranks are within each trust's peer "
+               "group of similar size.", className="small text-muted mb-2"),
+        rank_table(rows, view, caption) if not rows.is_empty() else
         dbc.Alert("No trusts in this peer group have figures for this period.", color="light"),
         html.Div(pagekit.download_button(BENCHMARK_RANK_DOWNLOAD_BUTTON,
                                          BENCHMARK_RANK_DOWNLOAD), className="mt-2"),
@@ -450,7 +424,7 @@ def controls_card(view: BenchmarkView) -> html.Div:
     # Every option is a trust, so the level suffix the shared options carry is noise here.
     trusts = [o | {"label": o["label"].replace(" (Trust)", "")}
               for o in controls.org_options(queries.organisations(), ("trust",))]
-    metrics = [m for m in registry.METRICS_LIST if m.id in trust_metrics()]
+    metrics = [m for m in registry.OUTCOME_METRICS if m.id in trust_metrics()]
     groups = [{"label": ("All women and babies" if g == ALL_GROUP else g), "value": g}
               for g in group_choices(view.dimension)]
     return html.Div(controls.card("Choose a view", dbc.Row([
@@ -533,7 +507,7 @@ def rank_csv(search: str) -> dict:
     view, _ = BenchmarkView.parse(viewstate.query_of(search))
     metric = registry.get(view.metric)
     frame = queries.benchmark(view.metric, view.period, view.funnel_dimension, view.group)
-    rows = rank_csv_frame(rank_rows(frame, metric, view.peer), metric)
+    rows = rank_rows(frame, metric, view.peer)
     peer = f", peer group {view.peer}" if view.peer != ALL_PEERS else ""
     return dict(content=pagekit.csv_text(rows, _preamble(
         metric, f"{metric.title}, {who(view, metric)}, all trusts, {view.period}{peer}")),

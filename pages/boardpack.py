@@ -19,7 +19,17 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dcc, html
 
-from components import controls, crosstab, figures, maps, pagekit, tables, viewstate, whatchanged
+from components import (
+    controls,
+    crosstab,
+    figures,
+    gapwords,
+    maps,
+    pagekit,
+    tables,
+    viewstate,
+    whatchanged,
+)
 from components import format as fmt
 from components import scorecard as card
 from data import queries
@@ -37,7 +47,7 @@ SPC_KINDS = ("quarter", "financial_year", "calendar_year", "survey_year")
 
 def pack_metrics(level: str = "trust") -> tuple[registry.Metric, ...]:
     """Metrics published at ``level``: Annex 3 first, then the rest in registry order."""
-    at_level = [m for m in registry.METRICS_LIST if level in m.levels]
+    at_level = [m for m in registry.OUTCOME_METRICS if level in m.levels]
     return tuple(sorted(at_level, key=lambda m: not m.annex3))
 
 
@@ -143,7 +153,26 @@ def trend_block(view: BoardPackView, metric: registry.Metric) -> html.Div | None
         _graph(figure),
         html.P(f"Statistical process control (latest point): {said}", className="small"),
         html.P(projection_line(metric, projected, fits.get("All")), className="small"),
+        gap_closing_block(view, metric, kind),
     ])
+
+
+def gap_closing_block(view: BoardPackView, metric: registry.Metric, kind: str) -> html.Div | None:
+    """When each ethnic group's gap to White women would close at this pace (the Trends
+    page's projection), where the store holds the trust's figures by ethnicity."""
+    if ETHNICITY not in queries.dimensions_at(metric.id, "trust"):
+        return None
+    _, _, gaps = queries.projection(metric.id, view.org, kind, ETHNICITY)
+    sentences = [gapwords.gap_sentence(group, gap, ETHNICITY, metric)
+                 for group, gap in gaps.items()]
+    if not sentences:
+        return None
+    return html.Div([
+        html.P("When would each gap to White women close, if the trends continued? "
+               "(projection, not data)", className="small fw-bold mb-1"),
+        html.Ul([html.Li([html.Strong(answer), " ", detail]) for answer, detail in sentences],
+                className="small"),
+    ], className="pack-gaps")
 
 
 def projection_line(metric: registry.Metric, projected: pl.DataFrame, fit: dict | None) -> str:
@@ -187,9 +216,9 @@ def metric_section(number: int, view: BoardPackView, metric: registry.Metric) ->
     dims = [d for d in (ETHNICITY, QUINTILE) if d in queries.dimensions_at(metric.id, "trust")]
     breakdowns = [dbc.Col(breakdown_block(view, metric, period, d), md=6) for d in dims]
     if not dims:
-        breakdowns = [dbc.Col(html.P(f"{metric.source} does not publish this metric by "
-                                     "ethnicity or deprivation for trusts.", className="small"),
-                              md=12)]
+        note = fmt.breakdowns_note(metric, "trust", queries.held_dimensions(metric.id)) or \
+            "This data store holds no figures by ethnicity or deprivation for trusts."
+        breakdowns = [dbc.Col(html.P(note, className="small"), md=12)]
     return html.Section([
         heading,
         html.P(f"{metric.source} · {period} · {metric.definition}", className="small"),

@@ -4,9 +4,14 @@ Answers "which trusts record ethnicity or deprivation too poorly for their break
 trusted, and is the shortfall beyond chance?" Trusts below the reliability threshold
 (``metrics.breakdown.COMPLETENESS_THRESHOLD``: 90% for ethnicity, 95% for deprivation) are
 flagged in words; the funnel plot shows which differ from England by more than chance.
+Below that, "Who is booked": the population profile of one organisation beside England
+(each ethnic group's and deprivation decile's or quintile's share of the women booked), a
+description of who is served with no judgement of any share.
 
 URL parameters: ``metric`` (ethnicity_recorded or deprivation_known), ``period`` (label),
-``region`` (region code, optional filter), ``sort`` (lowest, highest, name, region, size).
+``region`` (region code, optional filter), ``sort`` (lowest, highest, name, region, size),
+``org`` (organisation of the profile; default England), ``pdim`` (deprivation_quintile or
+deprivation_decile, the profile's deprivation breakdown).
 """
 
 from dataclasses import dataclass
@@ -18,11 +23,12 @@ from dash import Input, Output, State, callback, dcc, html
 
 from components import controls, figures, ids, pagekit, tables, viewstate
 from components import format as fmt
+from components import profile as profile_kit
 from data import queries
 from metrics import registry
 from metrics.benchmark import polarity_word
 from metrics.breakdown import COMPLETENESS_THRESHOLD
-from metrics.categories import TOTAL
+from metrics.categories import DECILE, DIMENSIONS, ETHNICITY, QUINTILE, TOTAL
 
 dash.register_page(__name__, path="/data-quality", name="Data quality",
                    title="Data quality · Equalities", order=7,
@@ -38,8 +44,17 @@ DATA_QUALITY_GRAPH = "data-quality-graph"
 DATA_QUALITY_TABLE = "data-quality-table"
 DATA_QUALITY_DOWNLOAD_BUTTON = "data-quality-download-button"
 DATA_QUALITY_DOWNLOAD = "data-quality-download"
+DATA_QUALITY_PROFILE = "data-quality-profile"
+DATA_QUALITY_PROFILE_ORG = "data-quality-profile-org"
+DATA_QUALITY_PROFILE_DEPRIVATION = "data-quality-profile-deprivation"
+DATA_QUALITY_PROFILE_GRAPH = "data-quality-profile-graph"
+DATA_QUALITY_PROFILE_TABLE = "data-quality-profile-table"
+DATA_QUALITY_PROFILE_DOWNLOAD_BUTTON = "data-quality-profile-download-button"
+DATA_QUALITY_PROFILE_DOWNLOAD = "data-quality-profile-download"
 
 PAGE_METRICS = tuple(m for m in registry.METRICS_LIST if m.id in COMPLETENESS_THRESHOLD)
+PROFILE = registry.PROFILE_METRICS[0]  # women booked, by group
+PROFILE_DEPRIVATION = (QUINTILE, DECILE)
 ALL_REGIONS = "all"
 SORTS = {
     "lowest": "Lowest completeness first",
@@ -68,6 +83,8 @@ class DataQualityView:
     period: str
     region: str
     sort: str
+    org: str = "ENG"
+    deprivation: str = QUINTILE
 
     @classmethod
     def parse(cls, query: dict) -> tuple["DataQualityView", list[str]]:
@@ -82,12 +99,20 @@ class DataQualityView:
         region = viewstate.choose(query, "region", [ALL_REGIONS, *regions()["org_code"]],
                                   ALL_REGIONS, notices, "region")
         sort = viewstate.choose(query, "sort", list(SORTS), "lowest", notices, "sort order")
-        return cls(metric_id, period, region, sort), notices
+        orgs = queries.organisations().filter(pl.col("org_level").is_in(list(PROFILE.levels)))
+        org = viewstate.choose(query, "org", orgs["org_code"].to_list(), "ENG", notices,
+                               "organisation")
+        deprivation = viewstate.choose(query, "pdim", list(PROFILE_DEPRIVATION), QUINTILE,
+                                       notices, "deprivation breakdown")
+        return cls(metric_id, period, region, sort, org, deprivation), notices
 
     def search(self) -> str:
         return viewstate.search({"metric": self.metric, "period": self.period,
                                  "region": None if self.region == ALL_REGIONS else self.region,
-                                 "sort": None if self.sort == "lowest" else self.sort})
+                                 "sort": None if self.sort == "lowest" else self.sort,
+                                 "org": None if self.org == "ENG" else self.org,
+                                 "pdim": None if self.deprivation == QUINTILE
+                                 else self.deprivation})
 
     @property
     def threshold(self) -> float:
@@ -259,6 +284,96 @@ def controls_card(view: DataQualityView) -> dbc.Card:
     ]))
 
 
+# -- who is booked (the population profile) -------------------------------------------------
+
+
+def profile_period(view: DataQualityView) -> str | None:
+    """The view's period when the store holds the profile for it, else the profile's
+    latest period (None when the store holds no profile)."""
+    held = [p for kind in PROFILE.period_kinds for p in queries.periods(PROFILE.id, kind)]
+    return view.period if view.period in held else queries.latest_period(PROFILE.id)
+
+
+def profile_frames(view: DataQualityView, period: str
+                   ) -> list[tuple[str, pl.DataFrame, pl.DataFrame | None]]:
+    """Per breakdown the store holds for the organisation: (dimension, its profile with
+    England's share as comparator, England's own profile, or None for England)."""
+    level = queries.org_level(view.org)
+    held = queries.dimensions_at(PROFILE.id, level)
+    out = []
+    for dimension in (ETHNICITY, view.deprivation):
+        if dimension in held:
+            england = None if view.org == "ENG" else queries.breakdown(
+                PROFILE.id, "ENG", period, dimension, "none")
+            out.append((dimension, queries.breakdown(PROFILE.id, view.org, period, dimension,
+                                                     "england"), england))
+    return out
+
+
+def profile_source(period: str) -> str:
+    synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
+    return f"Source: {PROFILE.source}, {period}.{synthetic}"
+
+
+def profile_caption(view: DataQualityView, period: str) -> str:
+    beside = "" if view.org == "ENG" else ", beside England"
+    return (f"Women booked by ethnicity and {DIMENSIONS[view.deprivation].label.lower()}: "
+            f"{queries.org_name(view.org)}, {period}{beside}. Share of all women booked, "
+            "the not known groups included. * suppressed (small numbers); : not available; "
+            "- zero.")
+
+
+def profile_controls(view: DataQualityView) -> dbc.Row:
+    return dbc.Row([
+        controls.labelled("Organisation", controls.dropdown(
+            DATA_QUALITY_PROFILE_ORG, controls.org_options(queries.organisations(),
+                                                           PROFILE.levels), view.org),
+            DATA_QUALITY_PROFILE_ORG, 6),
+        dbc.Col(html.Fieldset([
+            html.Legend("Deprivation in", className="form-label fw-bold fs-6 mb-2"),
+            dbc.RadioItems(id=DATA_QUALITY_PROFILE_DEPRIVATION, value=view.deprivation,
+                           inline=True, options=[
+                               {"label": "Quintiles" if d == QUINTILE else "Deciles",
+                                "value": d} for d in PROFILE_DEPRIVATION]),
+        ]), md=6, className="mb-2"),
+    ])
+
+
+def profile_section(view: DataQualityView) -> html.Section:
+    """"Who is booked": the chosen organisation's profile beside England's."""
+    period = profile_period(view)
+    parts: list = [html.H2("Who is booked", className="h4 mt-4"),
+                   pagekit.content_markdown("data_quality", section="Who is booked",
+                                            class_name="small")]
+    frames = profile_frames(view, period) if period else []
+    if not frames:
+        parts.append(dbc.Alert("This data store holds no count of women booked by group for "
+                               f"{queries.org_name(view.org)}, so there is no profile to "
+                               "show.", color="info"))
+        return html.Section(parts, id=DATA_QUALITY_PROFILE)
+    name = queries.org_name(view.org)
+    if period != view.period:
+        parts.append(html.P(f"Shown for {period}, the latest period with a profile.",
+                            className="small"))
+    parts.append(profile_controls(view))
+    parts.append(dbc.Row([
+        dbc.Col(dcc.Graph(id={"type": DATA_QUALITY_PROFILE_GRAPH, "dimension": dimension},
+                          config=figures.CONFIG,
+                          figure=profile_kit.profile_figure(
+                              frame, PROFILE, dimension=dimension, org_code=view.org,
+                              org_name=name, period=period, source=profile_source(period))),
+                lg=6)
+        for dimension, frame, _england in frames]))
+    parts.append(html.Div([
+        tables.html_table(profile_kit.profile_rows(frames, PROFILE),
+                          caption=profile_caption(view, period),
+                          table_id=DATA_QUALITY_PROFILE_TABLE),
+        pagekit.download_button(DATA_QUALITY_PROFILE_DOWNLOAD_BUTTON,
+                                DATA_QUALITY_PROFILE_DOWNLOAD),
+    ], className="mt-2 table-responsive"))
+    return html.Section(parts, id=DATA_QUALITY_PROFILE)
+
+
 @pagekit.safe_layout
 def layout(**query) -> html.Div:
     view, notices = DataQualityView.parse(query)
@@ -275,6 +390,9 @@ def layout(**query) -> html.Div:
     focus = tuple(frame["org_code"]) if view.region_name else None
     return html.Div([
         heading,
+        html.P(["Below the trust table: ", html.A("who is booked", href=f"#{DATA_QUALITY_PROFILE}"),
+                ", each group's share of the women an organisation books, beside England."],
+               className="mb-3"),
         controls.notices(notices),
         controls_card(view),
         headline_block(frame, view),
@@ -291,6 +409,7 @@ def layout(**query) -> html.Div:
                                            f"has a figure for {view.period}.", color="info"),
             pagekit.download_button(DATA_QUALITY_DOWNLOAD_BUTTON, DATA_QUALITY_DOWNLOAD),
         ], className="mt-2 table-responsive"),
+        profile_section(view),
         pagekit.content_markdown("data_quality", section="About these figures",
                                  class_name="small mt-3"),
     ])
@@ -306,8 +425,22 @@ def layout(**query) -> html.Div:
     prevent_initial_call=True,
 )
 def update_url(metric, period, region, sort, current):
-    return viewstate.next_search(DataQualityView, {"metric": metric, "period": period,
-                                                   "region": region, "sort": sort}, current)
+    return viewstate.next_search(DataQualityView, viewstate.query_of(current) | {
+        "metric": metric, "period": period, "region": region, "sort": sort}, current)
+
+
+# The profile's controls are absent when the store holds no profile, so they write the URL
+# in a callback of their own.
+@callback(
+    Output(ids.URL, "search", allow_duplicate=True),
+    Input(DATA_QUALITY_PROFILE_ORG, "value"),
+    Input(DATA_QUALITY_PROFILE_DEPRIVATION, "value"),
+    State(ids.URL, "search"),
+    prevent_initial_call=True,
+)
+def update_profile_url(org, deprivation, current):
+    return viewstate.next_search(DataQualityView, viewstate.query_of(current) | {
+        "org": org, "pdim": deprivation}, current)
 
 
 def download_csv(search: str) -> dict:
@@ -327,3 +460,23 @@ def download_csv(search: str) -> dict:
           State(ids.URL, "search"), prevent_initial_call=True)
 def on_download(_clicks, search):
     return download_csv(search)
+
+
+def download_profile_csv(search: str) -> dict:
+    """The profile table for the view in ``search`` as a CSV download."""
+    view, _ = DataQualityView.parse(viewstate.query_of(search))
+    period = profile_period(view)
+    frames = profile_frames(view, period) if period else []
+    rows = profile_kit.profile_rows(frames, PROFILE)
+    synthetic = " (synthetic demonstration data)" if queries.current().synthetic else ""
+    preamble = [profile_caption(view, period or ""), f"Source: {PROFILE.source}{synthetic}",
+                "A description of who is booked, not an outcome: no share is better or worse"]
+    return dict(content=pagekit.csv_text(rows, preamble),
+                filename=f"who-is-booked-{view.org}.csv", type="text/csv")
+
+
+@callback(Output(DATA_QUALITY_PROFILE_DOWNLOAD, "data"),
+          Input(DATA_QUALITY_PROFILE_DOWNLOAD_BUTTON, "n_clicks"),
+          State(ids.URL, "search"), prevent_initial_call=True)
+def on_profile_download(_clicks, search):
+    return download_profile_csv(search)

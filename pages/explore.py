@@ -15,7 +15,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
-from components import controls, figures, ids, pagekit, tables, viewstate
+from components import controls, figures, ids, pagekit, sourcepage, tables, viewstate
 from components import format as fmt
 from data import queries
 from metrics import registry
@@ -35,6 +35,9 @@ EXPLORE_GRAPH = "explore-graph"
 EXPLORE_DOWNLOAD_BUTTON = "explore-download-button"
 EXPLORE_DOWNLOAD = "explore-download"
 EXPLORE_EXCESS = "explore-excess"
+EXPLORE_NOTHING = "explore-nothing"
+EXPLORE_BREAKDOWNS = "explore-breakdowns"
+EXPLORE_SUMMED = "explore-summed"
 LEVELS = ("england", "region", "icb", "trust")
 EXCESS_PREFIX = "Excess "
 EXCESS_NOTE = (" Excess: the number who had the outcome minus the number expected at the "
@@ -54,7 +57,7 @@ class ExploreView:
         notices: list[str] = []
         orgs = queries.organisations()["org_code"].to_list()
         org = viewstate.choose(query, "org", orgs, "ENG", notices, "organisation")
-        metric_id = viewstate.choose(query, "metric", list(registry.METRICS), "pph_1500",
+        metric_id = viewstate.choose(query, "metric", list(registry.OUTCOMES), "pph_1500",
                                      notices, "metric")
         metric = registry.get(metric_id)
         level = queries.org_level(org)
@@ -67,6 +70,13 @@ class ExploreView:
         period = viewstate.choose(query, "period", labels, latest, notices, "period")
         dims = queries.dimensions_at(metric.id, level)
         default_dim = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
+        wanted = query.get("dim")
+        if wanted in DIMENSIONS and wanted not in dims:
+            # A real breakdown this store does not hold here: say so, not "unknown".
+            notices.append(fmt.dimension_not_held(
+                metric, wanted, org_name=queries.org_name(org), shown=default_dim,
+                held=queries.holds(metric.id, level, wanted)))
+            query = query | {"dim": default_dim}
         dimension = viewstate.choose(query, "dim", dims, default_dim, notices, "breakdown")
         comparator = viewstate.choose(query, "vs", list(controls.COMPARATORS), "england",
                                       notices, "comparison")
@@ -174,6 +184,38 @@ def quality_warning(view: ExploreView) -> dbc.Alert | None:
                      color="warning")
 
 
+def nothing_note(view: ExploreView, metric: registry.Metric, frame: pl.DataFrame) -> str:
+    """Why there is no chart: every figure suppressed, or none held for this view."""
+    org_name = queries.org_name(view.org)
+    if not frame.is_empty() and frame["suppressed"].fill_null(False).any():
+        return fmt.suppressed_note(org_name=org_name, period=view.period, groups=frame.height)
+    return fmt.no_figure_note(metric, org_name=org_name, level=queries.org_level(view.org),
+                              period=view.period,
+                              levels=queries.figure_levels(view.metric, view.period),
+                              left_out=queries.sum_left_out(view.metric, view.org, view.period))
+
+
+def summed_line(view: ExploreView, frame: pl.DataFrame) -> html.P | None:
+    """For an ICB / LMNS or region figure the store summed from trusts: how."""
+    if not sourcepage.tabulated(frame):
+        return None
+    level = queries.org_level(view.org)
+    summed = queries.summed_from_trusts(view.metric, level, view.period)
+    if summed is None:
+        return None
+    return html.P(html.Small(fmt.summed_note(level, summed)), id=EXPLORE_SUMMED,
+                  className="text-muted")
+
+
+def england_missing(view: ExploreView, metric: registry.Metric) -> html.P | None:
+    """Compared with England, where the store holds no England figure for the period."""
+    if view.comparator != "england" or view.org == "ENG":
+        return None
+    if "england" in queries.figure_levels(view.metric, view.period):
+        return None
+    return html.P(fmt.no_england_note(metric, view.period), className="small")
+
+
 def controls_card(view: ExploreView) -> dbc.Card:
     metric = registry.get(view.metric)
     level = queries.org_level(view.org)
@@ -189,7 +231,9 @@ def controls_card(view: ExploreView) -> dbc.Card:
             EXPLORE_PERIOD, [{"label": p, "value": p} for p in periods], view.period),
             EXPLORE_PERIOD, 4),
         controls.labelled("Breakdown", controls.dropdown(
-            EXPLORE_DIMENSION, controls.dimension_options(queries.dimensions_at(metric.id, level)),
+            # Where the store holds nothing here, the view's own breakdown, not an empty menu.
+            EXPLORE_DIMENSION, controls.dimension_options(
+                queries.dimensions_at(metric.id, level) or (view.dimension,)),
             view.dimension), EXPLORE_DIMENSION, 4),
         dbc.Col([
             html.Label("Compare with", htmlFor=EXPLORE_COMPARATOR, className="form-label fw-bold"),
@@ -210,11 +254,13 @@ def layout(**query) -> html.Div:
     org_name = queries.org_name(view.org)
     label = comparator_label(view)
     breakdown_label = DIMENSIONS[view.dimension].label.lower()
-    title = f"{metric.title}: {org_name}, {view.period}, by {breakdown_label}"
+    title = f"{metric.title}: {org_name}, {view.period}" + (
+        "" if view.dimension == TOTAL else f", by {breakdown_label}")
     level = queries.org_level(view.org)
-    held = queries.dimensions_at(metric.id, level)
-    not_published = [d for d in metric.breakdowns if d not in held]
+    held = sourcepage.held_by_level(metric)
+    breakdowns = fmt.breakdowns_note(metric, level, held)
     gaps = fmt.gap_statements(frame, metric, view.dimension)
+    drawn = sourcepage.has_figures(frame)
     table_frame = table_rows(view, metric, frame)
     return html.Div([
         pagekit.heading("Explore", "How a metric differs between groups of women and babies, "
@@ -222,33 +268,35 @@ def layout(**query) -> html.Div:
         controls.notices(notices),
         controls_card(view),
         quality_warning(view),
-        dbc.Alert(f"{metric.source} does not publish {metric.short_title.lower()} by "
-                  f"{', '.join(DIMENSIONS[d].label.lower() for d in not_published)} for this "
-                  "level of organisation.", color="info")
-        if not_published and level != "england" else None,
+        dbc.Alert(nothing_note(view, metric, frame), color="info", id=EXPLORE_NOTHING)
+        if not drawn else None,
+        dbc.Alert(breakdowns, color="info", id=EXPLORE_BREAKDOWNS) if breakdowns else None,
         dbc.Row([
             dbc.Col(dcc.Graph(
                 id=EXPLORE_GRAPH, config=figures.CONFIG,
                 figure=figures.breakdown_bars(frame, metric, title=figures.wrap(title, 90),
                                               source=source_line(metric, view),
-                                              comparator_label=label)), lg=8),
+                                              comparator_label=label)), lg=8)
+            if drawn else None,
             dbc.Col([
-                html.H2("What the figures say", className="h5"),
+                html.H2("What the figures say", className="h5") if drawn else None,
                 html.Ul([html.Li(s) for s in gaps]) if gaps else html.P(
                     "No group differs significantly from the reference group at the 95% level."
-                    if view.dimension != TOTAL else "Choose a breakdown to see gaps between "
-                    "groups."),
-                excess_block(view, metric),
-                sii_block(view, metric),
+                    if view.dimension != TOTAL else fmt.total_only_hint(metric, level, held))
+                if drawn else None,
+                england_missing(view, metric) if drawn else None,
+                summed_line(view, frame),
+                excess_block(view, metric) if drawn else None,
+                sii_block(view, metric) if drawn else None,
                 html.P(html.Small(" ".join(metric.caveats)), className="text-muted"),
-            ], lg=4),
+            ], lg=4 if drawn else 12),
         ]),
         html.Div([
             tables.html_table(table_frame, caption=f"{title}. * suppressed (small numbers); "
                               ": not available." + EXCESS_NOTE * has_excess(table_frame),
                               table_id="explore-table"),
             pagekit.download_button(EXPLORE_DOWNLOAD_BUTTON, EXPLORE_DOWNLOAD),
-        ], className="mt-2"),
+        ], className="mt-2") if sourcepage.tabulated(frame) else None,
     ])
 
 

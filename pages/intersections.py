@@ -19,10 +19,11 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
-from components import controls, crosstab, figures, ids, pagekit, tables, viewstate
+from components import controls, crosstab, figures, ids, pagekit, sourcepage, tables, viewstate
+from components import format as fmt
 from data import queries
 from metrics import registry
-from metrics.categories import ETHNICITY, ETHNICITY_BY_QUINTILE, QUINTILE
+from metrics.categories import DECILE, DIMENSIONS, ETHNICITY, ETHNICITY_BY_QUINTILE, QUINTILE, TOTAL
 
 dash.register_page(__name__, path="/intersections", name="Intersections",
                    title="Intersections · Equalities", order=3.5,
@@ -61,7 +62,7 @@ class IntersectionsView:
         notices: list[str] = []
         orgs = queries.organisations()["org_code"].to_list()
         org = viewstate.choose(query, "org", orgs, "ENG", notices, "organisation")
-        metric_id = viewstate.choose(query, "metric", list(registry.METRICS), default_metric(),
+        metric_id = viewstate.choose(query, "metric", list(registry.OUTCOMES), default_metric(),
                                      notices, "metric")
         metric = registry.get(metric_id)
         level = queries.org_level(org)
@@ -121,7 +122,7 @@ def controls_card(view: IntersectionsView) -> html.Div:
     metric = registry.get(view.metric)
     held = queries.metrics_holding(CROSS)
     # The menu offers the metrics with the cross-tabulation, and the one shown if it has none.
-    offered = tuple(m for m in registry.METRICS_LIST if m.id in held or m.id == view.metric)
+    offered = tuple(m for m in registry.OUTCOME_METRICS if m.id in held or m.id == view.metric)
     periods = list(reversed(queries.dimension_periods(view.metric, view.level, CROSS)))
     return html.Div(controls.card("Choose a view", dbc.Row([
         controls.labelled("Organisation", controls.dropdown(
@@ -137,10 +138,40 @@ def controls_card(view: IntersectionsView) -> html.Div:
     ])), className="d-print-none")
 
 
+def publisher_sentence(metric: registry.Metric, where: str) -> str:
+    """The publisher gives no cross-tabulation here (the first sentence of
+    :func:`components.crosstab.not_published`, which goes on to claim breakdowns that a
+    store may not hold)."""
+    publisher = crosstab.PUBLISHERS.get(metric.source, metric.source)
+    return (f"{publisher} does not publish {fmt.title_words(metric)} by ethnicity and "
+            f"deprivation together {where}, so there is nothing to show here.")
+
+
+def separately_sentence(view: IntersectionsView, metric: registry.Metric) -> str:
+    """What Explore can show instead, from what the store holds for the metric."""
+    level = view.level
+    held = sourcepage.held_by_level(metric)
+    here = [d for d in held.get(level or "", ()) if d != TOTAL]
+    if ETHNICITY in here and any(d in here for d in (QUINTILE, DECILE)):
+        return "Explore shows it by ethnicity and by deprivation separately."
+    if here:
+        return f"Explore shows it by {fmt.join_words([DIMENSIONS[d].label.lower() for d in here])}."
+    if not any(held.values()):
+        return f"This data store holds no figures for {fmt.title_words(metric)}."
+    elsewhere = fmt.breakdown_levels(metric, level, held)
+    if elsewhere:
+        levels = fmt.join_words([fmt.PUBLISHED_LEVELS[lv] for lv in elsewhere])
+        return (f"This data store holds it by group for {levels} only; Explore shows "
+                f"{'the total' if held.get(level or '') else 'what it holds'} here.")
+    return ("This data store holds it as totals only, with no breakdown by ethnicity or "
+            "deprivation; Explore shows the totals.")
+
+
 def not_published(view: IntersectionsView, metric: registry.Metric) -> dbc.Alert:
     where = LEVEL_WORDS.get(view.level or "", "here")
     explore = "/explore?" + urlencode({"org": view.org, "metric": view.metric})
-    return dbc.Alert([crosstab.not_published(metric, where), " ",
+    return dbc.Alert([publisher_sentence(metric, where), " ",
+                      separately_sentence(view, metric), " ",
                       dcc.Link("Open Explore for this metric", href=explore,
                                className="alert-link"), "."],
                      color="info", id=INTERSECTIONS_NOT_PUBLISHED)

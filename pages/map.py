@@ -16,7 +16,6 @@ import dash
 import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html
-from dash.dash_table.Format import Format, Group, Scheme
 
 from components import controls, figures, ids, maps, pagekit, tables, viewstate
 from components import format as fmt
@@ -50,7 +49,7 @@ TRUSTS_SHOW = {"all": "All women and babies", "group": "The chosen group"}
 
 def map_metrics() -> list[str]:
     """Metrics published for regions by ethnicity or deprivation quintile."""
-    return [m.id for m in registry.METRICS_LIST
+    return [m.id for m in registry.OUTCOME_METRICS
             if any(d in queries.dimensions_at(m.id, "region") for d in maps.MAP_DIMENSIONS)]
 
 
@@ -158,7 +157,7 @@ def summary(rows: pl.DataFrame, trusts: pl.DataFrame, view: MapView,
 def controls_card(view: MapView) -> html.Div:
     metric = registry.get(view.metric)
     choices = map_metrics()
-    metrics = tuple(m for m in registry.METRICS_LIST if m.id in choices)
+    metrics = tuple(m for m in registry.OUTCOME_METRICS if m.id in choices)
     dims = [d for d in maps.MAP_DIMENSIONS if d in queries.dimensions_at(metric.id, "region")]
     return html.Div(controls.card("Choose a view", dbc.Row([
         controls.labelled("Metric", controls.dropdown(
@@ -178,33 +177,6 @@ def controls_card(view: MapView) -> html.Div:
                            options=[{"label": v, "value": k} for k, v in TRUSTS_SHOW.items()]),
         ], md=7, className="mb-2"),
     ])), className="d-print-none")
-
-
-# Trust table columns kept as numbers on screen so that sorting is numeric (the CSV and the
-# symbols match the text table); symbols sort after every number.
-NUMERIC = {"Denominator": 0}
-SYMBOLS = ("*", ":", "-")
-
-
-def sortable_trusts(frame: pl.DataFrame, metric: registry.Metric):
-    """The trust table as a sortable table: compact to send, numbers sorting as numbers."""
-    value_column = f"Value ({metric.unit})"
-    numbers = NUMERIC | {value_column: metric.decimals}
-
-    def cell(column: str, text: str):
-        if column in numbers and text not in SYMBOLS:
-            return float(text.replace(",", ""))
-        return text
-
-    table = tables.sortable_table(frame, table_id=MAP_TRUST_TABLE,
-                                  page_size=max(frame.height, 1))
-    table.data = [{k: cell(k, v) for k, v in row.items()} for row in frame.to_dicts()]
-    table.columns = [
-        {"name": c, "id": c, "type": "numeric",
-         "format": Format(precision=numbers[c], scheme=Scheme.fixed, group=Group.yes)}
-        if c in numbers else {"name": c, "id": c} for c in frame.columns]
-    table.sort_as_null = list(SYMBOLS)
-    return table
 
 
 @pagekit.safe_layout
@@ -262,10 +234,11 @@ def layout(**query) -> html.Div:
         html.Details([
             html.Summary(f"Show every trust as a table ({trust_frame.height} rows) and "
                          "download"),
-            html.P(f"{metric.title}, {trust_who}, every trust compared with England, "
-                   f"{view.period}. * suppressed (small numbers); : not available; - zero. "
-                   "Select a column heading to sort.", className="fw-bold mb-1 mt-2"),
-            sortable_trusts(trust_frame, metric),
+            tables.sortable_table(
+                trust_frame, table_id=MAP_TRUST_TABLE, label="Every trust compared with England",
+                caption=f"{metric.title}, {trust_who}, every trust compared with England, "
+                        f"{view.period}. * suppressed (small numbers); : not available; "
+                        "- zero. Select a column heading to sort."),
             pagekit.download_button(MAP_TRUST_DOWNLOAD_BUTTON, MAP_TRUST_DOWNLOAD),
         ]) if not trust_frame.is_empty() else html.P("No trust has figures for this period."),
     ])

@@ -20,11 +20,10 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
-from components import controls, figures, ids, pagekit, tables, viewstate
+from components import controls, figures, gapwords, ids, pagekit, tables, viewstate
 from components import format as fmt
 from data import queries
 from data.schema import PERIOD_KINDS
-from metrics import projection as projection_mod
 from metrics import registry
 from metrics.categories import ALL_GROUP, DIMENSIONS, ETHNICITY, TOTAL
 from metrics.trend import MIN_SPC_POINTS, VARIATION_MEANING
@@ -52,6 +51,7 @@ TRENDS_SUMMARY_TABLE = "trends-summary-table"
 TRENDS_PROJECTION = "trends-projection"
 TRENDS_PROJECTION_TABLE = "trends-projection-table"
 TRENDS_PROJECTION_GAPS = "trends-projection-gaps"
+TRENDS_NOTHING = "trends-nothing"
 
 LEVELS = ("england", "region", "icb", "trust")
 DEFAULT_METRIC = "pph_1500"
@@ -117,7 +117,7 @@ class TrendsView:
         notices: list[str] = []
         orgs = queries.organisations()["org_code"].to_list()
         org = viewstate.choose(query, "org", orgs, "ENG", notices, "organisation")
-        metric_id = viewstate.choose(query, "metric", list(registry.METRICS), DEFAULT_METRIC,
+        metric_id = viewstate.choose(query, "metric", list(registry.OUTCOMES), DEFAULT_METRIC,
                                      notices, "metric")
         metric = registry.get(metric_id)
         level = queries.org_level(org)
@@ -128,10 +128,15 @@ class TrendsView:
         kind = viewstate.choose(query, "kind", list(metric.period_kinds), default_kind(metric),
                                 notices, "kind of period")
         dims = queries.dimensions_at(metric.id, level)
-        dimension = viewstate.choose(query, "dim", dims,
-                                     ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0],
-                                     notices,
-                                     "breakdown")
+        default_dim = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
+        wanted = query.get("dim")
+        if wanted in DIMENSIONS and wanted not in dims:
+            # A real breakdown this store does not hold here: say so, not "unknown".
+            notices.append(fmt.dimension_not_held(
+                metric, wanted, org_name=queries.org_name(org), shown=default_dim,
+                held=queries.holds(metric.id, level, wanted)))
+            query = query | {"dim": default_dim}
+        dimension = viewstate.choose(query, "dim", dims, default_dim, notices, "breakdown")
         group = viewstate.choose(query, "group", list(DIMENSIONS[dimension].all_groups),
                                  default_group(dimension), notices, "group")
         projection = viewstate.choose(query, "proj", ["1", "0"], "1", notices,
@@ -330,17 +335,37 @@ def _table_block(frame: pl.DataFrame, caption: str, table_id: str, button: str,
     ], className="mt-2 mb-3")
 
 
+def nothing_note(view: TrendsView, metric: registry.Metric, points: pl.DataFrame) -> str:
+    """Why the series chart is not drawn: every period suppressed, or none held here (and
+    where the store holds figures instead)."""
+    org_name = queries.org_name(view.org)
+    if not points.is_empty():
+        return (f"Nothing to draw: for {org_name}, every period is suppressed (small numbers) "
+                f"for {fmt.title_words(metric)} ({kind_words(view.kind)}). Try another kind "
+                "of period, the total, or a larger organisation.")
+    other = [k for k in queries.period_kinds(view.metric) if k != view.kind
+             and not queries.trend(view.metric, view.org, k, TOTAL)[0].is_empty()]
+    if other:
+        return (f"Nothing to draw: this data store holds no {fmt.title_words(metric)} figures "
+                f"for {org_name} {kind_words(view.kind)}, but holds them "
+                f"{fmt.join_words([kind_words(k) for k in other], 'or')}: choose that under "
+                "“Periods”.")
+    if view.dimension != TOTAL:
+        return (f"Nothing to draw: this data store holds no {fmt.title_words(metric)} figures "
+                f"for {org_name} by {DIMENSIONS[view.dimension].label.lower()} "
+                f"({kind_words(view.kind)}). Try the total or a larger organisation.")
+    return "Nothing to draw. " + fmt.no_figure_note(
+        metric, org_name=org_name, level=queries.org_level(view.org), period=None,
+        levels=queries.figure_levels(view.metric))
+
+
 def series_section(view: TrendsView, metric: registry.Metric, points: pl.DataFrame,
                    title: str, projected: pl.DataFrame | None = None) -> html.Section:
     heading = html.H2("Over time" if view.dimension == TOTAL else "Each group over time",
                       className="h4 mt-3")
     if points.is_empty() or points["value"].is_null().all():
-        what = "every period is suppressed (small numbers)" if not points.is_empty() else \
-            "no figures are published"
-        return html.Section([heading, dbc.Alert(
-            f"Nothing to draw: for {queries.org_name(view.org)}, {what} for "
-            f"{metric.short_title.lower()} ({kind_words(view.kind)}). Try another kind of "
-            "period, the total, or a larger organisation.", color="info")])
+        return html.Section([heading, dbc.Alert(nothing_note(view, metric, points),
+                                                color="info", id=TRENDS_NOTHING)])
     projecting = projected is not None and not projected.is_empty()
     figure = figures.trend(for_chart(points), metric,
                            title=figures.wrap(title, 90), source=source_line(
@@ -445,69 +470,6 @@ def summary_section(view: TrendsView, summaries: dict) -> html.Section | None:
     ])
 
 
-def short_period(label: str | None) -> str:
-    """A period label without its months: "2027-28 Q1"."""
-    return (label or "").split(" (")[0]
-
-
-def _percent(factor: float) -> str:
-    return f"{(factor - 1) * 100:+.1f}%"
-
-
-def _years(value: float) -> str:
-    return f"{round(value * 12)} months" if value < 1 else f"{value:.1f} years"
-
-
-def _ratio_words(gap: dict, noun: str) -> str:
-    return (f"fitted {noun} ratio now {gap['ratio_now']:.2f} (95% CI "
-            f"{gap['ratio_now_lower95']:.2f} to {gap['ratio_now_upper95']:.2f}), changing by "
-            f"{_percent(gap['ratio_change_per_year'])} a year (95% CI "
-            f"{_percent(gap['ratio_change_per_year_lower95'])} to "
-            f"{_percent(gap['ratio_change_per_year_upper95'])})")
-
-
-def gap_sentence(group: str, gap: dict, view: TrendsView,
-                 metric: registry.Metric) -> tuple[str, str]:
-    """When ``group``'s gap to the reference group would close at this pace, in words:
-    (the answer, the figures behind it)."""
-    subject = fmt.subject(group, view.dimension, metric)
-    reference = fmt.subject(DIMENSIONS[view.dimension].reference, view.dimension, metric)
-    lead = f"{subject[0].upper()}{subject[1:]} compared with {reference}"
-    status, why = gap["status"], gap.get("why")
-    if status == projection_mod.UNAVAILABLE:
-        return f"{lead}: no projection.", f"{gap['reason'][0].upper()}{gap['reason'][1:]}."
-    ratio = _ratio_words(gap, "rate" if metric.statistic != registry.PROPORTION else "share")
-    ratio = f"{ratio[0].upper()}{ratio[1:]}."
-    within = gap["within_years"]
-    if status == projection_mod.CLOSED and why == projection_mod.REVERSED:
-        return (f"{lead}: already closed, and reversed.",
-                f"The fitted trends crossed around {short_period(gap['crossing_period'])}. "
-                f"{ratio}")
-    if status == projection_mod.CLOSED:
-        return (f"{lead}: already closed.", "The fitted trends do not differ significantly "
-                f"at the latest period. {ratio}")
-    if status == projection_mod.CLOSING:
-        upper = gap["periods_upper"]
-        high = f"more than {within} years" if upper is None or upper == float("inf") else \
-            f"{_years(gap['years_upper'])} ({short_period(gap['crossing_period_upper'])})"
-        low = "now" if not gap["periods_lower"] else \
-            f"{_years(gap['years_lower'])} ({short_period(gap['crossing_period_lower'])})"
-        return (f"{lead}: closing at this pace, in about {_years(gap['years'])} (around "
-                f"{short_period(gap['crossing_period'])}).",
-                f"95% interval: {low} to {high}. {ratio}")
-    reason = {projection_mod.DIVERGING: "The gap is widening.",
-              projection_mod.PARALLEL: "The two trends are parallel within their "
-                                       "uncertainty.",
-              projection_mod.TOO_SLOW: f"The fitted trends would not meet within {within} "
-                                       "years."}.get(why, "")
-    return f"{lead}: not closing at this pace.", f"{reason} {ratio}"
-
-
-def _trend_words(fit: dict) -> str:
-    return (f"{_percent(fit['change_per_year'])} ({_percent(fit['change_per_year_lower95'])} "
-            f"to {_percent(fit['change_per_year_upper95'])})")
-
-
 def projection_rows(projected: pl.DataFrame, fits: dict,
                     metric: registry.Metric) -> pl.DataFrame:
     """The projection as shown: one row per group and period ahead, with the fitted trend
@@ -522,7 +484,7 @@ def projection_rows(projected: pl.DataFrame, fits: dict,
                     f"Projection ({metric.unit})": fmt.number(row["value"], d),
                     "95% prediction interval": f"{fmt.number(row['lower95'], d)} to "
                                                f"{fmt.number(row['upper95'], d)}",
-                    "Trend a year (95% CI)": _trend_words(fit), "Fitted on": basis})
+                    "Trend a year (95% CI)": gapwords.trend_words(fit), "Fitted on": basis})
     return pl.DataFrame(out) if out else pl.DataFrame()
 
 
@@ -542,7 +504,8 @@ def projection_section(view: TrendsView, metric: registry.Metric, projected: pl.
         return html.Section([heading, dbc.Alert(f"No projection for this view: {why}.",
                                                 color="info"), method])
     rows = projection_rows(projected, fits, metric)
-    sentences = [gap_sentence(g, gap, view, metric) for g, gap in gaps.items()]
+    sentences = [gapwords.gap_sentence(g, gap, view.dimension, metric)
+                 for g, gap in gaps.items()]
     return html.Section([
         heading,
         html.P("If each group's trend over the periods shown continued at the same pace: the "

@@ -19,6 +19,7 @@ from datetime import date
 from data.ingest import ods
 from data.ingest.common import Parsed, count_row, financial_year, whole_number, withheld_row
 from data.ingest.detect import MSDS_2019_COLUMNS, MSDS_ANNUAL, MSDS_ANNUAL_2019, MSDS_COLUMNS
+from metrics import categories as cat
 from metrics.registry import MSDS
 
 ORG_LEVELS = {"National": "england", "NHS England (Region)": "region", "Provider": "trust"}
@@ -214,6 +215,60 @@ def map_dimensions(cells: dict[tuple, dict[str, int | None]], *, source: str, la
                             numerator=sum(v for v in num if v is not None),
                             denominator=known_den)
             if None in num or not den_known:
+                row = withheld_row(row, denominator_known=den_known)
+            rows.append(row)
+    return rows + profile_rows(cells, source=source, label=label, kind=kind, start=start,
+                               end=end)
+
+
+# The population profile (registry ``booking_population``): each booking category as a group
+# of the store, as a share of everyone in the dimension (the not known categories included).
+PROFILE = "booking_population"
+ETHNIC_GROUPS = {"white": "White", "mixed": "Mixed", "asian or asian british": "Asian",
+                 "black or black british": "Black", "any other ethnic group": "Other",
+                 "not stated": "Not stated", "not known": "Not known"}
+
+
+def _profile_groups(dimension: str, measure: str) -> tuple[tuple[str, str], ...]:
+    """(store dimension, group) pairs that a published category counts towards."""
+    if dimension == DEPRIVATION:
+        if not _is_decile(measure):
+            return ((cat.DECILE, "Unknown"), (cat.QUINTILE, "Unknown"))
+        decile = int(_DECILE.match(measure.strip())[1])
+        return ((cat.DECILE, cat.DECILES[decile - 1]),
+                (cat.QUINTILE, cat.QUINTILES[(decile - 1) // 2]))
+    group = "Missing" if _missing(measure) else ETHNIC_GROUPS.get(measure.strip().lower())
+    return ((cat.ETHNICITY, group),) if group else ()
+
+
+def profile_rows(cells: dict[tuple, dict[str, int | None]], *, source: str, label: str,
+                 kind: str, start: date, end: date) -> list[dict]:
+    """Counts rows of the population profile from the ethnicity and deprivation cells.
+
+    A group sums the published categories it stands for (pseudo postcode, resident
+    elsewhere and missing are deprivation ``Unknown``; deciles pair into quintiles); the
+    denominator sums every category of the dimension. A withheld category withholds its
+    group, and every group of the organisation when the denominator is unknown.
+    """
+    rows = []
+    for (level, code, dimension), measures in cells.items():
+        if dimension not in ("EthnicCategoryMotherGroup", DEPRIVATION):
+            continue
+        den_known = None not in measures.values()
+        den = sum(v for v in measures.values() if v is not None)
+        if den_known and den == 0:
+            continue  # nothing published for this organisation
+        parts: dict[tuple[str, str], list[int | None]] = defaultdict(list)
+        for measure, value in measures.items():
+            for key in _profile_groups(dimension, measure):
+                parts[key].append(value)
+        for (store_dim, group), values in parts.items():
+            row = count_row(source=source, metric=PROFILE, org_code=code, org_level=level,
+                            period_label=label, period_kind=kind, start=start, end=end,
+                            numerator=sum(v for v in values if v is not None), denominator=den)
+            row |= dict(dimension=store_dim, group=group,
+                        group_order=cat.DIMENSIONS[store_dim].order(group))
+            if None in values or not den_known:
                 row = withheld_row(row, denominator_known=den_known)
             rows.append(row)
     return rows

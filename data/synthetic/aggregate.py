@@ -31,6 +31,8 @@ MEASURES = {
     "optimal_perinatal_care": ("optimal_perinatal_care", "under_34_weeks"),
     "ou_suspension": ("ou_suspension", "ou_units"),
     "nnu_suspension": ("nnu_suspension", "nnu_units"),
+    # A profile's denominator is every woman counted, whatever her group (see aggregate).
+    "booking_population": ("women", "women"),
 }
 UNIT_METRICS = ("ou_suspension", "nnu_suspension")
 # The ethnicity x deprivation cross-tab is produced for financial years only.
@@ -93,7 +95,8 @@ def _wanted() -> dict[tuple[str, str, str], list[str]]:
     for metric in METRICS_LIST:
         for level, dims in metric.dimensions.items():
             extra = ()
-            if cat.ETHNICITY in dims and cat.QUINTILE in dims and metric.source == registry.MSDS:
+            if (cat.ETHNICITY in dims and cat.QUINTILE in dims and metric.source == registry.MSDS
+                    and not metric.profile):
                 extra = (cat.ETHNICITY_BY_QUINTILE,)
             for kind in metric.period_kinds:
                 for dim in dims + (extra if kind in CROSS_TAB_KINDS else ()):
@@ -133,6 +136,12 @@ def aggregate(
                 )
                 for metric_id in ids:
                     num, den = MEASURES[metric_id]
+                    denominator = pl.col(den)
+                    if registry.get(metric_id).profile:
+                        # Each group's share of everyone in the organisation and period,
+                        # the not known groups included.
+                        denominator = denominator.sum().over("org_code", "period_kind",
+                                                             "period_label")
                     frames.append(
                         grouped.select(
                             metric=pl.lit(metric_id),
@@ -145,7 +154,7 @@ def aggregate(
                             dimension=pl.lit(dim),
                             group="group",
                             raw_numerator=pl.col(num).cast(pl.Int64),
-                            raw_denominator=pl.col(den).cast(pl.Int64),
+                            raw_denominator=denominator.cast(pl.Int64),
                         )
                     )
     return pl.concat(frames)

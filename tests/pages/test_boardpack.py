@@ -41,6 +41,21 @@ def test_suppressed_groups_give_a_reason_not_a_number(boardpack, stories):
     assert "not worked out" in text_of(line) and "suppressed" in text_of(line)
 
 
+def test_trend_says_when_each_ethnic_gap_would_close(boardpack):
+    view, _ = boardpack.BoardPackView.parse({"org": "SYN010"})
+    metric = boardpack.registry.get("booked_by_10_weeks")
+    kind = "quarter"
+    block = boardpack.gap_closing_block(view, metric, kind)
+    _, _, gaps = queries.projection(metric.id, view.org, kind, "ethnicity")
+    items = [text_of(li) for li in _items(block)]
+    # One sentence per group, each the Trends page's answer for the same projection.
+    assert len(items) == len(gaps) > 0
+    for (group, gap), said in zip(gaps.items(), items, strict=True):
+        answer, detail = boardpack.gapwords.gap_sentence(group, gap, "ethnicity", metric)
+        assert " ".join(said.split()) == f"{answer} {detail}"
+        assert said.split(" compared")[0].lower().startswith(group.lower()[:4])
+
+
 # -- what changed --------------------------------------------------------------------------
 
 

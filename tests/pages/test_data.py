@@ -127,10 +127,14 @@ def test_metric_definitions_cover_every_field():
     assert frame.null_count().sum_horizontal()[0] == 0
     assert all(length > 0 for length in frame.select(pl.all().str.len_chars().min()).row(0))
     stillbirth = frame.filter(pl.col("Id") == "stillbirth").row(0, named=True)
-    assert stillbirth["Breakdowns by level"].startswith("England: total, ethnicity")
-    assert "Trust: total" in stillbirth["Breakdowns by level"]
-    assert frame.filter(pl.col("Id") == "pph_1500")["Breakdowns by level"][0].startswith(
+    publishes = "Breakdowns the source can publish"
+    assert stillbirth[publishes].startswith("England: total, ethnicity")
+    assert "Trust: total" in stillbirth[publishes]
+    assert frame.filter(pl.col("Id") == "pph_1500")[publishes][0].startswith(
         "Every level: total, ethnicity")
+    # What the demo store holds, from the store: stillbirth by group for England only.
+    held = stillbirth["Breakdowns in this data store"]
+    assert held.startswith("England: total, ethnicity") and "Trust: total" in held
     assert f"fewer than {RARE_EVENT_MIN}" in frame.filter(pl.col("Id") == "preterm")[
         "Caveats"][0]
 

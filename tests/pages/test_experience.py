@@ -51,7 +51,9 @@ def test_gaps_stated_for_england_by_ethnicity(experience):
 @pytest.mark.parametrize("query, message", [
     ({"metric": "stillbirth"}, "Unknown metric"),
     ({"org": "SYNQ12"}, "does not publish"),  # CQC publishes no ICB figures
-    ({"org": "SYN118", "dim": "deprivation_quintile"}, "for this organisation"),
+    ({"org": "SYN118", "dim": "deprivation_quintile"}, "This data store holds no concerns "
+                                                       "raised during labour and birth taken "
+                                                       "seriously by deprivation quintile for"),
     ({"period": "2019 survey"}, "Unknown period"),
     ({"dim": "nonsense"}, "Unknown breakdown"),
 ])

@@ -54,9 +54,10 @@ def test_gap_statements_only_for_significant_gaps(mortality):
 @pytest.mark.parametrize("query, message", [
     ({"metric": "pph_1500"}, "Unknown metric"),
     ({"metric": "maternal_death", "org": "Y56"}, "does not publish"),
-    ({"org": "SYN118", "dim": "ethnicity"}, "by ethnicity for this organisation"),
+    ({"org": "SYN118", "dim": "ethnicity"}, "This data store holds no stillbirth rate by "
+                                            "ethnicity for"),
     ({"period": "1999"}, "Unknown period"),
-    ({"dim": "ethnicity_by_quintile"}, "does not publish"),
+    ({"dim": "ethnicity_by_quintile"}, "holds no stillbirth rate by ethnicity by deprivation"),
     ({"org": "../../etc"}, "Unknown organisation"),
 ])
 def test_invalid_parameters_fall_back_with_a_notice(mortality, query, message):
