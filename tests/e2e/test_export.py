@@ -109,9 +109,9 @@ def test_board_pack_from_the_command_line(demo_root, tmp_path, demo):
                      "--period", "2024-25", "--out", str(out)]) == 0
     assert time.perf_counter() - started < 120
     content = out.read_bytes()
-    from metrics.registry import METRICS_LIST
+    from metrics.registry import OUTCOME_METRICS
 
-    trust_metrics = [m for m in METRICS_LIST if "trust" in m.levels]
+    trust_metrics = [m for m in OUTCOME_METRICS if "trust" in m.levels]
     sections = len(trust_metrics) + 1
     assert _pages(content, tmp_path) >= sections + 1  # contents page, then a page or more each
     text = _pdf_text(content, tmp_path)
