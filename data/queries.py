@@ -16,7 +16,7 @@ from datetime import date
 from typing import TypeVar
 
 import polars as pl
-from flask import has_app_context
+from flask import g, has_app_context, has_request_context
 from flask_caching import Cache
 
 from data import settings, store
@@ -69,8 +69,14 @@ def cached(function: Callable[..., T]) -> Callable[..., T]:
 
 
 def current() -> store.Store:
-    """The published store."""
-    return store.load_store()
+    """The published store, looked up once per request: a request never mixes two builds,
+    and the dozens of queries a callback makes do not each read the ``current`` link."""
+    if not has_request_context():
+        return store.load_store()
+    found = g.get("equalities_store")
+    if found is None:
+        found = g.equalities_store = store.load_store()
+    return found
 
 
 def build_id() -> str:
