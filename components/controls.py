@@ -6,9 +6,11 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dcc, html
 
+from components import format as fmt
 from components import viewstate
+from data import queries
 from data.schema import LEVEL_LABELS
-from metrics.categories import DIMENSIONS
+from metrics.categories import DIMENSIONS, ETHNICITY, TOTAL
 from metrics.registry import OUTCOME_METRICS, SECTIONS, Metric
 
 COMPARATORS = {"england": "England", "peer": "Peer group", "none": "No comparator"}
@@ -67,3 +69,18 @@ def notices(messages: list[str]) -> dbc.Alert | None:
     return dbc.Alert([html.Strong("Some of the link could not be used. "),
                       " ".join(messages)], color="warning", id="page-notice",
                      className="mb-3", dismissable=True)
+
+
+def choose_dimension(query: dict, metric: Metric, level: str, notices: list[str], *,
+                     org_name: str) -> str:
+    """The link's breakdown (``dim``) if the store holds it for ``metric`` at ``level``;
+    otherwise ethnicity (or the first held) and a notice. A real breakdown the store does not
+    hold here gets a notice saying so, rather than "unknown"."""
+    dims = queries.dimensions_at(metric.id, level)
+    default = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
+    wanted = query.get("dim")
+    if wanted in DIMENSIONS and wanted not in dims:
+        notices.append(fmt.dimension_not_held(metric, wanted, org_name=org_name, shown=default,
+                                              held=queries.holds(metric.id, level, wanted)))
+        query = query | {"dim": default}
+    return viewstate.choose(query, "dim", dims, default, notices, "breakdown")

@@ -19,7 +19,7 @@ from components import format as fmt
 from data import queries
 from data.schema import PERIOD_KINDS
 from metrics import registry
-from metrics.categories import DIMENSIONS, ETHNICITY, TOTAL
+from metrics.categories import DIMENSIONS, TOTAL
 
 
 @dataclass(frozen=True)
@@ -73,15 +73,8 @@ class SourceView:
         labels = period_labels(metric)
         period = viewstate.choose(query, "period", labels, labels[-1] if labels else "",
                                   notices, "period")
-        dims = queries.dimensions_at(metric.id, level)
-        default_dim = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
-        wanted = query.get("dim")
-        if wanted in DIMENSIONS and wanted not in dims:
-            notices.append(fmt.dimension_not_held(
-                metric, wanted, org_name=queries.org_name(org), shown=default_dim,
-                held=queries.holds(metric.id, level, wanted)))
-            query = query | {"dim": default_dim}
-        dimension = viewstate.choose(query, "dim", dims, default_dim, notices, "breakdown")
+        dimension = controls.choose_dimension(query, metric, level, notices,
+                                               org_name=queries.org_name(org))
         return cls(metric_id, org, period, dimension), notices
 
     def search(self) -> str:

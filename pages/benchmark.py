@@ -23,7 +23,7 @@ from components import format as fmt
 from data import queries
 from metrics import registry
 from metrics.benchmark import polarity_word
-from metrics.categories import ALL_GROUP, DIMENSIONS, ETHNICITY, TOTAL
+from metrics.categories import ALL_GROUP, DIMENSIONS, TOTAL
 
 dash.register_page(__name__, path="/benchmark", name="Benchmark",
                    title="Benchmark · Equalities", order=2,
@@ -100,15 +100,7 @@ class BenchmarkView:
         latest = queries.latest_period(metric_id) or ""
         period = viewstate.choose(query, "period", metric_periods(metric), latest, notices,
                                   "period")
-        dims = queries.dimensions_at(metric.id, "trust")
-        default_dim = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
-        if query.get("dim") in DIMENSIONS and query["dim"] not in dims:
-            # A real breakdown this store does not hold for trusts: say so, not "unknown".
-            notices.append(fmt.dimension_not_held(
-                metric, query["dim"], org_name="trusts", shown=default_dim,
-                held=queries.holds(metric.id, "trust", query["dim"])))
-            query = query | {"dim": default_dim}
-        dimension = viewstate.choose(query, "dim", dims, default_dim, notices, "breakdown")
+        dimension = controls.choose_dimension(query, metric, "trust", notices, org_name="trusts")
         group = viewstate.choose(query, "group", group_choices(dimension), ALL_GROUP, notices,
                                  "group")
         trusts = viewstate.choose_many(query, "trusts", trust_frame()["org_code"].to_list(),

@@ -68,16 +68,8 @@ class ExploreView:
         labels = [p for kind in metric.period_kinds for p in queries.periods(metric_id, kind)]
         latest = queries.latest_period(metric_id) or ""
         period = viewstate.choose(query, "period", labels, latest, notices, "period")
-        dims = queries.dimensions_at(metric.id, level)
-        default_dim = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
-        wanted = query.get("dim")
-        if wanted in DIMENSIONS and wanted not in dims:
-            # A real breakdown this store does not hold here: say so, not "unknown".
-            notices.append(fmt.dimension_not_held(
-                metric, wanted, org_name=queries.org_name(org), shown=default_dim,
-                held=queries.holds(metric.id, level, wanted)))
-            query = query | {"dim": default_dim}
-        dimension = viewstate.choose(query, "dim", dims, default_dim, notices, "breakdown")
+        dimension = controls.choose_dimension(query, metric, level, notices,
+                                               org_name=queries.org_name(org))
         comparator = viewstate.choose(query, "vs", list(controls.COMPARATORS), "england",
                                       notices, "comparison")
         if comparator == "peer" and level != "trust":

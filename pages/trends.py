@@ -25,7 +25,7 @@ from components import format as fmt
 from data import queries
 from data.schema import PERIOD_KINDS
 from metrics import registry
-from metrics.categories import ALL_GROUP, DIMENSIONS, ETHNICITY, TOTAL
+from metrics.categories import ALL_GROUP, DIMENSIONS, TOTAL
 from metrics.trend import MIN_SPC_POINTS, VARIATION_MEANING
 
 dash.register_page(__name__, path="/trends", name="Trends", title="Trends · Equalities",
@@ -127,16 +127,8 @@ class TrendsView:
             org, level = "ENG", "england"
         kind = viewstate.choose(query, "kind", list(metric.period_kinds), default_kind(metric),
                                 notices, "kind of period")
-        dims = queries.dimensions_at(metric.id, level)
-        default_dim = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
-        wanted = query.get("dim")
-        if wanted in DIMENSIONS and wanted not in dims:
-            # A real breakdown this store does not hold here: say so, not "unknown".
-            notices.append(fmt.dimension_not_held(
-                metric, wanted, org_name=queries.org_name(org), shown=default_dim,
-                held=queries.holds(metric.id, level, wanted)))
-            query = query | {"dim": default_dim}
-        dimension = viewstate.choose(query, "dim", dims, default_dim, notices, "breakdown")
+        dimension = controls.choose_dimension(query, metric, level, notices,
+                                               org_name=queries.org_name(org))
         group = viewstate.choose(query, "group", list(DIMENSIONS[dimension].all_groups),
                                  default_group(dimension), notices, "group")
         projection = viewstate.choose(query, "proj", ["1", "0"], "1", notices,
