@@ -146,6 +146,20 @@ def _header_piece(piece: str) -> str:
     return piece
 
 
+SYMBOLS_LINE = "Symbols: * suppressed (small numbers), : not available, - zero"
+
+
+def source_line(source: str) -> str:
+    """"Source: MSDS", marked as synthetic when the published store is the demo."""
+    return f"Source: {source}" + (" (synthetic demonstration data)"
+                                  if queries.current().synthetic else "")
+
+
+def preamble(heading: str, source: str, *notes: str, symbols: str = SYMBOLS_LINE) -> list[str]:
+    """The ``#`` lines above a page's CSV: what it is, its source, any notes, the symbols."""
+    return [heading, source_line(source), *notes, symbols]
+
+
 def csv_text(frame: pl.DataFrame, preamble: list[str] | None = None) -> str:
     """CSV of ``frame`` with every string cell neutralised, after optional ``#`` lines
     (:func:`header_line`)."""

@@ -321,9 +321,7 @@ def page_layout(view_class: type[SourceView], query: dict) -> html.Div:
 
 
 def _preamble(metric: registry.Metric, title: str) -> list[str]:
-    synthetic = " (synthetic demonstration data)" if queries.current().synthetic else ""
-    return [title, f"Source: {metric.source}{synthetic}",
-            "Symbols: * suppressed (small numbers), : not available, - zero"]
+    return pagekit.preamble(title, metric.source)
 
 
 def download_csv(view_class: type[SourceView], search: str) -> dict:

@@ -478,9 +478,7 @@ def update_url(metric, period, dimension, group, trusts, peer, current):
 
 
 def _preamble(metric: registry.Metric, heading: str) -> list[str]:
-    return [heading, f"Source: {metric.source}" + (" (synthetic demonstration data)"
-                                                   if queries.current().synthetic else ""),
-            "Symbols: * suppressed (small numbers), : not available, - zero"]
+    return pagekit.preamble(heading, metric.source)
 
 
 def multiples_csv(search: str) -> dict:

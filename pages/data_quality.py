@@ -448,8 +448,7 @@ def download_csv(search: str) -> dict:
     view, _ = DataQualityView.parse(viewstate.query_of(search))
     metric = registry.get(view.metric)
     rows = table_rows(selected_trusts(view), view)
-    synthetic = " (synthetic demonstration data)" if queries.current().synthetic else ""
-    preamble = [caption(view, metric), f"Source: {metric.source}{synthetic}",
+    preamble = [caption(view, metric), pagekit.source_line(metric.source),
                 f"Threshold: below {view.threshold:g}% the breakdown is unreliable"]
     return dict(content=pagekit.csv_text(rows, preamble),
                 filename=f"data-quality-{view.metric}.csv", type="text/csv")
@@ -468,8 +467,7 @@ def download_profile_csv(search: str) -> dict:
     period = profile_period(view)
     frames = profile_frames(view, period) if period else []
     rows = profile_kit.profile_rows(frames, PROFILE)
-    synthetic = " (synthetic demonstration data)" if queries.current().synthetic else ""
-    preamble = [profile_caption(view, period or ""), f"Source: {PROFILE.source}{synthetic}",
+    preamble = [profile_caption(view, period or ""), pagekit.source_line(PROFILE.source),
                 "A description of who is booked, not an outcome: no share is better or worse"]
     return dict(content=pagekit.csv_text(rows, preamble),
                 filename=f"who-is-booked-{view.org}.csv", type="text/csv")

@@ -315,8 +315,7 @@ def download_csv(search: str) -> dict:
                               view.comparator)
     rows = table_rows(view, metric, frame)
     preamble = [f"{metric.title}, {queries.org_name(view.org)}, {view.period}",
-                f"Source: {metric.source}" + (" (synthetic demonstration data)"
-                                              if queries.current().synthetic else ""),
+                pagekit.source_line(metric.source),
                 "Symbols: * suppressed (small numbers), : not available"]
     if has_excess(rows):
         preamble.append(EXCESS_NOTE.strip())

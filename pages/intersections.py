@@ -234,10 +234,7 @@ def download_csv(search: str) -> dict:
     view, _ = IntersectionsView.parse(viewstate.query_of(search))
     metric = registry.get(view.metric)
     rows = crosstab.cell_rows(cells(view), metric) if view.held else pl.DataFrame()
-    preamble = [title_of(view, metric),
-                f"Source: {metric.source}" + (" (synthetic demonstration data)"
-                                              if queries.current().synthetic else ""),
-                "Symbols: * suppressed (small numbers), : not available, - zero"]
+    preamble = pagekit.preamble(title_of(view, metric), metric.source)
     return dict(content=pagekit.csv_text(rows, preamble),
                 filename=f"intersections-{view.metric}-{view.org}.csv", type="text/csv")
 

@@ -261,10 +261,7 @@ def update_url(metric, period, dimension, group, trusts, current):
 
 
 def _preamble(metric: registry.Metric, heading: str) -> list[str]:
-    return [heading, f"Source: {metric.source}" + (" (synthetic demonstration data)"
-                                                   if queries.current().synthetic else ""),
-            f"Boundaries: {geo.ATTRIBUTION}",
-            "Symbols: * suppressed (small numbers), : not available, - zero"]
+    return pagekit.preamble(heading, metric.source, f"Boundaries: {geo.ATTRIBUTION}")
 
 
 def region_csv(search: str) -> dict:

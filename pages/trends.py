@@ -601,9 +601,7 @@ def update_url(org, metric, dimension, kind, group, shown, current):
 
 
 def _preamble(metric: registry.Metric, heading: str) -> list[str]:
-    return [heading, f"Source: {metric.source}" + (" (synthetic demonstration data)"
-                                                   if queries.current().synthetic else ""),
-            "Symbols: * suppressed (small numbers), : not available, - zero"]
+    return pagekit.preamble(heading, metric.source)
 
 
 DATA_ROW = "Data"
