@@ -94,7 +94,7 @@ VALUES_COLUMN_DOCS = (
     ("unit", "text", "No", "Unit of the value and its limits: `%`, `per 1,000` or "
      "`per 100,000`."),
     ("value", "decimal number", "No", "The metric's value (numerator / denominator x "
-     "multiplier; for rare-event rates the publisher's value from unrounded counts). `*` "
+     "multiplier; for a rare-event rate the publisher's value where one is published). `*` "
      "when suppressed."),
     ("lower95", "decimal number", "No", "Lower limit of the 95% confidence interval."),
     ("upper95", "decimal number", "No", "Upper limit of the 95% confidence interval."),
@@ -148,9 +148,10 @@ def _breakdowns_held(metric: Metric, held: Mapping[str, Sequence[str]]) -> str:
 def _caveats(metric: Metric) -> str:
     notes = list(metric.caveats)
     if metric.rare_event:
-        note = (f"Rate computed from unrounded counts; not shown where fewer than "
-                f"{RARE_EVENT_MIN} events.")
-        if not any("unrounded" in n for n in notes):
+        note = (f"Not shown where fewer than {RARE_EVENT_MIN} events. Below England a rate "
+                "published from unrounded counts is shown as published; one this "
+                "dashboard works out itself uses counts rounded to 5.")
+        if not any("rounded to 5" in n for n in notes):
             notes.append(note)
     return " ".join(notes) if notes else "None."
 

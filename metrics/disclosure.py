@@ -3,8 +3,10 @@
 Sub-national counts of people: zero stays zero; 1 to 7 are never shown (the cell is flagged
 suppressed and its count withheld); everything else is rounded to the nearest 5 for MSDS, or
 published as counted for sources that publish unrounded counts (MBRRACE-UK, CQC). National
-counts are not controlled. Rare-event rates (PPH, preterm) are computed from unrounded counts and
-not shown where the numerator is under 8.
+counts are not controlled. Rare-event rates (PPH, preterm) are not shown where the numerator is
+under 8. Published from unrounded counts they give their exact events, so the rates this
+project works out below England use the rounded counts (``data.synthetic.aggregate``) and
+published ones are protected within their table (``_rare_event_tables``).
 """
 
 from __future__ import annotations
@@ -65,7 +67,9 @@ def _rules(counts: pl.DataFrame) -> pl.DataFrame:
 
     Unrounded sources (MBRRACE-UK, CQC, the Annex 3 counts of people) and national counts
     are exact; MSDS counts below England are rounded to 5, which already hides a withheld
-    cell from subtraction, so only their national relations and England's regions count.
+    cell from subtraction, so for them only the organisation relations count: England is
+    exact, and a zero (which stays zero) is exact at any level, so England minus a region
+    whose trusts are all zero gives the other region's count back.
     """
     from metrics import registry  # local: the registry imports nothing from here
 
@@ -76,8 +80,7 @@ def _rules(counts: pl.DataFrame) -> pl.DataFrame:
     exact = unrounded | (pl.col("org_level") == "england")
     return counts.select(
         every_relation=controlled & exact,
-        england_relation=controlled & ~unrounded
-        & pl.col("org_level").is_in(["england", "region"]),
+        rounded_relation=controlled & ~unrounded,
         num=pl.when(exact | (pl.col("numerator") == 0)).then(pl.col("numerator").cast(pl.Float64)),
         den=pl.when(exact | (pl.col("denominator") == 0))
         .then(pl.col("denominator").cast(pl.Float64)),
@@ -372,7 +375,9 @@ def _rare_event_tables(counts: pl.DataFrame, *, max_rounds: int = 50) -> np.ndar
     quintile minus one of its two deciles) would then give back a withheld group's 1 to 7
     events: each such relation must hold at least two withheld cells, adding up to more
     than their number. Relations between organisations and periods are left as the
-    publisher leaves them (MSDS publishes these rates for every level and month).
+    publisher leaves them (MSDS publishes these rates for every level and month); rates
+    this project works out itself come from rounded counts below England and are not
+    exact, so nothing here applies to them.
     """
     from metrics import registry  # local: the registry imports nothing from here
 
@@ -460,7 +465,7 @@ def complementary_suppression(counts: pl.DataFrame, *, organisations: pl.DataFra
         pl.col(c).cast(pl.String) for c in ("org_code", "org_level", "region_code", "icb_code"))
     rows = strings.select(*_KEY, "org_level", "period_start", "period_end").with_row_index("row")
     exact_table = _edges(rows.filter(rules["every_relation"]), organisations)
-    table = pl.concat([exact_table, _edges(rows.filter(rules["england_relation"]),
+    table = pl.concat([exact_table, _edges(rows.filter(rules["rounded_relation"]),
                                            organisations, organisations_only=True)])
     periodic = (table["relation"] % _TAGS) == _TAG_PERIODS
     layout = _period_layout(rows.filter(rules["every_relation"]))

@@ -67,7 +67,7 @@ class Metric:
     dimensions: dict[str, tuple[str, ...]]
     definition: str
     caveats: tuple[str, ...] = ()
-    rare_event: bool = False  # value from unrounded counts; not shown where numerator < 8
+    rare_event: bool = False  # not shown below England where fewer than 8 events
     annex3: bool = False
     decimals: int = 1
     phrase: str = ""  # "had a postpartum haemorrhage of 1,500 ml or more", for gap statements
@@ -267,7 +267,7 @@ METRICS_LIST: tuple[Metric, ...] = (
         period_kinds=_MSDS_PERIODS,
         dimensions=_everywhere(_GROUPS),
         definition="Rate of major obstetric haemorrhage per 1,000 women giving birth "
-        "(MSDS CQIMPPH). Rates are computed from unrounded counts.",
+        "(MSDS CQIMPPH). England's rate is computed from unrounded counts.",
         caveats=("Not shown where fewer than 8 women had a haemorrhage (disclosure control).",),
         rare_event=True,
         annex3=True,
@@ -289,7 +289,7 @@ METRICS_LIST: tuple[Metric, ...] = (
         period_kinds=_MSDS_PERIODS,
         dimensions=_everywhere(_GROUPS),
         definition="Rate of babies born before 37 weeks per 1,000 babies (MSDS CQIMPreterm). "
-        "Rates are computed from unrounded counts.",
+        "England's rate is computed from unrounded counts.",
         caveats=("Not shown where fewer than 8 babies were born preterm (disclosure control).",),
         rare_event=True,
         phrase="were born preterm",

@@ -196,7 +196,11 @@ def apply_disclosure(raw: pl.DataFrame) -> pl.DataFrame:
         .with_columns(
             numerator=publish(num),
             denominator=publish(den),
-            published_value=pl.when(pl.col("rare_event") & (den > 0))
+            # England's rare-event rates from unrounded counts; below England a rate from
+            # unrounded counts would give its exact events (and, with them, its exact
+            # births) for subtraction across trusts and periods, so it comes from the
+            # rounded counts, as percentages do (DATA.md; the Methods page says why).
+            published_value=pl.when(pl.col("rare_event") & national & (den > 0))
             .then(num / den * pl.col("multiplier")),
             suppressed=small | rare_hidden,
             group_order=pl.col("group_order").fill_null(0),

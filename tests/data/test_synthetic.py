@@ -116,8 +116,20 @@ def test_rare_event_rates_hidden_below_eight(demo):
     rare = demo.counts.filter(pl.col("metric").is_in(["pph_1500", "preterm"])
                               & (pl.col("org_level") == "trust"))
     shown = rare.filter(~pl.col("suppressed"))
-    assert shown["published_value"].is_not_null().all()
     assert (shown["numerator"] >= 8).all()
+
+
+def test_rare_event_rates_below_england_come_from_rounded_counts(demo):
+    """A rate from unrounded counts would give its exact events to subtraction across trusts
+    and periods; below England the demo's rates use the rounded counts, England's do not."""
+    rare = demo.counts.filter(pl.col("metric").is_in(["pph_1500", "preterm"]))
+    below = rare.filter((pl.col("org_level") != "england") & ~pl.col("suppressed"))
+    assert below.height > 1000
+    assert below["published_value"].is_null().all()
+    assert (below["numerator"] % 5 == 0).all() and (below["denominator"] % 5 == 0).all()
+    national = rare.filter(pl.col("org_level") == "england")
+    assert national["published_value"].is_not_null().all()
+    assert (national["numerator"] % 5 != 0).any()
 
 
 def test_national_counts_are_not_controlled(demo):
