@@ -324,6 +324,32 @@ def rank_rows(frame: pl.DataFrame, metric: registry.Metric, peer: str) -> pl.Dat
         else pl.DataFrame()
 
 
+RANK_TABLE_MAX = 160  # rows shown on the page; the download always holds every trust
+
+
+def shown_rank_rows(rows: pl.DataFrame, chosen: tuple[str, ...],
+                    limit: int = RANK_TABLE_MAX) -> tuple[pl.DataFrame, str]:
+    """The rank table's rows for the page, and a sentence saying what was left out.
+
+    Up to ``limit`` rows show whole. A longer table (a store of many trusts) shows the
+    ``limit / 2`` first and last ranked trusts and the chosen ones, in rank order, so that
+    the page stays small; the CSV download holds every row."""
+    if rows.height <= limit:
+        return rows, ""
+    ranked = rows.select(pl.col("Rank in peer group").str.contains(r"^\d").alias("r"))["r"]
+    places = pl.Series(range(rows.height))
+    ranked_places = places.filter(ranked)
+    half = limit // 2
+    ends = set(ranked_places.head(half).to_list()) | set(ranked_places.tail(half).to_list())
+    keep = [i for i in range(rows.height)
+            if i in ends or rows["Code"][i] in chosen]
+    left = rows.height - len(keep)
+    note = (f"Showing the {half} first and {half} last ranked trusts and the chosen ones: "
+            f"{len(keep):,} of {rows.height:,}. The download holds all {rows.height:,} "
+            f"({left:,} not shown here).")
+    return rows[keep], note
+
+
 def rank_table(rows: pl.DataFrame, view: BenchmarkView, caption: str) -> html.Div:
     """The sortable rank table, the chosen trusts' rows highlighted."""
     return tables.sortable_table(
@@ -367,7 +393,7 @@ def funnel_section(view: BenchmarkView, metric: registry.Metric) -> html.Section
                                 metric, view.period, "Limits: 95% (dashed) and 99.8% (solid) "
                                 "around England's value."))
     stagger_labels(figure)
-    rows = rank_rows(frame, metric, view.peer)
+    rows, left_out = shown_rank_rows(rank_rows(frame, metric, view.peer), view.trusts)
     which = f"trusts in the peer group “{view.peer}”" if view.peer != ALL_PEERS else \
         "all trusts"
     first = "best" if metric.polarity != registry.NO_JUDGEMENT else "highest"
@@ -384,8 +410,8 @@ def funnel_section(view: BenchmarkView, metric: registry.Metric) -> html.Section
             BENCHMARK_PEER, [{"label": "All trusts", "value": ALL_PEERS}]
             + [{"label": p, "value": p} for p in peer_groups()], view.peer),
             BENCHMARK_PEER, 6), className="d-print-none"),
-        html.P("Chosen trusts are highlighted in bold. Ranks are within each trust's peer "
-               "group of similar size.", className="small text-muted mb-2"),
+        html.P(f"Chosen trusts are highlighted in bold. Ranks are within each trust's peer "
+               f"group of similar size. {left_out}".strip(), className="small text-muted mb-2"),
         rank_table(rows, view, caption) if not rows.is_empty() else
         dbc.Alert("No trusts in this peer group have figures for this period.", color="light"),
         html.Div(pagekit.download_button(BENCHMARK_RANK_DOWNLOAD_BUTTON,

@@ -208,6 +208,22 @@ def test_rank_download_matches_the_table(bench):
             assert cell in SYMBOLS or int(cell.replace(",", "")) >= 5
 
 
+def test_long_rank_table_shows_both_ends_and_the_chosen_trusts(bench):
+    """With more trusts than the page shows, the first and last ranked trusts and the
+    chosen ones stay, in rank order; unranked rows and the middle go to the download."""
+    frame = bench.queries.benchmark("booked_by_10_weeks", "2024-25")
+    rows = bench.rank_rows(frame, bench.registry.get("booked_by_10_weeks"), bench.ALL_PEERS)
+    ranked = [c for c, r in zip(rows["Code"], rows["Rank in peer group"], strict=True)
+              if r[0].isdigit()]
+    middle = ranked[len(ranked) // 2]
+    shown, note = bench.shown_rank_rows(rows, (middle,), limit=20)
+    codes = shown["Code"].to_list()
+    assert codes == ranked[:10] + [middle] + ranked[-10:]
+    assert f"21 of {rows.height}" in note and f"{rows.height - 21} not shown" in note
+    whole, none = bench.shown_rank_rows(rows, (), limit=rows.height)
+    assert whole.equals(rows) and none == ""
+
+
 def test_multiples_download_matches_the_table(bench):
     search = "?metric=pph_1500&trusts=SYN010,SYN020&dim=ethnicity&period=2024-25"
     rows = _csv_rows(bench.multiples_csv(search))
