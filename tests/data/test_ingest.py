@@ -37,15 +37,6 @@ def _cell(s: store.Store, metric: str, org: str, period: str) -> dict:
     return frame.row(0, named=True)
 
 
-@pytest.fixture(scope="module")
-def real_store(tmp_path_factory) -> store.Store:
-    if not REAL.is_dir():
-        pytest.skip(f"real published files not present at {REAL}")
-    root = tmp_path_factory.mktemp("real")
-    assert main(["build-real", "--into", str(root)]) == 0
-    return store.load_store(root)
-
-
 def _hashes(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()} | {

@@ -9,7 +9,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cli import main
 from data import store
 from data.ingest import build, msds_annual
 from data.ingest.detect import MSDS_COLUMNS
@@ -143,15 +142,6 @@ def test_annual_categories_map_to_profile_groups():
 
 
 # -- real store --------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def real_store(tmp_path_factory) -> store.Store:
-    if not MSDS_2223.is_file():
-        pytest.skip(f"real published file not present at {MSDS_2223}")
-    root = tmp_path_factory.mktemp("real-profile")
-    assert main(["build-real", "--into", str(root)]) == 0
-    return store.load_store(root)
 
 
 def _raw(path: Path, **where) -> list[dict]:

@@ -84,17 +84,6 @@ def totals_root(demo, tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="module")
-def real_root(tmp_path_factory):
-    if not REAL.is_dir():
-        pytest.skip(f"real published files not present at {REAL}")
-    from cli import main
-
-    root = tmp_path_factory.mktemp("real-pages")
-    assert main(["build-real", "--into", str(root)]) == 0
-    return root
-
-
 @pytest.fixture(scope="module",
                 params=["totals", pytest.param("real", marks=pytest.mark.realdata)])
 def held(request, page):
