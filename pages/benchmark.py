@@ -344,7 +344,8 @@ def shown_rank_rows(rows: pl.DataFrame, chosen: tuple[str, ...],
     keep = [i for i in range(rows.height)
             if i in ends or rows["Code"][i] in chosen]
     left = rows.height - len(keep)
-    note = (f"Showing the {half} first and {half} last ranked trusts and the chosen ones: "
+    chosen_too = " and the chosen ones" if set(chosen) & set(rows["Code"]) else ""
+    note = (f"Showing the {half} first and {half} last ranked trusts{chosen_too}: "
             f"{len(keep):,} of {rows.height:,}. The download holds all {rows.height:,} "
             f"({left:,} not shown here).")
     return rows[keep], note
