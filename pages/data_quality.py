@@ -243,6 +243,17 @@ def headline_block(frame: pl.DataFrame, view: DataQualityView) -> html.Div:
     ], id=DATA_QUALITY_HEADLINE, className="mb-3 p-3 bg-white border rounded")
 
 
+TABLE_MAX = 160  # trusts listed on the page; the download always holds every one
+
+
+def left_out(trusts: int) -> str:
+    """The caption's note when the table lists only the first ``TABLE_MAX`` trusts."""
+    if trusts <= TABLE_MAX:
+        return ""
+    return (f" Showing the first {TABLE_MAX} of {trusts:,} trusts in this order; choose a "
+            "region or another order, or download the CSV, for the rest.")
+
+
 def source_line(metric: registry.Metric, period: str) -> str:
     synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
     return (f"Source: {metric.source}, {period}.{synthetic} Funnel limits around England's "
@@ -403,7 +414,8 @@ def layout(**query) -> html.Div:
                       title=figures.wrap(chart_title(view, metric), 90),
                       source=source_line(metric, view.period))),
         html.Div([
-            tables.html_table(table_rows(frame, view), caption=caption(view, metric),
+            tables.html_table(table_rows(frame.head(TABLE_MAX), view),
+                              caption=caption(view, metric) + left_out(frame.height),
                               table_id=DATA_QUALITY_TABLE)
             if frame.height else dbc.Alert(f"No trust in {view.region_name or 'England'} "
                                            f"has a figure for {view.period}.", color="info"),

@@ -128,6 +128,21 @@ def test_download_matches_the_table(dq):
     assert rows[1:] == [list(r.values()) for r in on_screen]
 
 
+def test_long_table_lists_the_first_trusts_in_the_chosen_order(dq, monkeypatch):
+    """A store of many trusts lists the first ``TABLE_MAX`` in the page's order and says so;
+    the download keeps every trust."""
+    whole = table_of(dq.layout(sort="lowest"), dq.DATA_QUALITY_TABLE).records()
+    monkeypatch.setattr(dq, "TABLE_MAX", 25)
+    tree = dq.layout(sort="lowest")
+    shown = table_of(tree, dq.DATA_QUALITY_TABLE).records()
+    assert shown == whole[:25]
+    assert f"Showing the first 25 of {len(whole):,} trusts in this order" in text_of(tree)
+    payload = dq.download_csv("?sort=lowest")
+    rows = [r for r in csv.reader(io.StringIO(payload["content"])) if r and not
+            r[0].startswith("#")]
+    assert len(rows) - 1 == len(whole)
+
+
 def test_url_callback_writes_only_real_changes(dq):
     view = dq.DataQualityView.parse({})[0]
     current = view.search()
