@@ -6,7 +6,8 @@ Hand-made cases pin the complementary suppression rules (``metrics.disclosure``)
 test then builds random small stores through the real pipeline (random births summed by
 the demo's aggregator, controlled by the publisher's rule, published by ``write_store``)
 and checks every output: the cached queries and metrics functions, table builders, figure
-hover data, the pages' CSV downloads, ``equalities compute``, and a differencing audit of
+hover data, the pages' CSV downloads, the board pack's tables, ``equalities compute``, and a
+differencing audit of
 the whole published store against the raw counts (``tests/security/audit.py``).
 """
 
@@ -411,7 +412,24 @@ def test_no_output_path_discloses_a_small_count(shape, chosen, page, tmp_path_fa
         for metric_id in chosen:
             _check_metric(out, registry.get(metric_id), page)
             _check_compute(out, root, registry.get(metric_id), capsys)
+        _check_board_pack(out, page)
     assert out.checked > 100
+
+
+def _check_board_pack(out: Outputs, page) -> None:
+    """The board pack (what the PDF export prints) of the largest trust: every table in it."""
+    from tests.pages.conftest import tables_of
+
+    sizes = out.store.organisations.filter(pl.col("org_level") == "trust").sort(
+        "annual_births", descending=True)
+    tree = page("boardpack").layout(org=sizes["org_code"][0])
+    found = tables_of(tree)
+    assert found, "the board pack holds tables"
+    for table in found:
+        frame = pl.DataFrame([dict(zip(table.header, row, strict=True)) for row in table.rows],
+                             schema={h: pl.String for h in table.header}, orient="row") \
+            if table.rows else pl.DataFrame()
+        out.table(frame, f"board pack table {table.id}")
 
 
 def _rare_event_store(*, as_msds_publishes: bool = False):
