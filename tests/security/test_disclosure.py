@@ -7,8 +7,8 @@ test then builds random small stores through the real pipeline (random births su
 the demo's aggregator, controlled by the publisher's rule, published by ``write_store``)
 and checks every output: the cached queries and metrics functions, table builders, figure
 hover data, the pages' CSV downloads, the board pack's tables, ``equalities compute``, and a
-differencing audit of
-the whole published store against the raw counts (``tests/security/audit.py``).
+differencing audit of the whole published store against the raw counts
+(``tests/security/audit.py``).
 """
 
 from __future__ import annotations
