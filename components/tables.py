@@ -45,6 +45,8 @@ def breakdown_rows(frame: pl.DataFrame, metric: Metric, comparator: str | None) 
 
 
 TABLE_CLASS = "table table-sm table-striped align-middle nhs-table"
+# Rows a page lists of a table of trusts; a longer one says what it leaves to the download.
+PAGE_ROWS_MAX = 160
 
 
 def plain_cell(value) -> str:

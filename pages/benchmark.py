@@ -324,7 +324,7 @@ def rank_rows(frame: pl.DataFrame, metric: registry.Metric, peer: str) -> pl.Dat
         else pl.DataFrame()
 
 
-RANK_TABLE_MAX = 160  # rows shown on the page; the download always holds every trust
+RANK_TABLE_MAX = tables.PAGE_ROWS_MAX
 
 
 def shown_rank_rows(rows: pl.DataFrame, chosen: tuple[str, ...],
@@ -336,19 +336,17 @@ def shown_rank_rows(rows: pl.DataFrame, chosen: tuple[str, ...],
     the page stays small; the CSV download holds every row."""
     if rows.height <= limit:
         return rows, ""
-    ranked = rows.select(pl.col("Rank in peer group").str.contains(r"^\d").alias("r"))["r"]
-    places = pl.Series(range(rows.height))
-    ranked_places = places.filter(ranked)
     half = limit // 2
-    ends = set(ranked_places.head(half).to_list()) | set(ranked_places.tail(half).to_list())
-    keep = [i for i in range(rows.height)
-            if i in ends or rows["Code"][i] in chosen]
-    left = rows.height - len(keep)
-    chosen_too = " and the chosen ones" if set(chosen) & set(rows["Code"]) else ""
+    ranked = pl.col("Rank in peer group").str.contains(r"^\d")
+    place = pl.int_range(pl.len()).over(ranked)  # position among the ranked (or unranked)
+    is_chosen = pl.col("Code").is_in(list(chosen))
+    keep = rows.filter((ranked & ((place < half) | (place >= ranked.sum() - half)))
+                       | is_chosen)
+    chosen_too = " and the chosen ones" if rows.select(is_chosen.any()).item() else ""
     note = (f"Showing the {half} first and {half} last ranked trusts{chosen_too}: "
-            f"{len(keep):,} of {rows.height:,}. The download holds all {rows.height:,} "
-            f"({left:,} not shown here).")
-    return rows[keep], note
+            f"{keep.height:,} of {rows.height:,}. The download holds all {rows.height:,} "
+            f"({rows.height - keep.height:,} not shown here).")
+    return keep, note
 
 
 def rank_table(rows: pl.DataFrame, view: BenchmarkView, caption: str) -> html.Div:

@@ -243,7 +243,7 @@ def headline_block(frame: pl.DataFrame, view: DataQualityView) -> html.Div:
     ], id=DATA_QUALITY_HEADLINE, className="mb-3 p-3 bg-white border rounded")
 
 
-TABLE_MAX = 160  # trusts listed on the page; the download always holds every one
+TABLE_MAX = tables.PAGE_ROWS_MAX
 
 
 def left_out(trusts: int) -> str:
