@@ -281,7 +281,9 @@ def _organisations(counts: pl.DataFrame, inputs: _Inputs,
               "annual_births": pl.Int64, "peer_group": pl.String, "icb": pl.String,
               "icb_code": pl.String, "region": pl.String, "region_code": pl.String}
     frame = pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None)
-    frame = frame.with_columns(synthetic=pl.lit(False))
+    # A store of national figures alone has no trust to give these columns a value.
+    frame = frame.with_columns(*(pl.lit(None, kind).alias(c) for c, kind in schema.items()
+                                 if c not in frame.columns), synthetic=pl.lit(False))
     extra = dict(peer_groups=peer_note,
                  successor_checks=geography.check_successors(mergers, trusts))
     return frame, extra

@@ -25,6 +25,8 @@ class Parsed:
     problems: list[Problem] = field(default_factory=list)
     bad_lines: set[int] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    unknown_labels: set[str] = field(default_factory=set)  # dimensions with an unlisted label
+    broken_cells: set[tuple[str, str]] = field(default_factory=set)  # (org code, dimension)
 
     def problem(self, file: str, line: int, column: str | None, value: str | None,
                 message: str) -> None:

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from data.ingest import ods
+from data.ingest import labels, ods
 from data.ingest.common import Parsed, count_row, financial_year, whole_number, withheld_row
 from data.ingest.detect import MSDS_2019_COLUMNS, MSDS_ANNUAL, MSDS_ANNUAL_2019, MSDS_COLUMNS
 from metrics import categories as cat
@@ -27,51 +26,43 @@ ORG_LEVELS_2019 = {"ALL SUBMITTERS": "england", "REGION": "region", "PROVIDER": 
 COUNT_OF = {"deliveries", "babies"}
 ENGLAND = "ENG"
 SUPPRESSED = "*"
-_DECILE = re.compile(r"^(\d{1,2})(\s*-.*)?$")
 _DAMAGED_DECILE = re.compile(r"^\d{1,2}\.0+$")
 DEPRIVATION = "DeprivationDecileAtBooking"
-RECORDED_ETHNICITY = ("White", "Mixed", "Asian or Asian British", "Black or Black British",
-                      "Any other ethnic group")
-
-
-def _missing(measure: str) -> bool:
-    # "Missing value / ..." (annual) and "Missing Value/..." (other editions) alike.
-    return measure.lower().replace(" ", "").startswith("missingvalue")
-
-
-def _is_decile(measure: str) -> bool:
-    match = _DECILE.match(measure.strip())
-    return bool(match) and 1 <= int(match[1]) <= 10
+RECORDED_ETHNICITY = frozenset(("White", "Mixed", "Asian", "Black", "Other"))
+KNOWN = frozenset(("spontaneous", "instrumental", "caesarean_planned", "caesarean_emergency",
+                   "other", *RECORDED_ETHNICITY, "Not stated", "Not known",
+                   *labels.DECILE_CATEGORIES, "resident_elsewhere", "pseudo_postcode",
+                   "0_to_70_days", "71_to_90_days", "91_to_140_days", "141_days_or_more",
+                   "preterm", "term"))
+EVERY = KNOWN | {labels.MISSING}
 
 
 @dataclass(frozen=True)
 class Spec:
-    """How one registry metric is computed from one MSDS dimension."""
+    """How one registry metric is computed from one MSDS dimension: the categories
+    (:mod:`data.ingest.labels`) counted in its numerator and in its denominator."""
 
     metric: str
     dimensions: tuple[str, ...]  # first one present is used (names changed between editions)
-    numerator: Callable[[str], bool]
-    denominator: Callable[[str], bool]
+    numerator: frozenset[str]
+    denominator: frozenset[str] = KNOWN  # the missing category left out
 
 
 _MODE = ("DeliveryMethodBabyGroup", "MethodOfDelivery", "METHODOFDELIVERY")
 SPECS = (
-    Spec("ethnicity_recorded", ("EthnicCategoryMotherGroup",),
-         lambda m: m in RECORDED_ETHNICITY, lambda m: True),
-    Spec("deprivation_known", (DEPRIVATION,), _is_decile, lambda m: True),
+    Spec("ethnicity_recorded", ("EthnicCategoryMotherGroup",), RECORDED_ETHNICITY, EVERY),
+    Spec("deprivation_known", (DEPRIVATION,), frozenset(labels.DECILE_CATEGORIES), EVERY),
     Spec("booked_by_10_weeks", ("GestAgeFormalAntenatalBookingGroup",),
-         lambda m: m == "0 to 70 days", lambda m: not _missing(m)),
-    Spec("spontaneous_vaginal", _MODE, lambda m: m == "Spontaneous", lambda m: not _missing(m)),
-    Spec("instrumental", _MODE, lambda m: m == "Instrumental", lambda m: not _missing(m)),
-    Spec("caesarean_planned", _MODE,
-         lambda m: m == "Elective caesarean section", lambda m: not _missing(m)),
-    Spec("caesarean_emergency", _MODE,
-         lambda m: m == "Emergency caesarean section", lambda m: not _missing(m)),
-    Spec("preterm", ("GestationLengthBirthGroup37",),
-         lambda m: m == "<37 weeks", lambda m: not _missing(m)),
+         frozenset({"0_to_70_days"})),
+    Spec("spontaneous_vaginal", _MODE, frozenset({"spontaneous"})),
+    Spec("instrumental", _MODE, frozenset({"instrumental"})),
+    Spec("caesarean_planned", _MODE, frozenset({"caesarean_planned"})),
+    Spec("caesarean_emergency", _MODE, frozenset({"caesarean_emergency"})),
+    Spec("preterm", ("GestationLengthBirthGroup37",), frozenset({"preterm"})),
 )
 TOTAL_DELIVERIES = ("TotalDeliveries", "TOTAL DELIVERIES")
 USED_DIMENSIONS = {d for s in SPECS for d in s.dimensions} | set(TOTAL_DELIVERIES)
+assert USED_DIMENSIONS == set(labels.DIMENSIONS), "every dimension read has its labels listed"
 # Dimensions that look usable but are not, and why (the others have no registry metric).
 NOT_MAPPABLE = {
     "GESTATIONATBOOKING": "whole-week bands: the '10 weeks' band (70 to 76 days) straddles "
@@ -79,6 +70,18 @@ NOT_MAPPABLE = {
     "GESTATIONATDELIVERY": "the '35-37 weeks' band straddles 37 weeks, so births before 37 "
     "weeks cannot be counted",
 }
+
+
+def check_label(dimension: str, label: str, parsed: Parsed, file: str, line: int,
+                column: str) -> None:
+    """Record an unlisted category of a dimension the ingest reads (a decile damaged by
+    Excel is reported by its own check)."""
+    if dimension not in labels.DIMENSIONS or labels.category(dimension, label) is not None:
+        return
+    if dimension == DEPRIVATION and _DAMAGED_DECILE.match(label):
+        return
+    parsed.problem(file, line, column, label, labels.unknown_message(dimension, label))
+    parsed.unknown_labels.add(dimension)
 
 
 @dataclass
@@ -121,6 +124,7 @@ def parse(rows: list[list[str]], file: str, known_trusts: set[str] | None = None
                            "organisation and measure)")
         seen.setdefault(key, line)
         if line in parsed.bad_lines:
+            note_broken(parsed, levels.get(row["Org_Level"]), row["Org_Code"], row["Dimension"])
             continue
         periods.add(row["Period"])
         read_dimensions.add(row["Dimension"])
@@ -139,9 +143,17 @@ def parse(rows: list[list[str]], file: str, known_trusts: set[str] | None = None
     if period is not None:
         start, end = financial_year(period)
         parsed.rows = map_dimensions(cells, source=MSDS, label=period,
-                                     kind="financial_year", start=start, end=end)
-        parsed.notes += unmapped_notes(read_dimensions, parsed.rows)
+                                     kind="financial_year", start=start, end=end,
+                                     left_out=parsed)
+        parsed.notes += unmapped_notes(read_dimensions, parsed)
     return MsdsResult(parsed, period, deliveries, names)
+
+
+def note_broken(parsed: Parsed, level: str | None, code: str, dimension: str) -> None:
+    """Remember that a bad row (skipped with ``--lenient``) belonged to an organisation's
+    dimension, so that its figures are left out rather than summed without it."""
+    if dimension in USED_DIMENSIONS:
+        parsed.broken_cells.add((ENGLAND if level == "england" else code, dimension))
 
 
 def _column(name: str, old_schema: bool) -> str:
@@ -163,6 +175,7 @@ def _check(row: dict, line: int, file: str, parsed: Parsed, known: set[str] | No
     if row["Dimension"] == DEPRIVATION and _DAMAGED_DECILE.match(row["Measure"]):
         parsed.problem(file, line, _column("Measure", old), row["Measure"],
                        "decile written as a decimal (Excel turned '02' into 2.0)")
+    check_label(row["Dimension"], row["Measure"], parsed, file, line, _column("Measure", old))
     return check_count(row["Value"], _column("Value", old), parsed, file, line)
 
 
@@ -193,18 +206,30 @@ def check_count(text: str, column: str, parsed: Parsed, file: str, line: int) ->
 
 
 def map_dimensions(cells: dict[tuple, dict[str, int | None]], *, source: str, label: str,
-                   kind: str, start: date, end: date) -> list[dict]:
+                   kind: str, start: date, end: date, left_out: Parsed | None = None
+                   ) -> list[dict]:
     """Counts rows of every :data:`SPECS` metric from ``(level, code, dimension) -> {measure:
-    count}``; a withheld (``None``) count makes the cell suppressed."""
+    count}``; a withheld (``None``) count makes the cell suppressed.
+
+    What ``left_out`` (the file's parse) found bad gives no figures, since a sum without one
+    of its categories would be wrong: a dimension holding a category the ingest does not
+    know gives none at all, and an organisation's dimension with a bad row gives none for
+    that organisation (both reached only with ``--lenient``).
+    """
     present = {dimension for _level, _code, dimension in cells}
+    unknown = left_out.unknown_labels if left_out else set()
+    broken = left_out.broken_cells if left_out else set()
     rows = []
     for spec in SPECS:
         chosen = next((d for d in spec.dimensions if d in present), None)
+        if chosen in unknown:
+            continue
         for (level, code, dimension), measures in cells.items():
-            if dimension != chosen:
+            if dimension != chosen or (code, dimension) in broken:
                 continue
-            num = [v for m, v in measures.items() if spec.numerator(m)]
-            den = [v for m, v in measures.items() if spec.denominator(m)]
+            counted = [(labels.category(dimension, m), v) for m, v in measures.items()]
+            num = [v for c, v in counted if c in spec.numerator]
+            den = [v for c, v in counted if c in spec.denominator]
             den_known = None not in den
             known_den = sum(v for v in den if v is not None)
             if den_known and known_den == 0:
@@ -218,41 +243,43 @@ def map_dimensions(cells: dict[tuple, dict[str, int | None]], *, source: str, la
                 row = withheld_row(row, denominator_known=den_known)
             rows.append(row)
     return rows + profile_rows(cells, source=source, label=label, kind=kind, start=start,
-                               end=end)
+                               end=end, left_out=left_out)
 
 
 # The population profile (registry ``booking_population``): each booking category as a group
 # of the store, as a share of everyone in the dimension (the not known categories included).
 PROFILE = "booking_population"
-ETHNIC_GROUPS = {"white": "White", "mixed": "Mixed", "asian or asian british": "Asian",
-                 "black or black british": "Black", "any other ethnic group": "Other",
-                 "not stated": "Not stated", "not known": "Not known"}
 
 
 def _profile_groups(dimension: str, measure: str) -> tuple[tuple[str, str], ...]:
     """(store dimension, group) pairs that a published category counts towards."""
+    category = labels.category(dimension, measure)
     if dimension == DEPRIVATION:
-        if not _is_decile(measure):
+        if category not in labels.DECILE_CATEGORIES:
             return ((cat.DECILE, "Unknown"), (cat.QUINTILE, "Unknown"))
-        decile = int(_DECILE.match(measure.strip())[1])
+        decile = int(category)
         return ((cat.DECILE, cat.DECILES[decile - 1]),
                 (cat.QUINTILE, cat.QUINTILES[(decile - 1) // 2]))
-    group = "Missing" if _missing(measure) else ETHNIC_GROUPS.get(measure.strip().lower())
-    return ((cat.ETHNICITY, group),) if group else ()
+    return ((cat.ETHNICITY, "Missing" if category == labels.MISSING else category),)
 
 
 def profile_rows(cells: dict[tuple, dict[str, int | None]], *, source: str, label: str,
-                 kind: str, start: date, end: date) -> list[dict]:
+                 kind: str, start: date, end: date, left_out: Parsed | None = None
+                 ) -> list[dict]:
     """Counts rows of the population profile from the ethnicity and deprivation cells.
 
     A group sums the published categories it stands for (pseudo postcode, resident
     elsewhere and missing are deprivation ``Unknown``; deciles pair into quintiles); the
     denominator sums every category of the dimension. A withheld category withholds its
-    group, and every group of the organisation when the denominator is unknown.
+    group, and every group of the organisation when the denominator is unknown. What
+    ``left_out`` found bad is left out as in :func:`map_dimensions`.
     """
+    unknown = left_out.unknown_labels if left_out else set()
+    broken = left_out.broken_cells if left_out else set()
     rows = []
     for (level, code, dimension), measures in cells.items():
-        if dimension not in ("EthnicCategoryMotherGroup", DEPRIVATION):
+        if dimension not in ("EthnicCategoryMotherGroup", DEPRIVATION) or \
+                dimension in unknown or (code, dimension) in broken:
             continue
         den_known = None not in measures.values()
         den = sum(v for v in measures.values() if v is not None)
@@ -274,14 +301,23 @@ def profile_rows(cells: dict[tuple, dict[str, int | None]], *, source: str, labe
     return rows
 
 
-def unmapped_notes(dimensions: set[str], rows: list[dict]) -> list[str]:
-    """Notes on what a file could not give: metrics absent, dimensions not used and why."""
+def unmapped_notes(dimensions: set[str], parsed: Parsed) -> list[str]:
+    """Notes on what a file could not give: metrics absent or left out, dimensions not used
+    and why."""
     notes = []
-    mapped = {r["metric"] for r in rows}
-    absent = [s.metric for s in SPECS if s.metric not in mapped]
+    mapped = {r["metric"] for r in parsed.rows}
+    dropped = [s.metric for s in SPECS if s.metric not in mapped
+               and any(d in parsed.unknown_labels for d in s.dimensions)]
+    if dropped:
+        notes.append(f"{', '.join(dropped)} left out: {', '.join(sorted(parsed.unknown_labels))}"
+                     " holds a category this ingest does not know (listed with the problems)")
+    absent = [s.metric for s in SPECS if s.metric not in mapped and s.metric not in dropped]
     if absent:
         notes.append(f"no figures for {', '.join(absent)} (the file has no dimension for "
                      "them, or none that matches their definition)")
+    if parsed.broken_cells:
+        notes.append(f"{len(parsed.broken_cells):,} organisation dimension(s) with a bad row "
+                     "left out (their figures would miss a category)")
     for dimension in sorted(dimensions):
         if dimension in NOT_MAPPABLE:
             notes.append(f"{dimension} not mapped: {NOT_MAPPABLE[dimension]}")

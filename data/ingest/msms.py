@@ -29,8 +29,10 @@ from data.ingest.msds_annual import (
     SUPPRESSED,
     USED_DIMENSIONS,
     check_count,
+    check_label,
     check_org,
     map_dimensions,
+    note_broken,
     unmapped_notes,
 )
 from metrics.registry import MSDS
@@ -123,6 +125,7 @@ def parse_data(rows: list[list[str]], file: str, known_trusts: set[str] | None =
         if row["Dimension"] == DEPRIVATION and _DAMAGED_DECILE.match(row["Measure"]):
             parsed.problem(file, line, "Measure", row["Measure"],
                            "decile written as a decimal (Excel turned '02' into 2.0)")
+        check_label(row["Dimension"], row["Measure"], parsed, file, line, "Measure")
         average = row["Count_Of"] == "Average over women"
         if average:
             _check_number("Rate", row["Final_value"], parsed, file, line, "Final_value")
@@ -136,6 +139,7 @@ def parse_data(rows: list[list[str]], file: str, known_trusts: set[str] | None =
                            f"{seen[key]} (same month, dimension, organisation and measure)")
         seen.setdefault(key, line)
         if line in parsed.bad_lines:
+            note_broken(parsed, levels.get(row["Org_Level"]), row["Org_Code"], row["Dimension"])
             continue
         months.add(first)
         level = levels[row["Org_Level"]]
@@ -153,8 +157,8 @@ def parse_data(rows: list[list[str]], file: str, known_trusts: set[str] | None =
     period = _one_month(months, parsed, file, "ReportingPeriodEndDate")
     if period is not None:
         parsed.rows = map_dimensions(cells, source=MSDS, label=period.label, kind=period.kind,
-                                     start=period.start, end=period.end)
-        parsed.notes += unmapped_notes(dimensions, parsed.rows)
+                                     start=period.start, end=period.end, left_out=parsed)
+        parsed.notes += unmapped_notes(dimensions, parsed)
     parsed.notes += [f"{n:,} rows at level {level!r} not mapped: {OTHER_LEVELS[level]}"
                      for level, n in sorted(skipped_levels.items())]
     return MonthlyResult(parsed, period.label if period else None, names)
