@@ -185,6 +185,12 @@ def _violations(edges: dict[str, np.ndarray], value: np.ndarray, withheld: np.nd
     none = np.array([], dtype=int)
     if not bad.any():
         return none, none, none
+    # Where a relation joins metrics (births = live births + stillbirths) the total is
+    # withheld: it belongs to the row whose count is withheld already, so no shown rate is
+    # lost with it.
+    prefer = edges.get("prefer_parent")
+    upward = bad & prefer & known[top] if prefer is not None else np.zeros(size, bool)
+    bad &= ~upward
 
     def smallest(pick: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         order = np.lexsort((child[pick], value[child[pick]], rel[pick]))
@@ -200,7 +206,8 @@ def _violations(edges: dict[str, np.ndarray], value: np.ndarray, withheld: np.nd
     zero_rels, zeros = smallest(on_left[rel] & known[child] & (value[child] == 0))
     # ... else the total itself, when it is the one still shown.
     rest = rel_parent[np.setdiff1d(left, zero_rels)]
-    return np.unique(np.concatenate([children, rest[known[rest]]])), zeros, rest[~known[rest]]
+    return (np.unique(np.concatenate([children, rest[known[rest]], rel_parent[upward]])),
+            zeros, rest[~known[rest]])
 
 
 def _period_layout(rows: pl.DataFrame) -> dict[str, np.ndarray]:
@@ -419,13 +426,45 @@ def _rare_event_tables(counts: pl.DataFrame, *, max_rounds: int = 50) -> np.ndar
     return rows["row"].to_numpy()[hide]
 
 
+def _population_edges(rows: pl.DataFrame, n: int) -> dict[str, np.ndarray]:
+    """Relations between metrics (``registry.POPULATION_SUMS``) among ``rows``, in the cell
+    numbering of :func:`complementary_suppression` (numerators 0 .. n-1, denominators
+    n .. 2n-1): one relation per organisation, period and group holding every part."""
+    from metrics import registry  # local: the registry imports nothing from here
+
+    on = ["org_code", "period_label", "period_kind", "dimension", "group"]
+    offset = {"numerator": 0, "denominator": n}
+    relations, parents, children = [], [], []
+    first = 0
+    for (metric, measure), parts in registry.POPULATION_SUMS:
+        joined = rows.filter(pl.col("metric") == metric).select(
+            *on, total=pl.col("row").cast(pl.Int64) + offset[measure])
+        for i, (part, part_measure) in enumerate(parts):
+            joined = joined.join(rows.filter(pl.col("metric") == part).select(
+                *on, **{f"part{i}": pl.col("row").cast(pl.Int64) + offset[part_measure]}),
+                on=on)
+        ids = np.arange(first, first + joined.height)
+        for i in range(len(parts)):
+            relations.append(ids)
+            parents.append(joined["total"].to_numpy())
+            children.append(joined[f"part{i}"].to_numpy())
+        first += joined.height
+    empty = np.array([], dtype=np.int64)
+    return {"relation": np.concatenate([empty, *relations]).astype(np.int64),
+            "parent": np.concatenate([empty, *parents]).astype(np.int64),
+            "child": np.concatenate([empty, *children]).astype(np.int64), "size": first}
+
+
 def complementary_suppression(counts: pl.DataFrame, *, organisations: pl.DataFrame,
                               max_rounds: int = 200) -> pl.DataFrame:
     """Withhold more cells until no withheld count can be recovered by subtraction.
 
     Relations (cells of one metric that add up to another): the groups of a breakdown to
     its total, deciles to quintiles, trusts to their ICB and region, ICBs to their region,
-    regions to England, and quarters to each longer period containing them. Cells are
+    regions to England, and quarters to each longer period containing them; and between
+    metrics, ``registry.POPULATION_SUMS`` (total births are live births and stillbirths,
+    so stillbirth's denominator minus neonatal death's is the stillbirths), where the
+    total is withheld: it belongs to the row whose count is withheld already. Cells are
     exactly known where counts are unrounded (MBRRACE-UK, CQC, Annex 3 counts of people),
     national, or zero; MSDS counts below England are rounded to 5, which already defeats
     subtraction. A relation with an exactly known total gives a withheld cell away when it
@@ -434,8 +473,7 @@ def complementary_suppression(counts: pl.DataFrame, *, organisations: pl.DataFra
     (secondary suppression), or the total when no member can be. Overlapping periods are then
     checked as chains (12 months to June minus 12 months to March plus a quarter), and all
     relations together as linear equations (a withheld count fixed by them is given away).
-    Numerators and denominators are checked separately; withholding a denominator
-    withholds its numerator too. Repeated until nothing changes.
+    Withholding a denominator withholds its numerator too. Repeated until nothing changes.
 
     Reference: Hundepool et al., *Statistical Disclosure Control* (Wiley, 2012), ch. 4
     (secondary cell suppression and the audit of suppressed tables).
@@ -464,58 +502,64 @@ def complementary_suppression(counts: pl.DataFrame, *, organisations: pl.DataFra
     organisations = organisations.with_columns(
         pl.col(c).cast(pl.String) for c in ("org_code", "org_level", "region_code", "icb_code"))
     rows = strings.select(*_KEY, "org_level", "period_start", "period_end").with_row_index("row")
-    exact_table = _edges(rows.filter(rules["every_relation"]), organisations)
+    exact_rows = rows.filter(rules["every_relation"])
+    exact_table = _edges(exact_rows, organisations)
     table = pl.concat([exact_table, _edges(rows.filter(rules["rounded_relation"]),
                                            organisations, organisations_only=True)])
     periodic = (table["relation"] % _TAGS) == _TAG_PERIODS
-    layout = _period_layout(rows.filter(rules["every_relation"]))
+    layout = _period_layout(exact_rows)
+    # Cells are numbered numerators first (0 .. n-1), then denominators (n .. 2n-1): each
+    # relation holds for both measures, and a relation between metrics joins the two.
+    n = counts.height
     rel = table["relation"].rank("dense").cast(pl.Int64).to_numpy() - 1
-    edges = {"relation": rel, "parent": table["parent"].cast(pl.Int64).to_numpy(),
-             "child": table["child"].cast(pl.Int64).to_numpy(),
-             "size": int(rel.max()) + 1 if rel.size else 0,
+    size = int(rel.max()) + 1 if rel.size else 0
+    parent, child = (table[c].cast(pl.Int64).to_numpy() for c in ("parent", "child"))
+    across = _population_edges(exact_rows, n)
+    # Only exact cells can pin one another; rounded ones stay free in any combination.
+    exact = np.arange(rel.size) < exact_table.height
+    edges = {"relation": np.concatenate([rel, rel + size, across["relation"] + 2 * size]),
+             "parent": np.concatenate([parent, parent + n, across["parent"]]),
+             "child": np.concatenate([child, child + n, across["child"]]),
+             "size": 2 * size + across["size"],
+             "prefer_parent": np.arange(2 * size + across["size"]) >= 2 * size,
              "period_parent": table.filter(periodic)["parent"].cast(pl.Int64).to_numpy(),
              "period_child": table.filter(periodic)["child"].cast(pl.Int64).to_numpy()}
-    # Only exact cells can pin one another; rounded ones stay free in any combination.
-    exact_only = np.arange(rel.size) < exact_table.height
-    exact_edges = {k: edges[k][exact_only] for k in ("relation", "parent", "child")}
-    num = rules["num"].fill_null(np.nan).to_numpy().copy()
-    den = rules["den"].fill_null(np.nan).to_numpy().copy()
-    num_withheld = strings["numerator"].is_null().to_numpy().copy()
-    den_withheld = strings["denominator"].is_null().to_numpy().copy()
-    num_primary, den_primary = num_withheld.copy(), den_withheld.copy()
-    hide_num = np.zeros(counts.height, bool)
-    hide_den = np.zeros(counts.height, bool)
-    blurred = {"den": np.zeros(counts.height, bool), "num": np.zeros(counts.height, bool)}
+    keep = np.concatenate([exact, exact, np.ones(across["relation"].size, bool)])
+    exact_edges = {k: edges[k][keep] for k in ("relation", "parent", "child")}
+    value = np.concatenate([rules["num"].fill_null(np.nan).to_numpy(),
+                            rules["den"].fill_null(np.nan).to_numpy()])
+    withheld = np.concatenate([strings["numerator"].is_null().to_numpy(),
+                               strings["denominator"].is_null().to_numpy()])
+    primary = withheld.copy()
+    blurred = np.zeros(2 * n, bool)
+    hide_num = np.zeros(n, bool)
+    hide_den = np.zeros(n, bool)
+
+    def withhold(cells: np.ndarray) -> None:
+        """Withhold cells; a withheld denominator withholds its numerator too."""
+        dens = cells[cells >= n] - n
+        nums = np.concatenate([cells[cells < n], dens])
+        hide_num[nums], hide_den[dens] = True, True
+        both = np.concatenate([nums, dens + n])
+        value[both], withheld[both] = np.nan, True
+
     for _ in range(max_rounds):
-        changed = False
-        for check in ("single", "chains"):
-            for measure in ("den", "num"):
-                value, withheld = (den, den_withheld) if measure == "den" else (num, num_withheld)
-                if check == "single":
-                    more, blur, zeros = _violations(edges, value, withheld, blurred[measure])
-                    more = np.concatenate([more, blur])
-                    blurred[measure][blur] = True
-                else:
-                    more, zeros = _period_leaks(layout, value, withheld, edges)
-                value[zeros] = 0.0
-                if more.size:
-                    changed = True
-                    num[more], num_withheld[more], hide_num[more] = np.nan, True, True
-                    if measure == "den":
-                        den[more], den_withheld[more], hide_den[more] = np.nan, True, True
-            if changed:
-                break  # settle the single relations before the longer chains
-        if not changed:
-            for measure in ("den", "num"):
-                value, primary = (den, den_primary) if measure == "den" else (num, num_primary)
-                more = _pinned(exact_edges, value, primary)
-                if more.size:
-                    changed = True
-                    num[more], num_withheld[more], hide_num[more] = np.nan, True, True
-                    if measure == "den":
-                        den[more], den_withheld[more], hide_den[more] = np.nan, True, True
-        if not changed:
+        more, blur, zeros = _violations(edges, value, withheld, blurred)
+        blurred[blur] = True
+        value[zeros] = 0.0
+        more = np.concatenate([more, blur]).astype(int)
+        # Single relations settled, then the longer chains of periods ...
+        for offset in (n, 0) if not more.size else ():
+            found, zeros = _period_leaks(layout, value[offset:offset + n],
+                                         withheld[offset:offset + n], edges)
+            value[zeros + offset] = 0.0
+            more = np.concatenate([more, found + offset]).astype(int)
+        # ... then all relations together.
+        if not more.size:
+            more = _pinned(exact_edges, value, primary)
+        if not more.size:
             break
+        withhold(more)
     else:
         raise ValueError(f"complementary suppression did not settle in {max_rounds} passes")
     hide_num[_rare_event_tables(strings.with_columns(

@@ -561,6 +561,17 @@ PROFILE_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS_LIST if m.profile
 ANNEX3_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS_LIST if m.annex3)
 SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(m.section for m in METRICS_LIST))
 
+# Counts of different metrics that add up, for one organisation, period and group: each
+# entry is (total, parts), every one a (metric id, "numerator" or "denominator") pair.
+# Disclosure control treats them like a table's groups and total, since a withheld count
+# is the total minus the other parts. Counts rounded to 5 (MSDS) need no entry: rounding
+# already hides the difference (deliveries and babies, women booked and women delivering).
+POPULATION_SUMS: tuple[tuple[tuple[str, str], tuple[tuple[str, str], ...]], ...] = (
+    # Total births = live births + stillbirths (MBRRACE-UK, counted exactly).
+    (("stillbirth", "denominator"),
+     (("neonatal_death", "denominator"), ("stillbirth", "numerator"))),
+)
+
 
 def get(metric_id: str) -> Metric:
     """The metric with ``metric_id``; ``KeyError`` listing valid ids otherwise."""

@@ -8,6 +8,10 @@ published cell (groups to their total, deciles to quintiles, trusts to their ICB
 regions to England, quarters to a longer period) is a linear equation for them. A withheld
 count is disclosed when those equations pin it to one value.
 
+Counts of different metrics can add up too (total births = live births + stillbirths), so
+stillbirth's denominator minus neonatal death's gives the stillbirths: those relations are
+restated here (``ACROSS``) and solved together with the metrics' own.
+
 Relations are taken from the raw counts (only those that truly add up are used), so the
 audit does not trust the code under test to know them.
 """
@@ -128,26 +132,57 @@ def _exact(published: pl.DataFrame, rates_exact: bool) -> pl.DataFrame:
     )
 
 
+MEASURES = ("numerator", "denominator")
+# Counts of different metrics that add up for one organisation, period and group, restated
+# from the definitions (not imported): (total, parts), each (metric, measure index).
+ACROSS = (
+    # Total births = live births + stillbirths.
+    (("stillbirth", 1), (("neonatal_death", 1), ("stillbirth", 0))),
+)
+
+
 def audit(published: pl.DataFrame, raw: pl.DataFrame, organisations: pl.DataFrame,
           families: tuple[str, ...] = ("dims", "orgs", "periods"), *,
-          rates_exact: bool = False) -> list[Leak]:
-    """Every withheld small count that the published cells pin down exactly."""
+          rates_exact: bool = False, across: tuple = ACROSS) -> list[Leak]:
+    """Every withheld small count that the published cells pin down exactly.
+
+    A cell is ``(measure index, key)``. Relations within a metric hold for numerators and
+    denominators alike; ``across`` adds those between metrics. Both kinds are kept only
+    where the raw counts truly add up, and the metrics they join are solved together.
+    """
     exact = _exact(published, rates_exact)
     truth = {tuple(r[:5]): (r[5], r[6]) for r in _keyed(raw).select(
         *KEY, "raw_numerator", "raw_denominator").iter_rows()}
     known = {tuple(r[:5]): (r[5], r[6]) for r in exact.select(
         *KEY, "known_numerator", "known_denominator").iter_rows()}
-    leaks: list[Leak] = []
     rels = relations(raw, organisations, families)
-    for m, measure in enumerate(("numerator", "denominator")):
-        # Keep the relations that truly add up for this measure.
-        true_rels = [(p, cs) for p, cs in rels if p in truth and all(c in truth for c in cs)
-                     and truth[p][m] == sum(truth[c][m] for c in cs)]
-        by_metric: dict[str, list] = {}
-        for p, cs in true_rels:
-            by_metric.setdefault(p[0], []).append((p, cs))
-        for metric, rel in by_metric.items():
-            leaks += _pinned(metric, measure, m, rel, known, truth)
+    by_part: dict[str, list] = {}
+    for m in range(2):
+        for p, cs in rels:
+            if p in truth and all(c in truth for c in cs) and \
+                    truth[p][m] == sum(truth[c][m] for c in cs):
+                by_part.setdefault(f"{p[0]} {MEASURES[m]}", []).append(
+                    ((m, p), [(m, c) for c in cs]))
+    joined = {}  # part -> the part it is solved with
+    for (metric, m), parts in across:
+        home = f"{metric} {MEASURES[m]}"
+        for other, om in parts:
+            joined[f"{other} {MEASURES[om]}"] = home
+        for key in {k for k in truth if k[0] == metric}:
+            total = (m, key)
+            members = [(om, (other, *key[1:])) for other, om in parts]
+            if all(c[1] in truth for c in members) and \
+                    truth[key][m] == sum(truth[c[1]][c[0]] for c in members):
+                by_part.setdefault(home, []).append((total, members))
+    groups: dict[str, list] = {}
+    for part, rel in by_part.items():
+        home = part
+        while home in joined and joined[home] != home:
+            home = joined[home]
+        groups.setdefault(home, []).extend(rel)
+    leaks: list[Leak] = []
+    for rel in groups.values():
+        leaks += _pinned(rel, known, truth)
     return leaks
 
 
@@ -168,21 +203,26 @@ def _fixed(matrix: sparse.csr_matrix, seed: int = 0) -> np.ndarray:
     return ~free
 
 
-def _pinned(metric: str, measure: str, m: int, rels: list, known: dict,
-            truth: dict) -> list[Leak]:
+def _pinned(rels: list, known: dict, truth: dict) -> list[Leak]:
     """Cells whose value the linear system of ``rels`` fixes, given the known cells."""
-    unknown = sorted({k for p, cs in rels for k in (p, *cs) if k in known
-                      and known[k][m] is None})
+    def shown(cell) -> bool:
+        return cell[1] in known
+
+    def value(table: dict, cell):
+        return table[cell[1]][cell[0]]
+
+    unknown = sorted({c for p, cs in rels for c in (p, *cs) if shown(c)
+                      and value(known, c) is None})
     if not unknown:
         return []
-    index = {k: i for i, k in enumerate(unknown)}
+    index = {c: i for i, c in enumerate(unknown)}
     data, row_ids, col_ids = [], [], []
     rows = 0
     for p, cs in rels:
-        if any(k not in known for k in (p, *cs)):
+        if not all(shown(c) for c in (p, *cs)):
             continue  # a cell that is not published at all
-        terms = [(index[k], sign) for k, sign in ((p, 1.0), *((c, -1.0) for c in cs))
-                 if k in index]
+        terms = [(index[c], sign) for c, sign in ((p, 1.0), *((c, -1.0) for c in cs))
+                 if c in index]
         if terms:
             for col, sign in terms:
                 data.append(sign)
@@ -194,18 +234,18 @@ def _pinned(metric: str, measure: str, m: int, rels: list, known: dict,
     matrix = sparse.csr_matrix((data, (row_ids, col_ids)), shape=(rows, len(unknown)))
     fixed = _fixed(matrix)
     leaks = []
-    for k, i in index.items():
-        value = truth[k][m]
-        if fixed[i] and 1 <= value <= SMALL_MAX:
-            leaks.append(Leak(metric, measure, k, value, "fixed by differencing"))
+    for c, i in index.items():
+        raw = value(truth, c)
+        if fixed[i] and 1 <= raw <= SMALL_MAX:
+            leaks.append(Leak(c[1][0], MEASURES[c[0]], c[1], raw, "fixed by differencing"))
     # A set of withheld cells whose sum is fixed and small also gives them away (e.g. 1+1).
     for p, cs in rels:
         hidden = [c for c in cs if c in index]
-        if len(hidden) >= 2 and p not in index and all(c in known for c in cs):
-            total = sum(truth[c][m] for c in hidden)
+        if len(hidden) >= 2 and p not in index and all(shown(c) for c in cs):
+            total = sum(value(truth, c) for c in hidden)
             # Withheld counts are at least 1 unless a zero was withheld with them: then only
             # a sum equal to their number pins each to 1.
-            if total == len(hidden) and all(truth[c][m] >= 1 for c in hidden):
-                leaks.append(Leak(metric, measure, p, total,
-                                  f"withheld cells {hidden} sum to {total}"))
+            if total == len(hidden) and all(value(truth, c) >= 1 for c in hidden):
+                leaks.append(Leak(p[1][0], MEASURES[p[0]], p[1], total,
+                                  f"withheld cells {[c[1] for c in hidden]} sum to {total}"))
     return leaks

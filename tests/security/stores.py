@@ -30,7 +30,7 @@ SUBSETS = {
     "spontaneous_vaginal": "mode_known", "instrumental": "mode_known",
     "caesarean_planned": "mode_known", "caesarean_emergency": "mode_known",
     "pph_1500": "women", "preterm": "women", "stillbirth": "women",
-    "live_births": "women", "neonatal_death": "live_births", "maternal_death": "women",
+    "neonatal_death": "live_births", "maternal_death": "women",
     "inductions": "women", "iol_delay": "inductions", "under_34_weeks": "women",
     "optimal_perinatal_care": "under_34_weeks", "cqc_raised_concern": "women",
     "concerns_taken_seriously": "cqc_raised_concern", "cqc_answered_complaint": "women",
@@ -81,6 +81,8 @@ def cubes(shape: Shape, geo: Geography) -> tuple[pl.DataFrame, pl.DataFrame]:
     columns: dict[str, np.ndarray] = {"women": _small(rng, n)}
     for column, parent in SUBSETS.items():  # parents come before their subsets
         columns[column] = rng.binomial(columns[parent], rng.uniform(0.02, 0.9, n))
+        if column == "stillbirth":  # every birth is a live birth or a stillbirth
+            columns["live_births"] = columns["women"] - columns["stillbirth"]
     person = pl.DataFrame(
         {"trust": picked[:, 0].astype(np.int32), "month": picked[:, 1].astype(np.int32),
          "eth": picked[:, 2].astype(np.int8), "dep": picked[:, 3].astype(np.int8)}
@@ -122,5 +124,6 @@ def build(shape: Shape, root: Path, names: dict[str, str] | None = None
     return store.write_store(counts, organisations, manifest, root), raw
 
 
-assert set(SUBSETS) | {"women"} >= {c for pair in MEASURES.values() for c in pair} - {
+assert set(SUBSETS) | {"women", "live_births"} >= {c for pair in MEASURES.values()
+                                                   for c in pair} - {
     "ou_units", "ou_suspension", "nnu_units", "nnu_suspension"}
