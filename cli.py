@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from commands import COMMANDS
 from data import store
 
 EXIT_USAGE = 2
@@ -562,31 +563,31 @@ def build_parser() -> argparse.ArgumentParser:
                         help="store folder (default: $EQUALITIES_DATA_DIR or data/store)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("build-demo", help="simulate the synthetic England demo store")
+    p = sub.add_parser("build-demo", help=COMMANDS["build-demo"])
     p.add_argument("--seed", type=int, default=20251016)
     p.set_defaults(func=cmd_build_demo)
 
-    p = sub.add_parser("info", help="what the store holds")
+    p = sub.add_parser("info", help=COMMANDS["info"])
     p.add_argument("--format", choices=["text", "csv", "json"], default="text")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("list-metrics", help="metrics in the registry")
+    p = sub.add_parser("list-metrics", help=COMMANDS["list-metrics"])
     p.add_argument("--format", choices=["text", "csv", "json"], default="text")
     p.set_defaults(func=cmd_list_metrics)
 
-    p = sub.add_parser("list-orgs", help="organisations in the store")
+    p = sub.add_parser("list-orgs", help=COMMANDS["list-orgs"])
     p.add_argument("--level", choices=["england", "region", "icb", "trust"])
     p.add_argument("--format", choices=["text", "csv", "json"], default="text")
     p.set_defaults(func=cmd_list_orgs)
 
-    p = sub.add_parser("list-periods", help="periods available for a metric")
+    p = sub.add_parser("list-periods", help=COMMANDS["list-periods"])
     p.add_argument("--metric", required=True)
     p.add_argument("--format", choices=["text", "csv", "json"], default="text")
     p.set_defaults(func=cmd_list_periods)
 
     p = sub.add_parser(
         "compute",
-        help="compute a breakdown, inequality index, trend or benchmark as CSV or JSON",
+        help=COMMANDS["compute"],
         description="Compute a measure from the store. Suppressed cells have empty figures "
         "and suppressed=true; values are in the metric's unit (see list-metrics).",
         epilog="example: equalities compute --metric pph_1500 --org ENG --period 2023-24 "
@@ -610,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.set_defaults(func=cmd_compute)
 
-    p = sub.add_parser("export", help="export a view or a trust's board pack (PDF/PNG)")
+    p = sub.add_parser("export", help=COMMANDS["export"])
     export_sub = p.add_subparsers(dest="what", required=True)
     q = export_sub.add_parser("view", help="any view of the app as PNG or PDF")
     q.add_argument("--url", required=True, help="app URL with its query, e.g. "
@@ -623,7 +624,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--out", required=True, help="output file ending in .pdf")
     q.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("serve", help="serve the dashboard")
+    p = sub.add_parser("serve", help=COMMANDS["serve"])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8050)
     p.add_argument("--debug", action="store_true", help="Dash dev tools (never in production)")
@@ -634,16 +635,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=4, help="threads per worker (--prod)")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("hash-password", help="hash a password for EQUALITIES_USERS "
-                       "(sign-in with EQUALITIES_AUTH=basic)",
+    p = sub.add_parser("hash-password", help=COMMANDS["hash-password"],
                        description="Reads the password twice from the terminal, or one line "
                        "from standard input, and prints its PBKDF2-SHA256 hash.")
     p.add_argument("--user", help="print user:hash, ready for EQUALITIES_USERS")
     p.set_defaults(func=cmd_hash_password)
 
-    p = sub.add_parser("ingest", help="build a real store from published files (NHS annual "
-                       "MSDS and monthly MSMS files, CSV or XLSX; MBRRACE-UK trust CSV and "
-                       "comparator groups; ODS etr.csv)",
+    p = sub.add_parser("ingest", help=COMMANDS["ingest"],
                        description="Each file's format is detected from its content. Any bad "
                        "row refuses the whole ingest and leaves the store untouched (exit 2), "
                        "unless --lenient. The store published holds only the files named: a "
@@ -662,10 +660,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "subfolder, apart from the national store")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("build-real", help="build the real store from the project's NHS "
-                       "England files (data/real), with ODS and MBRRACE-UK files from a "
-                       "folder when present (--from, EQUALITIES_REALDATA_DIR or "
-                       "../shared/realdata)")
+    p = sub.add_parser("build-real", help=COMMANDS["build-real"])
     p.add_argument("--from", dest="source", help="folder of ODS etr.csv and MBRRACE-UK files")
     p.add_argument("--into", help="store folder to publish into (default: --data-dir)")
     p.add_argument("--lenient", action="store_true", help="skip bad rows and list them")

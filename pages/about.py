@@ -6,7 +6,6 @@ Answers "what is this, can I trust it, can I use it, and what does it do with my
 URL parameters: none (unknown parameters are ignored with a notice).
 """
 
-import argparse
 from dataclasses import dataclass
 
 import dash
@@ -14,7 +13,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dcc, html
 
-import cli
+from commands import COMMANDS, sentence
 from components import controls, pagekit, viewstate
 from components import definitions as defs
 from data import queries
@@ -54,19 +53,12 @@ class AboutView:
         return viewstate.search({})
 
 
-def cli_commands(parser: argparse.ArgumentParser | None = None) -> pl.DataFrame:
-    """Every ``equalities`` sub-command and its help, read from the CLI's own parser."""
-    parser = parser or cli.build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    helps = {action.dest: action.help for action in sub._choices_actions}
-    rows = [{"Command": f"`equalities {name}`", "What it does": _sentence(helps.get(name))}
-            for name in sub.choices]
+def cli_commands() -> pl.DataFrame:
+    """Every ``equalities`` command and what it does (the list the command line is built
+    from)."""
+    rows = [{"Command": f"`equalities {name}`", "What it does": sentence(name)}
+            for name in COMMANDS]
     return pl.DataFrame(rows, schema={"Command": pl.String, "What it does": pl.String})
-
-
-def _sentence(text: str | None) -> str:
-    text = (text or "").strip().rstrip(".")
-    return f"{text[:1].upper()}{text[1:]}." if text else ""
 
 
 def story_items(manifest: dict, names: dict[str, str]) -> list[html.Li]:

@@ -9,6 +9,7 @@ import pytest
 from dash import html
 
 import cli
+from commands import COMMANDS, sentence
 from data import queries
 from tests.pages.conftest import find, table_of, text_of
 
@@ -43,14 +44,16 @@ def test_every_cli_command_is_listed(about):
         assert expected in sub.choices
 
 
-def test_cli_commands_reads_any_parser(about):
-    parser = argparse.ArgumentParser(prog="x")
-    sub = parser.add_subparsers(dest="command")
-    sub.add_parser("alpha", help="do the first thing")
-    sub.add_parser("beta")
-    frame = about.cli_commands(parser)
-    assert frame.rows() == [("`equalities alpha`", "Do the first thing."),
-                            ("`equalities beta`", "")]
+def test_the_parser_and_the_page_read_one_list(about):
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(sub.choices) == list(COMMANDS)
+    helps = {action.dest: action.help for action in sub._choices_actions}
+    frame = about.cli_commands()
+    for name, what in frame.select("Command", "What it does").iter_rows():
+        name = name.strip("`").removeprefix("equalities ")
+        assert what == sentence(name) and helps[name] == COMMANDS[name]
+    assert sentence("info") == "What the store holds."
 
 
 def test_synthetic_store_is_labelled_with_its_stories(about, demo):
