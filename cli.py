@@ -424,13 +424,14 @@ def cmd_compute(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from app import get_app
     from export.commands import ExportUsageError, export_board_pack, export_view
 
     try:
         if args.what == "view":
-            export_view(args.url, Path(args.out))
+            export_view(args.url, Path(args.out), get_app())
         else:
-            export_board_pack(args.org, args.period, Path(args.out))
+            export_board_pack(args.org, args.period, Path(args.out), get_app())
     except ExportUsageError as error:
         raise UsageError(str(error)) from None
     return 0

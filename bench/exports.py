@@ -30,10 +30,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
+    from app import get_app
     from export.render import renderer
     from export.server import running_app
 
-    with running_app() as base:
+    with running_app(get_app().server) as base:
         cold = timed(lambda: renderer().render(base + VIEWS[0], "pdf"))
         print(f"first export (browser start, cold queries): {cold:.2f} s")
         print("| view | format | median s | max s |")

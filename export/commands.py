@@ -47,9 +47,6 @@ def _progress(message: str, started: float) -> None:
 def _page_path(url: str) -> str:
     import dash
 
-    from app import get_app
-
-    get_app()  # the page registry is filled when the app is built
     parts = urlsplit(url)
     paths = sorted(p["path"] for p in dash.page_registry.values())
     if parts.path not in paths:
@@ -57,12 +54,13 @@ def _page_path(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def export_view(url: str, out: Path) -> Path:
-    """Export the view at ``url`` (any host; its path and query are used) to ``out``."""
+def export_view(url: str, out: Path, app) -> Path:
+    """Export the view at ``url`` (any host; its path and query are used) of ``app`` (the
+    Dash app, whose pages are registered) to ``out``."""
     kind = _format_of(out, ("pdf", "png"))
     path = _page_path(url)
     started = time.perf_counter()
-    with running_app() as base:
+    with running_app(app.server) as base:
         _progress(f"drawing {path}", started)
         content = renderer().render(base + path, kind)
     _write_atomically(out, content)
@@ -70,8 +68,8 @@ def export_view(url: str, out: Path) -> Path:
     return out
 
 
-def export_board_pack(org: str, period: str | None, out: Path) -> Path:
-    """Export one trust's board pack (every metric) as a numbered PDF."""
+def export_board_pack(org: str, period: str | None, out: Path, app) -> Path:
+    """Export one trust's board pack (every metric) of ``app`` as a numbered PDF."""
     from data import queries
 
     _format_of(out, ("pdf",))
@@ -91,7 +89,7 @@ def export_board_pack(org: str, period: str | None, out: Path) -> Path:
                                       for p in queries.periods(m.id, "financial_year")}))
             raise ExportUsageError(f"unknown period {period!r}; for example: {years}")
     query = urlencode({"org": org} | ({"period": period} if period else {}))
-    with running_app() as base:
+    with running_app(app.server) as base:
         _progress(f"composing the board pack for {queries.org_name(org)}", started)
         try:
             content = renderer().render(f"{base}/board-pack?{query}", "pdf")

@@ -11,12 +11,11 @@ from werkzeug.serving import make_server
 
 
 @contextmanager
-def running_app() -> Iterator[str]:
-    """Start the dashboard on a free loopback port; yield its base URL; stop it after."""
-    from app import get_app
-
+def running_app(wsgi) -> Iterator[str]:
+    """Serve ``wsgi`` (the dashboard's Flask server) on a free loopback port; yield its base
+    URL; stop it after."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, get_app().server, threaded=True)
+    server = make_server("127.0.0.1", 0, wsgi, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="export-server", daemon=True)
     thread.start()
     try:

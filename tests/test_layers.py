@@ -39,3 +39,10 @@ def test_metrics_does_no_io():
         text = path.read_text(encoding="utf-8")
         for call in ("open(", "read_parquet", "scan_parquet", "write_parquet", "read_csv"):
             assert call not in text, f"{path.name} calls {call}"
+
+
+def test_export_is_given_the_app():
+    """The app serves exports and export serves the app: export receives the app from its
+    caller rather than importing it (no import cycle)."""
+    for path in (ROOT / "export").rglob("*.py"):
+        assert "app" not in _imports(path), path

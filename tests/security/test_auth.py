@@ -161,7 +161,7 @@ def test_export_renders_with_sign_in_on(dash_app, monkeypatch, alice_hash):
 
     monkeypatch.setenv("EQUALITIES_AUTH", "basic")
     monkeypatch.setenv("EQUALITIES_USERS", f"alice:{alice_hash}")
-    with running_app() as base:
+    with running_app(dash_app.server) as base:
         url = f"{base}/export/view.png?url=/about"
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url, timeout=60)
