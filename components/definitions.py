@@ -52,18 +52,19 @@ DISCLOSURE_WORDS = {
     "worked out by subtraction; other counts as the publisher counted them",
     registry.NOT_PEOPLE: "Counts units, not people: no disclosure control",
 }
-# Each symbol in a downloaded file: (symbol, short meaning for file headers, full meaning).
+# Each symbol in full, for the Data page's table of them (the short meanings in every
+# table's key and file header are ``tables.SYMBOL_MEANINGS``).
 SYMBOLS = (
-    (SYMBOL_SUPPRESSED, "suppressed (small numbers; never zero)",
+    (SYMBOL_SUPPRESSED,
      "Suppressed: a small count withheld to protect privacy, a value that must not be "
      "shown because it rests on one, or a larger cell withheld so that a small one cannot be "
      "worked out by subtraction. Never a zero."),
-    (SYMBOL_NOT_AVAILABLE, "not available",
+    (SYMBOL_NOT_AVAILABLE,
      "Not available: the publisher gives no figure for this cell."),
-    (SYMBOL_NOT_APPLICABLE, "not applicable",
+    (SYMBOL_NOT_APPLICABLE,
      "Not applicable: the figure has no meaning here (a separately published rate for a "
      "metric that has none, or a value with no one in the denominator)."),
-    (SYMBOL_ZERO, "zero",
+    (SYMBOL_ZERO,
      "Zero, or a value that rounds to zero at the decimals written."),
 )
 TYPE_WORDS = {
@@ -244,16 +245,17 @@ def rich_cell(value) -> str:
 
 
 def table(frame: pl.DataFrame, *, caption: str, table_id: str | None = None,
-          row_headers: bool = False, class_name: str = "", nowrap: int = 0):
+          row_headers: bool = False, class_name: str = "", nowrap: int = 0, key: bool = True):
     """A captioned, scrollable HTML table.
 
     ``row_headers`` marks the first cell of each row as its header (field/value tables);
-    the first ``nowrap`` columns do not wrap (short codes and types).
+    the first ``nowrap`` columns do not wrap (short codes and types); ``key=False`` leaves
+    out the key to symbols (:func:`components.tables.table_markup`).
     """
     return tables.markup(tables.table_markup(
         frame, caption=caption, table_id=table_id, row_headers=row_headers, nowrap=nowrap,
         class_name=f"table table-sm table-striped align-top nhs-table {class_name}".strip(),
-        cell=rich_cell), class_name="table-responsive")
+        cell=rich_cell, key=key), class_name="table-responsive")
 
 
 def field_table(fields: dict[str, str], *, caption: str) -> dcc.Markdown:
@@ -403,20 +405,15 @@ def large_csv_text(frame: pl.DataFrame, preamble: list[str] | None = None) -> st
         return expr.replace(changed) if changed else expr
 
     buffer = io.StringIO()
-    for line in preamble or []:
+    for line in pagekit.csv_header(frame, preamble):
         buffer.write(pagekit.header_line(line) + "\n")
     buffer.write(frame.with_columns(safe(c) for c in frame.columns).write_csv())
     return buffer.getvalue()
 
 
-def symbols_line() -> str:
-    """One line for a file's header: ``Symbols: * suppressed (...), : not available, ...``."""
-    return "Symbols: " + ", ".join(f"{symbol} {short}" for symbol, short, _ in SYMBOLS)
-
-
 def symbols_table() -> pl.DataFrame:
-    return pl.DataFrame({"Symbol": [s[0] for s in SYMBOLS],
-                         "Meaning": [s[2] for s in SYMBOLS]})
+    return pl.DataFrame({"Symbol": [s for s, _ in SYMBOLS],
+                         "Meaning": [m for _, m in SYMBOLS]})
 
 
 def estimated_megabytes(rows: int, kind: str) -> float:

@@ -33,9 +33,37 @@ TEMPLATE = go.layout.Template(
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"),
     )
 )
-CONFIG = {"displaylogo": False, "responsive": True,
-          "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+# Nothing leaves the building. plotly.js 4 adds a "Share chart" button (sendChartToCloud,
+# which posts the figure's data to plotlyServerURL) unless showSendToCloud is false, and
+# its logo (displaylogo, or a watermark) links to plotly.com. Older plotly.js offered
+# "Edit in Chart Studio" instead (showEditInChartStudio); both names are removed in case the
+# bundle changes. "Download plot as a png" (toImage) stays: the browser draws the image.
+OFFSITE_BUTTONS = ("sendChartToCloud", "sendDataToCloud", "editInChartStudio")
+CONFIG = {"displaylogo": False, "watermark": False, "responsive": True,
+          "showSendToCloud": False, "showEditInChartStudio": False, "plotlyServerURL": "",
+          "modeBarButtonsToRemove": ["lasso2d", "select2d", *OFFSITE_BUTTONS],
           "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def plain(text: str) -> str:
+    """``text`` as Plotly shows it, character for character: ``&``, ``<`` and ``>`` escaped.
+
+    Plotly reads a subset of HTML in every text it draws (titles, legends, hover labels,
+    annotations, tick labels): ``<a href>`` becomes a live link, ``<b>`` bold, ``<br>`` a new
+    line. Names from a store or from a user's file are data, not markup, so each goes
+    through here before it reaches a figure. The builders below take their texts (titles,
+    sources, labels and the names in their frames) as Plotly markup: the caller escapes.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain_columns(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """``frame`` with the text of ``columns`` escaped by :func:`plain`, for a builder that
+    draws them (nulls stay null)."""
+    return frame.with_columns(
+        pl.col(c).str.replace_all("&", "&amp;", literal=True)
+        .str.replace_all("<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True)
+        for c in columns)
 
 
 def _source_note(fig: go.Figure, text: str) -> None:
@@ -52,6 +80,50 @@ def empty(message: str) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
+
+
+def category_axis(fig: go.Figure, categories: list[str], *, axis: str = "y",
+                  every_row: bool = True, **selector) -> None:
+    """Make ``axis`` (``"x"`` or ``"y"``; all of them, or those ``selector`` picks) a
+    category axis over ``categories`` in this order.
+
+    Group and period names such as "2" or "2024" are names, not numbers: left to guess,
+    Plotly would read mostly-numeric names as a number scale. With ``every_row`` each category
+    keeps its row, including withheld ones at the ends (autorange leaves out empty bars).
+    """
+    extent = dict(range=[-0.5, len(categories) - 0.5]) if every_row else {}
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    update(type="category", categoryorder="array", categoryarray=list(categories), **extent,
+           **selector)
+
+
+def category_position(categories: list[str], name: str) -> int:
+    """Where ``name`` sits on a :func:`category_axis`: its serial position, for placing an
+    annotation or shape on its row.
+
+    Plotly.js reads a layout position that looks like a number ("2", "2024") as a serial
+    position before it looks for a category of that name, so a note placed at ``y="9"``
+    would land on the tenth row whatever that row is called. Traces match data by name and
+    need no such care.
+    """
+    return list(categories).index(name)
+
+
+def withheld_note(status: str, *, prefix: str = "", short: bool = False) -> str:
+    """The label on a group's row in place of a figure: "suppressed (small numbers)" (just
+    "suppressed" where ``short``, in a narrow panel), or "no data"."""
+    if status != "suppressed":
+        return f"{prefix}no data"
+    return f"{prefix}suppressed" + ("" if short else " (small numbers)")
+
+
+def _note_rows(fig: go.Figure, categories: list[str], notes: list[tuple[str, str]],
+               **annotation) -> None:
+    """Label each ``(category, text)`` on its row of the y axis, placed by position."""
+    for name, text in notes:
+        fig.add_annotation(y=category_position(categories, name), text=text, xanchor="left",
+                           showarrow=False, font=dict(color=theme.NHS_DARK_GREY, size=13),
+                           **annotation)
 
 
 def _group_colours(groups: list[str], dimension: str) -> list[str]:
@@ -76,8 +148,9 @@ def breakdown_bars(frame: pl.DataFrame, metric: Metric, *, title: str, source: s
     values = rows["value"].to_list()
     shown = [v is not None for v in values]
     fig = go.Figure(layout=dict(template=TEMPLATE))
+    # A withheld group has no bar (never one of zero length): its row says why instead.
     fig.add_bar(
-        y=groups, x=[v if v is not None else 0 for v in values], orientation="h",
+        y=groups, x=values, orientation="h",
         marker_color=_group_colours(groups, rows["dimension"][0]),
         error_x=dict(type="data", symmetric=False, color=theme.TEXT, thickness=1.5, width=5,
                      array=[(u - v) if s else 0 for u, v, s in
@@ -99,11 +172,9 @@ def breakdown_bars(frame: pl.DataFrame, metric: Metric, *, title: str, source: s
         hovertemplate="<b>%{y}</b><br>%{customdata[0]} (%{customdata[1]})<br>"
                       "%{customdata[2]} of %{customdata[3]}<extra></extra>",
     )
-    for group, status in zip(groups, rows["status"], strict=True):
-        if status != "ok":
-            fig.add_annotation(x=0, y=group, xanchor="left", showarrow=False,
-                               text=" suppressed (small numbers)" if status == "suppressed"
-                               else " no data", font=dict(color=theme.NHS_DARK_GREY, size=13))
+    _note_rows(fig, groups, [(g, withheld_note(st, prefix=" ")) for g, st, s in
+                             zip(groups, rows["status"], shown, strict=True)
+                             if st != "ok" or not s], x=0)
     if comparator_label and "comparator_value" in rows.columns and \
             rows["comparator_value"].is_not_null().any():
         fig.add_scatter(
@@ -115,10 +186,7 @@ def breakdown_bars(frame: pl.DataFrame, metric: Metric, *, title: str, source: s
     # A floor on the height keeps a plot area between title and source for one bar.
     fig.update_layout(title=title, height=max(300, 140 + 36 * len(groups)), showlegend=True,
                       bargap=0.35)
-    # Every group keeps its row: Plotly's autorange leaves out bars of zero length at the
-    # ends, which would push a "suppressed" label off the plot.
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=groups,
-                     range=[-0.5, len(groups) - 0.5])
+    category_axis(fig, groups)
     fig.update_xaxes(title=f"{metric.short_title} ({metric.unit}), bars show 95% CIs",
                      rangemode="tozero")
     _source_note(fig, source)
@@ -169,14 +237,13 @@ def local_comparison(frame: pl.DataFrame, metric: Metric, *, title: str,
             hovertemplate=f"<b>{part['series'][0]}</b><br>%{{y}}: %{{customdata[0]}} "
                           "(%{customdata[1]})<extra></extra>",
         )
-    hidden = frame.filter((pl.col("kind") == "local") & (pl.col("status") != "ok"))
-    for group, status in hidden.select("group", "status").iter_rows():
-        fig.add_annotation(x=0, y=group, xref="paper", xanchor="left", showarrow=False,
-                           text="Local: suppressed (small numbers)" if status == "suppressed"
-                           else "Local: no data", font=dict(color=theme.NHS_DARK_GREY, size=13))
+    hidden = frame.filter((pl.col("kind") == "local")
+                          & ((pl.col("status") != "ok") | pl.col("value").is_null()))
+    _note_rows(fig, groups, [(g, withheld_note(st, prefix="Local: ")) for g, st in
+                             hidden.select("group", "status").iter_rows()], x=0, xref="paper")
     fig.update_layout(title=title, height=max(320, 170 + 70 * len(groups)),
                       scattermode="group", scattergap=0.45, showlegend=True)
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=groups)
+    category_axis(fig, groups)
     fig.update_xaxes(title=f"{metric.short_title} ({metric.unit}), with 95% CIs",
                      rangemode="tozero")
     _source_note(fig, source)
@@ -208,16 +275,20 @@ def small_multiples(frames: list[tuple[str, pl.DataFrame]], metric: Metric, *, t
                                 zip(rows["upper95"], rows["value"], shown, strict=True)],
                          arrayminus=[(v or 0) - (lo or 0) if s else 0 for lo, v, s in
                                      zip(rows["lower95"], rows["value"], shown, strict=True)]),
-            # A group with no row of data is "no data", not suppressed (DATA.md symbols).
-            text=["" if s else "suppressed" if st == "suppressed" else "no data"
-                  for s, st in zip(shown, rows["status"], strict=True)],
+            # The label rides on its (zero-length) bar, so it is matched to its group by
+            # name. A group with no row of data is "no data", not suppressed (DATA.md).
+            text=["" if s else withheld_note(st, short=True) for s, st in
+                  zip(shown, rows["status"], strict=True)],
             textposition="outside",
-            hovertemplate="%{y}: %{x:,." + str(metric.decimals) + "f}<extra></extra>",
+            customdata=[fmt.value(metric, v) if s else withheld_note(st) for v, s, st in
+                        zip(rows["value"], shown, rows["status"], strict=True)],
+            hovertemplate="%{y}: %{customdata}<extra></extra>",
         )
     fig.update_xaxes(range=[0, top * 1.1])
-    # Plotly.js mis-autoranges matched category axes (the first row lost its top groups).
-    n_groups = len({g for _, f in frames for g in f["group"].to_list()})
-    fig.update_yaxes(range=[-0.5, n_groups - 0.5])
+    # Every panel lists every group, in one order (matched category axes mis-autorange).
+    every = pl.concat([f.select("group", "group_order") for _, f in frames])
+    category_axis(fig, every.unique("group").sort("group_order", descending=True)[
+        "group"].to_list())
     fig.update_layout(template=TEMPLATE, title=title, height=140 + 300 * rows_n,
                       margin=dict(t=90))
     fig.update_annotations(font_size=13)
@@ -226,7 +297,11 @@ def small_multiples(frames: list[tuple[str, pl.DataFrame]], metric: Metric, *, t
 
 
 def wrap(text: str, width: int) -> str:
-    """Break ``text`` into at most two lines of about ``width`` characters for titles."""
+    """Break ``text`` into at most two lines of about ``width`` characters for titles.
+
+    ``text`` is plain text (a title naming an organisation): it comes back as Plotly markup,
+    escaped by :func:`plain`, with ``<br>`` between the lines.
+    """
     words, lines, line = text.split(), [], ""
     for word in words:
         if len(line) + len(word) + 1 > width and line:
@@ -235,7 +310,7 @@ def wrap(text: str, width: int) -> str:
         else:
             line = f"{line} {word}".strip()
     lines.append(line)
-    return "<br>".join(lines[:2])
+    return "<br>".join(plain(line) for line in lines[:2])
 
 
 FUNNEL_LINES = {"lower_2s": ("95% limits", "dash"), "upper_2s": ("95% limits", "dash"),
@@ -360,8 +435,8 @@ def trend(points: pl.DataFrame, metric: Metric, *, title: str, source: str,
                             mode="lines",
                             hoverinfo="skip", showlegend=False, name=f"{group} 95% CI")
     # Periods are labels ("2020", "2023 survey"), never numbers on a scale.
-    fig.update_xaxes(type="category", categoryorder="array",
-                     categoryarray=points["period"].unique(maintain_order=True).to_list())
+    category_axis(fig, points["period"].unique(maintain_order=True).to_list(), axis="x",
+                  every_row=False)
     fig.update_layout(title=title, height=height)
     fig.update_yaxes(title=f"{metric.short_title} ({metric.unit})")
     fig.update_xaxes(tickangle=-35)
@@ -434,7 +509,7 @@ def add_projection(fig: go.Figure, points: pl.DataFrame, projected: pl.DataFrame
         maintain_order=True).to_list())
     categories = shown + [p for p in ahead if p not in shown]
     fig.update_xaxes(categoryarray=categories)
-    first = categories.index(ahead[0])
+    first = category_position(categories, ahead[0])
     fig.add_vrect(x0=first - 0.5, x1=len(categories) - 0.5, layer="below", line_width=0,
                   fillcolor=theme.NHS_PALE_GREY, opacity=0.6,
                   annotation_text="Projected", annotation_position="top left",
@@ -524,6 +599,8 @@ def intersection_heatmap(frame: pl.DataFrame, metric: Metric, *, title: str,
                                   ticktext=[f"{t:g}" for t in ticks], thickness=16,
                                   len=0.8, y=0.4, yanchor="middle"))
     fig.update_layout(title=title, height=520, margin=dict(t=90, b=130))
+    category_axis(fig, x_labels, axis="x", every_row=False)
+    category_axis(fig, rows, every_row=False)
     fig.update_xaxes(title="Deprivation quintile of the mother's residence", showgrid=False,
                      side="bottom")
     fig.update_yaxes(title="Ethnic group", autorange="reversed", showgrid=False)

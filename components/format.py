@@ -280,14 +280,29 @@ def dimension_not_held(metric: Metric, dimension: str, *, org_name: str, shown: 
 
 
 def summed_note(level: str | None, summed: dict) -> str:
-    """How an ICB / LMNS or region figure was made from its trusts
-    (``data.queries.summed_from_trusts``)."""
+    """How an ICB / LMNS, region or England figure was made from its trusts
+    (``data.queries.summed_from_trusts``; England's says which trusts it sums)."""
+    if summed.get("note"):
+        return str(summed["note"])
     whose = LEVEL_ADJECTIVES.get(level or "", "this")
     as_at, file = summed.get("as_at"), summed.get("file")
     placed = (f" as ODS placed them on {as_at:%-d %B %Y}" + (f" ({file})" if file else "")
               if as_at else " (the ODS edition used is not recorded)")
     return (f"Summed from its trusts{placed}: no file loaded gives this {whose} figure "
             "itself. A sum is suppressed where any member trust's figure was withheld.")
+
+
+def england_summed_note(note: str) -> str:
+    """Beside a comparison with England where England's figure is a sum of trusts
+    (``data.queries.england_sum_note``)."""
+    return f"Compared with England's figure as this data store sums it. {note}"
+
+
+def england_series_note(periods: Sequence[str]) -> str:
+    """Beside a series over time whose England figures for ``periods`` are sums of trusts."""
+    return (f"England's figures for {join_words(list(periods))} are sums of the trusts whose "
+            "counts the source file publishes (no file gives England's own figure), so they "
+            "leave out trusts whose counts were withheld.")
 
 
 def no_england_note(metric: Metric, period: str) -> str:
@@ -320,37 +335,46 @@ def period_words(label: str) -> str:
         else label
 
 
-def _ci_words(low: float, high: float, word: str, opposite: str) -> str:
-    """A 95% CI of an amount of ``word`` ("fewer"); a limit on the other side of zero is
-    said with ``opposite`` ("5 more to 55 fewer")."""
-    if round_people(low) >= 0:
-        return f"95% CI {people_number(low)} to {people_number(high)}"
-    return f"95% CI {people_number(-low)} {opposite} to {people_number(high)} {word}"
+def more_or_fewer(value: float) -> str:
+    """A modelled number of people in words, the way round :func:`people_number` signs it:
+    ``−4`` is "4 fewer", ``16`` is "16 more", and one that rounds to 0 is "0"."""
+    rounded = round_people(value)
+    if rounded == 0:
+        return "0"
+    return f"{abs(rounded):,} {'more' if rounded > 0 else 'fewer'}"
 
 
-def _excess_words(excess: float, lower: float, upper: float) -> tuple[str, str]:
-    """("about 40 fewer", "95% CI 25 to 55") for an excess and its CI; "about the same
-    number" when it rounds to 0. A positive excess means fewer at the reference rate."""
-    if round_people(excess) == 0:
-        return "about the same number", _ci_words(lower, upper, "fewer", "more")
-    if excess > 0:
-        return f"about {people_number(excess)} fewer", _ci_words(lower, upper, "fewer", "more")
-    return f"about {people_number(-excess)} more", _ci_words(-upper, -lower, "more", "fewer")
+def excess_words(excess: float, lower: float, upper: float) -> tuple[str, str]:
+    """An excess and its 95% CI in words, the same way round as :func:`excess_cell`: the
+    cell "−4 (−16 to 8)" is said ("about 4 fewer", "95% CI 16 fewer to 8 more"); "about the
+    same number" when the excess rounds to 0.
+
+    The excess is observed minus expected at the reference rate, so "more" always means
+    more people had the outcome than at the reference rate. Words and cells round with the
+    same :func:`round_people`, so they cannot disagree.
+    """
+    amount = "about the same number" if round_people(excess) == 0 else \
+        f"about {more_or_fewer(excess)}"
+    return amount, f"95% CI {more_or_fewer(lower)} to {more_or_fewer(upper)}"
+
+
+def _compared(amount: str) -> str:
+    """"than" after "about 4 fewer", "as" after "about the same number"."""
+    return "as" if amount.endswith("number") else "than"
 
 
 def excess_sentence(metric: Metric, excess: float, lower: float, upper: float, *, who: str,
                     condition: str, lead: str = "") -> str:
-    """How many fewer (or more) people would have had the outcome, in words.
+    """How many more (or fewer) people had the outcome than at the reference rate, in words.
 
-    ``excess`` is observed minus expected at the reference rate, with its 95% CI: a
-    positive excess means fewer people would have had the outcome at the reference rate.
-    E.g. "About 40 fewer Black women (95% CI 25 to 55) would have had a postpartum
-    haemorrhage of 1,500 ml or more if they had had the same rate as White women."
+    ``excess`` is observed minus expected at the reference rate, with its 95% CI, worded by
+    :func:`excess_words` (the same way round as the table). E.g. "About 40 more Black women
+    (95% CI 25 more to 55 more) had a postpartum haemorrhage of 1,500 ml or more than if
+    they had had the same rate as White women."
     """
-    amount, ci = _excess_words(excess, lower, upper)
-    outcome = f"would have {metric.counterfactual_phrase} {condition}"
-    body = f"{amount} of {who} {outcome} ({ci})" if amount.endswith("number") else \
-        f"{amount} {who} ({ci}) {outcome}"
+    amount, ci = excess_words(excess, lower, upper)
+    people = f"{amount} of {who}" if amount.endswith("number") else f"{amount} {who}"
+    body = f"{people} ({ci}) {metric.phrase} {_compared(amount)} {condition}"
     text = f"{lead}{body}" if lead else body[0].upper() + body[1:]
     return f"{text}."
 
@@ -387,19 +411,22 @@ def excess_total_sentence(total: dict, metric: Metric, dimension: str,
 
 
 def excess_short(row: dict, metric: Metric, dimension: str) -> str | None:
-    """One group's excess in a few words: "Black women: about 290 fewer (95% CI 220 to
-    360)"; None where the row has no figure or is the reference group."""
+    """One group's excess in a few words (:func:`excess_words`): "Black women: about 290
+    more (95% CI 220 more to 360 more) than at the rate of White women"; None where the row
+    has no figure or is the reference group."""
     if row.get("status") != "ok" or missing(row.get("excess")):
         return None
     who = subject(row["group"], dimension, metric)
-    amount, ci = _excess_words(row["excess"], row["excess_lower95"], row["excess_upper95"])
-    return f"{who[0].upper()}{who[1:]}: {amount} ({ci})"
+    reference = subject(DIMENSIONS[dimension].reference, dimension, metric)
+    amount, ci = excess_words(row["excess"], row["excess_lower95"], row["excess_upper95"])
+    return f"{who[0].upper()}{who[1:]}: {amount} ({ci}) {_compared(amount)} at the rate of " \
+        f"{reference}"
 
 
 def excess_cell(row: dict) -> str:
     """A group's excess for tables and downloads: "290 (220 to 360)", "−20 (−32 to −8)";
     ``0`` for the reference group, ``*`` where it would rest on a suppressed cell, ``:``
-    where not available."""
+    where not available. :func:`excess_words` says the same numbers the same way round."""
     status = row.get("status")
     if status == "reference":
         return "0"

@@ -42,8 +42,6 @@ INDICATOR_SHOWN = ("Organisation", "Metric", "Period", "Breakdown", "Group", "Lo
                    "Local denominator", "Local value", "Local 95% CI",
                    "Ratio to reference (95% CI)", "Source")
 PROBLEM_COLUMNS = ("File", "Line", "Column", "Value", "Problem")
-SYMBOL_WORDS = (f"{SYMBOL_SUPPRESSED} suppressed (small numbers); {SYMBOL_NOT_AVAILABLE} not "
-                f"available; {SYMBOL_NOT_APPLICABLE} not applicable.")
 
 
 def badge() -> html.Span:
@@ -173,7 +171,6 @@ def comparison_csv(cells: pl.DataFrame, *, file: str, store_title: str, syntheti
     if left_out:
         preamble.append(f"{left_out} further comparison(s) in the file were not worked out "
                         f"(at most {compare.MAX_COMPARISONS} per upload).")
-    preamble.append(f"Symbols: {SYMBOL_WORDS[:-1]}; - zero.")
     return pagekit.csv_text(comparison_table(cells), preamble)
 
 
@@ -181,10 +178,12 @@ def comparison_csv(cells: pl.DataFrame, *, file: str, store_title: str, syntheti
 
 
 def chart_frame(cells: pl.DataFrame) -> pl.DataFrame:
-    """One comparison's cells as the long frame :func:`figures.local_comparison` draws."""
+    """One comparison's cells as the long frame :func:`figures.local_comparison` draws,
+    its series names as Plotly markup (the organisations' names escaped: they are data)."""
     first = cells.row(0, named=True)
-    series = {"local": f"{LOCAL}: {first['organisation']}", "england": "England (national)",
-              "organisation": f"{first['national_org_name'] or 'Organisation'} (national)"}
+    org = figures.plain(first["national_org_name"] or "Organisation")
+    series = {"local": f"{LOCAL}: {figures.plain(first['organisation'])}",
+              "england": "England (national)", "organisation": f"{org} (national)"}
     parts = []
     for kind, prefix in (("local", ""), ("england", "england_"), ("organisation", "org_")):
         parts.append(cells.select(
@@ -203,7 +202,8 @@ def _title(first: dict, metric: Metric) -> str:
 
 def comparison_block(cells: pl.DataFrame, *, index: int, source: str,
                      graph_id: dict) -> html.Section:
-    """One comparison: a heading with the Local badge, the chart, the notes and the table."""
+    """One comparison: a heading with the Local badge, the chart, the notes and the table.
+    ``source`` is plain text (it names the user's file)."""
     first = cells.row(0, named=True)
     metric = compare.metric_of(first["metric"], first["national_metric"])
     title = _title(first, metric)
@@ -211,11 +211,12 @@ def comparison_block(cells: pl.DataFrame, *, index: int, source: str,
     org = first["national_org_name"]
     caption = (f"{title}: local figures beside England"
                + (f" and {org} in the national data" if org else "")
-               + f". Values in {metric.unit}. {SYMBOL_WORDS}")
+               + f". Values in {metric.unit}.")
     return html.Section([
         html.H3([badge(), " ", title], className="h6 mt-3"),
         dcc.Graph(id=graph_id, config=figures.CONFIG, figure=figures.local_comparison(
-            chart_frame(cells), metric, title=figures.wrap(title, 80), source=source)),
+            chart_frame(cells), metric, title=figures.wrap(title, 80),
+            source=figures.plain(source))),
         html.P(note_of(first), className="small text-muted mb-1") if first["note"] else None,
         tables.html_table(table, caption=caption),
     ], className="local-comparison mb-4", **{"aria-label": f"Local comparison {index + 1}"})
@@ -255,7 +256,7 @@ def indicators_view(cells: pl.DataFrame, *, table_id: str) -> html.Div | None:
         html.H3([badge(), " Local indicators without a national metric"], className="h6 mt-3"),
         html.P("Shown as a percentage of the denominator with a Wilson 95% confidence "
                "interval.", className="small text-muted mb-1"),
-        tables.html_table(table, caption=f"Local indicators. {SYMBOL_WORDS}",
+        tables.html_table(table, caption="Local indicators.",
                           table_id=table_id),
         html.P(f"The table shows the first {MAX_INDICATOR_ROWS} rows; the download holds "
                "them all.", className="small") if cells.height > MAX_INDICATOR_ROWS else None,

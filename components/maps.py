@@ -80,10 +80,10 @@ def _xy(region: Region) -> tuple[list, list]:
 
 
 def _region_label(row: dict) -> str:
+    name = figures.plain(row["region"])
     if row["status"] == "ok":
-        return f"<b>{row['region']}</b><br>{row['ratio']:.2f}" + \
-            (" *" if row["gap_significant"] else "")
-    return f"<b>{row['region']}</b><br><i>{row['short_status']}</i>"
+        return f"<b>{name}</b><br>{row['ratio']:.2f}" + (" *" if row["gap_significant"] else "")
+    return f"<b>{name}</b><br><i>{row['short_status']}</i>"
 
 
 # ONS's label points for the two northern regions sit 65 km apart, so their labels would
@@ -129,7 +129,7 @@ def region_map(regions: pl.DataFrame, trusts: pl.DataFrame, metric: Metric, *,
         available = row["status"] == "ok"
         significant = available and bool(row["gap_significant"])
         fig.add_scatter(
-            x=xs, y=ys, mode="lines", fill="toself", name=row["region"],
+            x=xs, y=ys, mode="lines", fill="toself", name=figures.plain(row["region"]),
             fillcolor=ratio_colour(row["ratio"], extent) if available else UNAVAILABLE_FILL,
             fillpattern=None if available else HATCH,
             line=dict(color=SIGNIFICANT_OUTLINE if significant else OUTLINE,
@@ -239,12 +239,13 @@ def _frame(fig: go.Figure, outlines: Mapping[str, Region]) -> None:
 
 def trust_hover(name: str, region: str | None, metric: Metric, who: str, value, lower, upper,
                 words: str, size_text: str) -> str:
-    """One trust's hover: name, region, value with its 95% CI, comparison, births."""
+    """One trust's hover (Plotly markup): name, region, value with its 95% CI, comparison,
+    births. The names are escaped: they are data."""
     shown = fmt.value(metric, value) if not fmt.missing(value) else None
     interval = fmt.interval(metric, lower, upper)
     figure = f"{who}: {shown} ({interval})" if shown else f"{who}: {words.lower()}"
-    lines = [f"<b>{name}</b>", region or "Region not known", figure,
-             words if shown else "", size_text]
+    lines = [f"<b>{figures.plain(name)}</b>", figures.plain(region or "Region not known"),
+             figure, words if shown else "", size_text]
     return "<br>".join(line for line in lines if line)
 
 
@@ -404,7 +405,7 @@ def short_group(group: str) -> str:
 def region_hover(row: dict, selection: MapSelection, metric: Metric) -> str:
     who = capital(fmt.subject(selection.group, selection.dimension, metric))
     ref = capital(fmt.subject(selection.reference, selection.dimension, metric))
-    lines = [f"<b>{row['region']}</b>"]
+    lines = [f"<b>{figures.plain(row['region'])}</b>"]
     if row["status"] == "ok":
         lines += [f"{who}: {fmt.value(metric, row['value'])}",
                   f"{ref}: {fmt.value(metric, row['reference_value'])}",

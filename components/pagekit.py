@@ -16,7 +16,7 @@ import polars as pl
 from dash import dcc, html
 from flask import has_app_context
 
-from components import viewstate
+from components import tables, viewstate
 from data import queries, store
 
 log = logging.getLogger(__name__)
@@ -146,23 +146,29 @@ def _header_piece(piece: str) -> str:
     return piece
 
 
-SYMBOLS_LINE = "Symbols: * suppressed (small numbers), : not available, - zero"
-
-
 def source_line(source: str) -> str:
     """"Source: MSDS", marked as synthetic when the published store is the demo."""
     return f"Source: {source}" + (" (synthetic demonstration data)"
                                   if queries.current().synthetic else "")
 
 
-def preamble(heading: str, source: str, *notes: str, symbols: str = SYMBOLS_LINE) -> list[str]:
-    """The ``#`` lines above a page's CSV: what it is, its source, any notes, the symbols."""
-    return [heading, source_line(source), *notes, symbols]
+def preamble(heading: str, source: str, *notes: str) -> list[str]:
+    """The ``#`` lines above a page's CSV: what it is, its source, any notes (the key to
+    symbols is added by :func:`csv_text`)."""
+    return [heading, source_line(source), *notes]
+
+
+def csv_header(frame: pl.DataFrame, preamble: list[str] | None = None) -> list[str]:
+    """The ``#`` lines above ``frame`` in a CSV: ``preamble``, then the key to the symbols
+    its cells use (:func:`components.tables.symbol_key`), as its table on screen has."""
+    key = tables.symbol_key(frame)
+    return [*(preamble or []), key] if key else list(preamble or [])
 
 
 def csv_text(frame: pl.DataFrame, preamble: list[str] | None = None) -> str:
-    """CSV of ``frame`` with every string cell neutralised, after optional ``#`` lines
-    (:func:`header_line`)."""
+    """CSV of ``frame`` with every string cell neutralised, under :func:`csv_header`'s
+    ``#`` lines (:func:`header_line`)."""
+    preamble = csv_header(frame, preamble)
     safe = frame.with_columns(
         pl.col(c).cast(pl.String).map_elements(neutralise, return_dtype=pl.String)
         for c in frame.columns

@@ -42,6 +42,8 @@ CHANGE_ARROWS = {"up": "▲", "down": "▼", "flat": "▶", "none": ""}
 COLUMNS = ("Metric", "Period", "Value", "95% CI", "England", "Compared with England",
            "RAG rating", "Change since a year earlier", "Numerator", "Denominator")
 LINKS_COLUMN = "Look closer"
+# Beside England's value where the store summed it from trusts (``england_note``).
+SUMMED_MARK = "sum of trusts"
 NOWRAP = ("Value", "95% CI", "England", "RAG rating")
 
 
@@ -137,6 +139,25 @@ def _symbol(row: Mapping) -> str:
     return "*" if row.get("status") == "suppressed" else ":"
 
 
+def england_cell(row: Mapping, metric: registry.Metric) -> str:
+    """England's value, marked "(sum of trusts)" where the store summed it from a file's
+    trusts (``england_note``); ``:`` where there is none."""
+    if fmt.missing(row.get("england_value")):
+        return ":"
+    said = fmt.value(metric, row["england_value"])
+    return f"{said} ({SUMMED_MARK})" if row.get("england_note") else said
+
+
+def england_notes(frame: pl.DataFrame) -> list[str]:
+    """What each England figure marked "(sum of trusts)" is: "Stillbirth rate, 2024:
+    England: sum of the ...", one line per metric whose England value is shown."""
+    if "england_note" not in frame.columns:
+        return []
+    return [f"{registry.get(row['metric']).title}, {row['period']}: {row['england_note']}"
+            for row in frame.iter_rows(named=True)
+            if row.get("england_note") and not fmt.missing(row.get("england_value"))]
+
+
 def scorecard_rows(frame: pl.DataFrame, *, benchmark_only: bool = False) -> pl.DataFrame:
     """The scorecard as shown on screen and downloaded: one row per Annex 3 metric, text
     cells with DATA.md's symbols (``*`` suppressed, ``:`` not available, ``-`` zero)."""
@@ -151,8 +172,7 @@ def scorecard_rows(frame: pl.DataFrame, *, benchmark_only: bool = False) -> pl.D
             fmt.value(metric, row["value"]) if shown else _symbol(row),
             f"{fmt.number(row['lower95'], metric.decimals)} to "
             f"{fmt.number(row['upper95'], metric.decimals)}" if shown else _symbol(row),
-            fmt.value(metric, row.get("england_value"))
-            if not fmt.missing(row.get("england_value")) else ":",
+            england_cell(row, metric),
             comparison_words(row, benchmark_only=benchmark_only),
             RAG_WORDS[rag_of(row, benchmark_only=benchmark_only)],
             change_words(row, metric),
@@ -283,7 +303,8 @@ def dot_chart(frame: pl.DataFrame, *, org_label: str, title: str, source: str,
                 x=[eng], y=[0], mode="markers",
                 marker=dict(symbol="line-ns", size=28, line=dict(width=3, color=theme.NHS_BLUE)),
                 name="England", legendgroup="england", showlegend=not legend_done["england"],
-                hovertemplate=f"England: {fmt.value(metric, eng)}<extra></extra>", **on))
+                hovertemplate=f"England{f' ({SUMMED_MARK})' if row.get('england_note') else ''}"
+                              f": {fmt.value(metric, eng)}<extra></extra>", **on))
             legend_done["england"] = True
         annotations.append(dict(
             text=f"<b>{metric.short_title}</b> ({metric.unit}), "

@@ -170,7 +170,7 @@ def empty_note(frame: pl.DataFrame, view: SourceView) -> dbc.Alert | None:
 
 
 def summed_line(view: SourceView, frame: pl.DataFrame) -> html.P | None:
-    """For an ICB / LMNS or region figure the store summed from trusts: how."""
+    """For an ICB / LMNS, region or England figure the store summed from trusts: how."""
     if not tabulated(frame):
         return None
     level = queries.org_level(view.org)
@@ -193,6 +193,10 @@ def trend_note(view: SourceView, metric: registry.Metric, points: pl.DataFrame) 
     if not has_figures(points.filter(pl.col("group") == england)):
         return (f"This data store holds no England figures for {fmt.title_words(metric)}, so "
                 "there is no national series to set beside this one.")
+    summed = [p for p in queries.england_sum_notes(view.metric)
+              if p in set(points["period"].cast(pl.String).to_list())]
+    if summed:
+        return fmt.england_series_note(summed)
     return None
 
 
@@ -234,10 +238,14 @@ def findings(frame: pl.DataFrame, view: SourceView, metric: registry.Metric) -> 
                       "level.")
     england = view.org != "ENG" and drawn and \
         "england" not in queries.figure_levels(view.metric, view.period)
+    summed = queries.england_sum_note(view.metric, view.period) \
+        if view.org != "ENG" and drawn and not england else None
     return html.Div([
         html.H2("What the figures say", className="h5") if drawn else None,
         said,
         html.P(fmt.no_england_note(metric, view.period), className="small") if england else None,
+        html.P(fmt.england_summed_note(summed), className="small",
+               id=view.page.id("england-summed")) if summed else None,
         summed_line(view, frame),
         html.P(html.Small([period_note(view, metric), " ", metric.definition, " ",
                            " ".join(metric.caveats)]), className="text-muted"),
@@ -295,8 +303,7 @@ def page_layout(view_class: type[SourceView], query: dict) -> html.Div:
         ]),
         html.Div([
             tables.html_table(tables.breakdown_rows(frame, metric, label),
-                              caption=f"{title}. * suppressed (small numbers); : not "
-                              "available; - zero.", table_id=page.id("table")),
+                              caption=f"{title}.", table_id=page.id("table")),
             pagekit.download_button(page.id("download-button"), page.id("download")),
         ], className="mt-2 table-responsive") if tabulated(frame) else None,
         html.H2(page.context_heading if england_series else page.context_heading_local,
@@ -304,13 +311,13 @@ def page_layout(view_class: type[SourceView], query: dict) -> html.Div:
         html.P(note, className="small", id=page.id("trend-note")) if note else None,
         dbc.Row(dbc.Col(dcc.Graph(id=page.id("trend-graph"), config=figures.CONFIG,
                                   figure=figures.trend(
-                                      points, metric, title=figures.wrap(context_title, 80),
+                                      figures.plain_columns(points, "group"), metric,
+                                      title=figures.wrap(context_title, 80),
                                       source=source_line(metric, "all periods"),
                                       height=400)), lg=8)) if over_time else None,
         html.Div([
             tables.html_table(tables.trend_context_rows(points, metric),
-                              caption=f"{context_title}. * suppressed (small "
-                              "numbers); : not available; - zero.",
+                              caption=f"{context_title}.",
                               table_id=page.id("trend-table")),
             pagekit.download_button(page.id("trend-download-button"),
                                     page.id("trend-download")),
@@ -329,7 +336,9 @@ def download_csv(view_class: type[SourceView], search: str) -> dict:
     view, _ = view_class.parse(viewstate.query_of(search))
     metric = registry.get(view.metric)
     rows = tables.breakdown_rows(breakdown_frame(view), metric, comparator(view)[1])
-    return dict(content=pagekit.csv_text(rows, _preamble(metric, breakdown_title(view, metric))),
+    note = queries.england_sum_note(view.metric, view.period)
+    preamble = _preamble(metric, breakdown_title(view, metric)) + ([note] if note else [])
+    return dict(content=pagekit.csv_text(rows, preamble),
                 filename=f"{view.page.slug}-{view.metric}-{view.org}.csv", type="text/csv")
 
 
@@ -337,6 +346,10 @@ def download_trend_csv(view_class: type[SourceView], search: str) -> dict:
     """The over-time table for the view in ``search`` as a CSV download."""
     view, _ = view_class.parse(viewstate.query_of(search))
     metric = registry.get(view.metric)
-    rows = tables.trend_context_rows(trend_points(view), metric)
-    return dict(content=pagekit.csv_text(rows, _preamble(metric, trend_title(view, metric))),
+    points = trend_points(view)
+    rows = tables.trend_context_rows(points, metric)
+    notes = [note for period, note in queries.england_sum_notes(view.metric).items()
+             if "period" in points.columns and period in set(points["period"].to_list())]
+    return dict(content=pagekit.csv_text(rows, _preamble(metric, trend_title(view, metric))
+                                         + notes),
                 filename=f"{view.page.slug}-{view.metric}-over-time.csv", type="text/csv")

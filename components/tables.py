@@ -9,7 +9,49 @@ import polars as pl
 from dash import dcc, html
 
 from components import format as fmt
+from metrics.disclosure import (
+    SYMBOL_NOT_APPLICABLE,
+    SYMBOL_NOT_AVAILABLE,
+    SYMBOL_SUPPRESSED,
+    SYMBOL_ZERO,
+)
 from metrics.registry import Metric
+
+# What each symbol a cell may be means (DATA.md), in the order a table's key lists them.
+SYMBOL_MEANINGS = {
+    SYMBOL_SUPPRESSED: "suppressed (small numbers)",
+    SYMBOL_NOT_AVAILABLE: "not available",
+    SYMBOL_NOT_APPLICABLE: "not applicable",
+    SYMBOL_ZERO: "zero",
+}
+
+
+def symbols_used(frame: pl.DataFrame) -> tuple[str, ...]:
+    """The symbols ``frame`` holds (cells that are a symbol and nothing else), key order."""
+    found: set[str] = set()
+    for name, dtype in frame.schema.items():
+        if dtype == pl.String:
+            column = frame[name].str.strip_chars()
+            found.update(column.filter(column.is_in(list(SYMBOL_MEANINGS))).to_list())
+    return tuple(s for s in SYMBOL_MEANINGS if s in found)
+
+
+def symbol_key(frame: pl.DataFrame) -> str:
+    """The key to the symbols ``frame`` uses, for its caption or CSV header: "Symbols: *
+    suppressed (small numbers); : not available; - zero." ("" when it uses none)."""
+    used = symbols_used(frame)
+    if not used:
+        return ""
+    return "Symbols: " + "; ".join(f"{s} {SYMBOL_MEANINGS[s]}" for s in used) + "."
+
+
+def with_key(caption: str, frame: pl.DataFrame) -> str:
+    """``caption`` followed by the key to the symbols ``frame`` uses."""
+    key = symbol_key(frame)
+    if not key:
+        return caption
+    caption = caption.rstrip()
+    return f"{caption}{'' if not caption or caption.endswith('.') else '.'} {key}".strip()
 
 
 def breakdown_rows(frame: pl.DataFrame, metric: Metric, comparator: str | None) -> pl.DataFrame:
@@ -57,10 +99,17 @@ def plain_cell(value) -> str:
 def table_markup(frame: pl.DataFrame, *, caption: str, table_id: str | None = None,
                  class_name: str = TABLE_CLASS, row_headers: bool = False, nowrap: int = 0,
                  cell: Callable[[object], str] = plain_cell,
-                 row_classes: Sequence[str] | None = None) -> str:
+                 row_classes: Sequence[str] | None = None, key: bool = True) -> str:
     """``frame`` as one HTML ``<table>``: caption, column headers (``scope="col"``), and with
     ``row_headers`` the first cell of each row as its header. ``row_classes`` gives each body
-    row a class ("" for none). Every text is escaped."""
+    row a class ("" for none). Every text is escaped.
+
+    The caption ends with the key to the symbols the cells use (:func:`symbol_key`), so
+    callers never write one; ``key=False`` for a table whose cells are symbols as data
+    (the table that defines them).
+    """
+    if key:
+        caption = with_key(caption, frame)
     def td(i: int, value) -> str:
         wrap = ' class="text-nowrap"' if i < nowrap else ""
         if row_headers and i == 0:

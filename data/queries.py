@@ -385,16 +385,38 @@ def _period_end(build: str, metric_id: str, period_label: str):
     return ends.max() if ends.len() else None
 
 
+def england_sum_notes(metric_id: str) -> dict[str, str]:
+    """Period label -> what England's figure of the metric is, for the periods where the
+    store summed it from a file's trusts because no file gives it (the notes of the
+    manifest's ``rollups`` entry at level ``england``, e.g. "England: sum of the 93 of 122
+    English organisations in the MBRRACE-UK file ..."), oldest first."""
+    out: dict[str, str] = {}
+    for entry in current().manifest.get("rollups") or ():
+        if entry.get("metric") == metric_id and entry.get("level") == "england":
+            for item in entry.get("sums") or ():
+                out[str(item.get("period"))] = str(item.get("note") or "")
+    return out
+
+
+def england_sum_note(metric_id: str, period_label: str | None) -> str | None:
+    """What England's figure of the metric for ``period_label`` is where the store summed
+    it from trusts (:func:`england_sum_notes`); None for a published England figure."""
+    return england_sum_notes(metric_id).get(str(period_label)) if period_label else None
+
+
 def summed_from_trusts(metric_id: str, level: str | None, period_label: str) -> dict | None:
     """How the store made ``level``'s figures of the metric for ``period_label`` when no file
-    published them: ``{"file": ODS file, "as_at": date of its content}`` for a sum of trusts
-    (from the manifest's ``rollups`` and ``ods_editions``); None for published figures."""
+    published them: ``{"file": ODS file, "as_at": date of its content}`` for an ICB / LMNS or
+    region sum of trusts (from the manifest's ``rollups`` and ``ods_editions``), ``{"note":
+    ...}`` for England's (:func:`england_sum_note`); None for published figures."""
     manifest = current().manifest
     rolled = any(r.get("metric") == metric_id and r.get("level") == level
                  and period_label in (r.get("periods") or ())
                  for r in manifest.get("rollups") or ())
     if not rolled:
         return None
+    if level == "england":
+        return {"note": england_sum_note(metric_id, period_label)}
     # The edition the ingest placed the trusts by (geography.edition_for, same rule).
     editions = sorted((Edition(e["file"], date.fromisoformat(str(e["as_at"])), {})
                        for e in manifest.get("ods_editions") or () if e.get("as_at")),
@@ -440,10 +462,18 @@ def _scorecard(build: str, org_code: str) -> pl.DataFrame:
     # few hundred rows whatever the number of trusts.
     counts = current().metric_counts(*(m.id for m in registry.ANNEX3_METRICS)).filter(
         pl.col("org_code").is_in([org_code, "ENG"]))
-    return scorecard_mod.scorecard(counts, org_code=org_code)
+    frame = scorecard_mod.scorecard(counts, org_code=org_code)
+    # Where England's figure is a sum of trusts (no file gives it), what it is: the page,
+    # its chart and its download say so beside England's value.
+    periods = frame["period"] if "period" in frame.columns else [None] * frame.height
+    notes = [england_sum_note(m, p) if p else None
+             for m, p in zip(frame["metric"], periods, strict=True)]
+    return frame.with_columns(pl.Series("england_note", notes, dtype=pl.String))
 
 
 def scorecard(org_code: str) -> pl.DataFrame:
+    """:func:`metrics.scorecard.scorecard` for the store, with ``england_note`` (what
+    England's figure is where the store summed it from trusts, else null)."""
     return _scorecard(build_id(), org_code)
 
 

@@ -81,6 +81,17 @@ class Store:
         return self.path.name
 
 
+def controlled(counts: pl.DataFrame, organisations: pl.DataFrame) -> pl.DataFrame:
+    """``counts`` exactly as :func:`write_store` publishes them with ``organisations``:
+    conformed, in row order, complementary suppression applied (so a builder can see which
+    cells will be shown before it writes)."""
+    # Sorted first: ties in the choice of a second cell to withhold go by row order, which
+    # must not vary.
+    return disclosure.complementary_suppression(
+        schema.conform(counts, "counts").sort(SORT_KEYS),
+        organisations=schema.conform(organisations, "organisations"))
+
+
 def write_store(
     counts: pl.DataFrame,
     organisations: pl.DataFrame,
@@ -89,12 +100,10 @@ def write_store(
 ) -> Path:
     """Validate and write a new build, then publish it atomically; return the build folder."""
     root = Path(root or settings.data_dir())
-    organisations = schema.conform(organisations, "organisations")
     # Every writer (demo, ingest, local data) passes here, so no build can publish a cell
-    # that subtraction from the cells around it would give back. Sorted first: ties in the
-    # choice of a second cell to withhold go by row order, which must not vary.
-    counts = disclosure.complementary_suppression(
-        schema.conform(counts, "counts").sort(SORT_KEYS), organisations=organisations)
+    # that subtraction from the cells around it would give back.
+    counts = controlled(counts, organisations)
+    organisations = schema.conform(organisations, "organisations")
     schema.validate(counts, "counts")
     schema.validate(organisations, "organisations")
     builds = root / BUILDS

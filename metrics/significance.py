@@ -1,7 +1,8 @@
 """Comparison of an area or group with a benchmark (England), as Fingertips does it.
 
-Fingertips ``IndicatorComparerFactory``: the default ``SingleOverlappingCIs`` rule and the
-older ``SpcFor*`` rules (METHODS.md section 1.3).
+Fingertips ``IndicatorComparerFactory``: the default ``SingleOverlappingCIs`` rule (on an
+interval worked out from counts, or on one published with the figure) and the older
+``SpcFor*`` rules (METHODS.md section 1.3).
 """
 
 from __future__ import annotations
@@ -31,6 +32,17 @@ _LABELS = {
 }
 
 
+class _Unset:
+    """An argument not given at all (``None`` given is a missing figure, compared as such:
+    "not compared")."""
+
+    def __repr__(self) -> str:
+        return "<not given>"
+
+
+_UNSET: ArrayLike = _Unset()
+
+
 def _area_limits(
     x: np.ndarray, n: np.ndarray, statistic: str, confidence: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -55,10 +67,13 @@ def _benchmark_limits(
 
 
 def compare_with_benchmark(
-    numerator: ArrayLike,
-    denominator: ArrayLike,
-    benchmark: ArrayLike,
+    numerator: ArrayLike = _UNSET,
+    denominator: ArrayLike = _UNSET,
+    benchmark: ArrayLike = _UNSET,
     *,
+    value: ArrayLike = _UNSET,
+    lower: ArrayLike = _UNSET,
+    upper: ArrayLike = _UNSET,
     statistic: str = "proportion",
     multiplier: float = 1.0,
     polarity: str = "higher_is_better",
@@ -66,6 +81,10 @@ def compare_with_benchmark(
     method: str = "single_ci",
 ) -> str | np.ndarray:
     """Classify each area against a benchmark value, as Fingertips.
+
+    Takes either the area's counts (``numerator``, ``denominator``), from which its CI is
+    worked out, or a published figure with its own CI (``value``, ``lower``, ``upper``,
+    such as an MBRRACE-UK rate or a CQC survey percentage), which is compared as published.
 
     ``method="single_ci"`` (Fingertips ``SingleOverlappingCIs``, the default): the area's
     own CI (Wilson for proportions; exact Poisson below 10 events, Byar's from 10, for
@@ -82,12 +101,28 @@ def compare_with_benchmark(
     The raw outcome is then turned into "better"/"similar"/"worse" by ``polarity``
     (``"none"`` keeps "higher"/"similar"/"lower").
 
+    With ``value``, ``lower`` and ``upper`` (Fingertips ``SingleOverlappingCIs`` on the
+    published interval; METHODS.md 1.3 item 1) nothing is recomputed::
+
+        "similar"  if lower <= benchmark <= upper  (inclusive)
+        "lower"    else if value < benchmark       (Fingertips "Worse" before polarity)
+        "higher"   otherwise                       (Fingertips "Better" before polarity)
+
+    ``value``, its limits and ``benchmark`` must be in the same units (``statistic`` and
+    ``multiplier`` are not needed); ``confidence`` is not applied, the limits keep the
+    level they were published at; ``method`` must be ``"single_ci"`` (SPC limits need the
+    area's denominator).
+
     Parameters
     ----------
-    numerator, denominator : scalar or array-like
-        Area cases/events and population/births.
+    numerator, denominator : scalar or array-like, optional
+        Area cases/events and population/births (the counts path).
     benchmark : scalar or array-like
-        Benchmark value in the same units as the area value ``x / n x multiplier``.
+        Benchmark value in the same units as the area value (``x / n x multiplier`` on the
+        counts path, ``value`` on the published-interval path). Required.
+    value, lower, upper : scalar or array-like, optional
+        The area's published value and its lower and upper confidence limits (the
+        published-interval path), given instead of the counts; ``lower <= value <= upper``.
     statistic : {"proportion", "rate"}
     multiplier : float, default 1
         100 for percentages, 1000 for rates per 1,000.
@@ -102,6 +137,16 @@ def compare_with_benchmark(
         "better"/"similar"/"worse" (or "higher"/"similar"/"lower" when polarity is
         "none"); "not compared" where any input is missing or the denominator is 0.
 
+    Raises
+    ------
+    ValueError
+        On an unknown statistic, polarity, method or confidence level; on counts and a
+        published interval given together, or neither; without a benchmark; on the
+        counts path, for negative counts (or a numerator above its denominator for a
+        proportion); on the published-interval path, for a value, lower or upper given
+        without the others, a lower limit above the upper, a value outside its own limits,
+        or ``method="spc"``.
+
     References
     ----------
     fingertips-open ``IndicatorComparerFactory``, ``SingleOverlappingCIsComparer``,
@@ -111,6 +156,18 @@ def compare_with_benchmark(
     check_one_of(polarity, POLARITIES, "polarity")
     check_one_of(method, METHODS, "method")
     level = normalise_confidence(confidence)
+    if benchmark is _UNSET:
+        raise ValueError("benchmark is required")
+    counts = (numerator, denominator)
+    if any(v is not _UNSET for v in (value, lower, upper)):
+        if any(v is not _UNSET for v in counts):
+            raise ValueError("give the area's counts (numerator, denominator) or its published "
+                             "interval (value, lower, upper), not both")
+        return _compare_interval(value, lower, upper, benchmark, polarity=polarity,
+                                 method=method)
+    if any(v is _UNSET for v in counts):
+        raise ValueError("give the area's numerator and denominator, or its published value "
+                         "with lower and upper limits")
     (x, n, bench), is_scalar = broadcast(numerator, denominator, benchmark)
     check_non_negative(x, "numerator")
     check_non_negative(n, "denominator")
@@ -135,4 +192,47 @@ def compare_with_benchmark(
     mapping = _LABELS[polarity]
     labels = np.array([mapping[r] for r in raw.ravel()], dtype=object).reshape(raw.shape)
     labels[~valid | np.isnan(lower) | np.isnan(upper)] = NOT_COMPARED
+    return str(labels[()]) if is_scalar else labels
+
+
+def _labels(raw: np.ndarray, polarity: str, compared: np.ndarray) -> np.ndarray:
+    """Raw outcomes ("higher"/"similar"/"lower") as labels for ``polarity``, with
+    :data:`NOT_COMPARED` where ``compared`` is False."""
+    mapping = _LABELS[polarity]
+    labels = np.array([mapping[r] for r in raw.ravel()], dtype=object).reshape(raw.shape)
+    labels[~compared] = NOT_COMPARED
+    return labels
+
+
+def _compare_interval(value: ArrayLike, lower: ArrayLike, upper: ArrayLike,
+                      benchmark: ArrayLike, *, polarity: str, method: str) -> str | np.ndarray:
+    """The published-interval path of :func:`compare_with_benchmark` (Fingertips
+    ``SingleOverlappingCIs`` on limits given, not computed)."""
+    missing = [name for name, v in (("value", value), ("lower", lower), ("upper", upper))
+               if v is _UNSET]
+    if missing:
+        raise ValueError(f"a published interval needs value, lower and upper together; "
+                         f"{' and '.join(missing)} not given")
+    if method != "single_ci":
+        raise ValueError("method='spc' needs the area's counts (its limits are built from "
+                         "the denominator); a published interval is compared with "
+                         "method='single_ci'")
+    (v, lo, hi, bench), is_scalar = broadcast(value, lower, upper, benchmark)
+    with np.errstate(invalid="ignore"):  # NaN (missing) compares False: not compared
+        reversed_limits = lo > hi
+        outside = (v < lo) | (v > hi)
+    if np.any(reversed_limits):
+        raise ValueError(f"lower must be <= upper; got lower "
+                         f"{float(lo[reversed_limits].flat[0])!r} > upper "
+                         f"{float(hi[reversed_limits].flat[0])!r}")
+    if np.any(outside):
+        raise ValueError(f"value must lie within its own limits; got {float(v[outside].flat[0])!r}"
+                         f" outside {float(lo[outside].flat[0])!r} to "
+                         f"{float(hi[outside].flat[0])!r}")
+    valid = np.isfinite(v) & np.isfinite(lo) & np.isfinite(hi) & np.isfinite(bench)
+    with np.errstate(invalid="ignore"):
+        similar = (lo <= bench) & (bench <= hi)
+        higher = ~similar & (v >= bench)
+    raw = np.where(similar, "similar", np.where(higher, "higher", "lower"))
+    labels = _labels(raw, polarity, valid)
     return str(labels[()]) if is_scalar else labels

@@ -219,8 +219,7 @@ def multiples_section(view: BenchmarkView, metric: registry.Metric) -> html.Sect
         # The table view is long (trusts x groups), so it folds away under the chart.
         html.Details([
             html.Summary(f"Show the chart as a table ({rows.height} rows) and download"),
-            tables.html_table(rows, caption=f"{title}. * suppressed (small numbers); : not "
-                              "available.", table_id=BENCHMARK_MULTIPLES_TABLE),
+            tables.html_table(rows, caption=f"{title}.", table_id=BENCHMARK_MULTIPLES_TABLE),
             pagekit.download_button(BENCHMARK_MULTIPLES_DOWNLOAD_BUTTON,
                                     BENCHMARK_MULTIPLES_DOWNLOAD),
         ], className="mt-2") if not rows.is_empty() else None,
@@ -382,11 +381,12 @@ def funnel_section(view: BenchmarkView, metric: registry.Metric) -> html.Section
     average = england_value(view)
     group_words = who(view, metric)
     title = f"{metric.title}, {group_words}: all trusts, {view.period}"
-    points = frame.with_columns(
+    # Trust names are data: escaped, so that Plotly draws them as written.
+    points = figures.plain_columns(frame.with_columns(
         funnel=pl.Series([funnel_words(lab, st, metric) for lab, st in
                           zip(frame["funnel"], frame["status"], strict=True)], dtype=pl.String),
         name=pl.col("name").map_elements(short_name, return_dtype=pl.String),
-    )
+    ), "name")
     figure = figures.funnel(points, curve, metric, average=average, highlight=view.trusts,
                             title=figures.wrap(title, 90), source=source_line(
                                 metric, view.period, "Limits: 95% (dashed) and 99.8% (solid) "
@@ -397,8 +397,7 @@ def funnel_section(view: BenchmarkView, metric: registry.Metric) -> html.Section
         "all trusts"
     first = "best" if metric.polarity != registry.NO_JUDGEMENT else "highest"
     caption = (f"{metric.title}, {group_words}: {which}, {view.period}, {first} first "
-               f"(rank 1 = {first}). * suppressed (small numbers); : not available; - zero. "
-               "Select a column heading to sort.")
+               f"(rank 1 = {first}). Select a column heading to sort.")
     return html.Section([
         html.H2("All trusts: funnel plot", className="h4 mt-4"),
         html.P(funnel_sentence(frame, metric, view, average), id=BENCHMARK_FUNNEL_SUMMARY),

@@ -40,8 +40,9 @@ dash.register_page(__name__, path="/board-pack", name="Board pack",
                    title="Board pack · Equalities", order=20,
                    canonical=lambda query: BoardPackView.parse(query)[0].search())
 
-# Charts in a printed pack are pictures: no hover, no toolbar, lighter to draw.
-STATIC = {"staticPlot": True, "displayModeBar": False}
+# Charts in a printed pack are pictures: no hover, no toolbar, lighter to draw; otherwise
+# the shared config, so that nothing on them can send a chart off-site either.
+STATIC = {**figures.CONFIG, "staticPlot": True, "displayModeBar": False}
 SPC_KINDS = ("quarter", "financial_year", "calendar_year", "survey_year")
 
 
@@ -122,7 +123,7 @@ def breakdown_block(view: BoardPackView, metric: registry.Metric, period: str,
             f"No significant gap by {label} at the 95% level.", className="small"),
         excess_line(view, metric, period, dimension),
         tables.html_table(tables.breakdown_rows(frame, metric, "England"),
-                          caption=f"{title}. * suppressed; : not available; - zero."),
+                          caption=f"{title}."),
     ])
 
 
@@ -199,7 +200,8 @@ def benchmark_block(view: BoardPackView, metric: registry.Metric, period: str) -
     else:
         rank = "Not ranked: the trust's figure is suppressed or not available."
     return html.Div([
-        _graph(figures.funnel(points, queries.funnel(metric.id, period), metric,
+        _graph(figures.funnel(figures.plain_columns(points, "name"),
+                              queries.funnel(metric.id, period), metric,
                               average=average, highlight=(view.org,),
                               title=f"{metric.short_title}: all trusts, {period}",
                               source=_source(metric, period))),
@@ -237,7 +239,8 @@ def scorecard_section(view: BoardPackView) -> html.Section:
         html.H2("1. Annex 3 scorecard against England", id="section-scorecard",
                 className="h4 page-break"),
         html.P([html.Strong(f"{name}: "), card.summary(frame)]),
-        _graph(card.dot_chart(frame, org_label="This trust", title=f"Annex 3 metrics: {name}",
+        _graph(card.dot_chart(frame, org_label="This trust",
+                              title=f"Annex 3 metrics: {figures.plain(name)}",
                               source="Sources: MSDS, MBRRACE-UK, CQC, Performance dashboard.")),
         card.scorecard_table(frame, rows, caption=f"Annex 3 metrics: {name} against England, "
                              "latest period of each metric.", table_id="pack-scorecard",
@@ -285,8 +288,8 @@ def intersections_section(number: int, view: BoardPackView) -> html.Section:
         _graph(figures.intersection_heatmap(frame, metric, title=title,
                                             source=_source(metric, period))),
         tables.html_table(crosstab.cell_rows(frame, metric),
-                          caption=f"{title}. Ratio to {crosstab.reference()} with its 95% CI; "
-                          "* suppressed; : not available; - zero."),
+                          caption=f"{title}. Ratio to {crosstab.reference()} with its 95% "
+                          "CI."),
     ], className="pack-section")
 
 
@@ -373,8 +376,7 @@ def map_section(number: int, view: BoardPackView) -> html.Section:
                                   height=600)),
         tables.html_table(maps.region_table(regions, selection, metric),
                           caption=f"{title}. Ratio and difference: {selection.group} "
-                          f"compared with {selection.reference}, with 95% CIs. "
-                          "* suppressed; : not available."),
+                          f"compared with {selection.reference}, with 95% CIs."),
         html.P(" ".join(metric.caveats), className="small text-muted"),
     ], className="pack-section")
 

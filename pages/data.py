@@ -103,8 +103,8 @@ class DataView:
 # -- downloads (plain functions, called by the callbacks and the tests) ---------------------
 
 
-def _preamble(what: str, metric: registry.Metric | None = None, *,
-              symbols: bool = True) -> list[str]:
+def _preamble(what: str, metric: registry.Metric | None = None) -> list[str]:
+    """A download's first lines (the CSV writer adds the key to the symbols it uses)."""
     manifest = queries.current().manifest
     lines = [f"{what}. Data store: {manifest.get('title', 'unknown')}, built "
              f"{manifest.get('built_at', '?')}."]
@@ -112,8 +112,9 @@ def _preamble(what: str, metric: registry.Metric | None = None, *,
         lines.append("SYNTHETIC DEMONSTRATION DATA: every organisation and figure is invented.")
     if metric is not None:
         lines.append(f"Source: {metric.source}. Unit: {metric.unit}.")
-    if symbols:
-        lines.append(defs.symbols_line())
+        # England rows the store summed from trusts (no file gives them): what they are.
+        lines += [f"{period}: {note}"
+                  for period, note in queries.england_sum_notes(metric.id).items()]
     return lines
 
 
@@ -158,7 +159,7 @@ def download(kind: str, search: str | None) -> dict:
 
 def organisations_download() -> dict:
     frame = defs.published_organisations(queries.organisations())
-    preamble = _preamble("Organisations", symbols=False) + [
+    preamble = _preamble("Organisations") + [
         "An empty cell means the field does not apply (for example, no closing date)."]
     return dict(content=pagekit.csv_text(frame, preamble), filename="equalities-organisations.csv",
                 type="text/csv")
@@ -267,7 +268,7 @@ def downloads_section(view: DataView) -> html.Section:
             "spreadsheet formula is prefixed with an apostrophe so it is shown, not run.",
         ]),
         defs.table(defs.symbols_table(), caption="Symbols used in the downloaded files",
-                   table_id=DATA_SYMBOLS_TABLE, class_name="w-auto"),
+                   table_id=DATA_SYMBOLS_TABLE, class_name="w-auto", key=False),
     )
 
 
@@ -388,8 +389,7 @@ def kept_part(view: DataView) -> list:
     return [
         *parts,
         tables.html_table(kept_table(kept), table_id=DATA_KEPT_TABLE,
-                          caption=f"Local files kept on this server ({SYMBOL_NOT_AVAILABLE} "
-                          "not available)"),
+                          caption="Local files kept on this server"),
         dbc.Row(controls.labelled(
             "Show a kept file beside the national figures",
             controls.dropdown(DATA_KEPT_FILE, options, view.local or None, clearable=True,

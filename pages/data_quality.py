@@ -267,8 +267,7 @@ def chart_title(view: DataQualityView, metric: registry.Metric) -> str:
 
 def caption(view: DataQualityView, metric: registry.Metric) -> str:
     where = view.region_name or "all regions"
-    return (f"{metric.title} by trust, {view.period}, {where}; {SORTS[view.sort].lower()}. "
-            "* suppressed (small numbers); : not available; - zero.")
+    return f"{metric.title} by trust, {view.period}, {where}; {SORTS[view.sort].lower()}."
 
 
 def controls_card(view: DataQualityView) -> dbc.Card:
@@ -330,8 +329,7 @@ def profile_caption(view: DataQualityView, period: str) -> str:
     beside = "" if view.org == "ENG" else ", beside England"
     return (f"Women booked by ethnicity and {DIMENSIONS[view.deprivation].label.lower()}: "
             f"{queries.org_name(view.org)}, {period}{beside}. Share of all women booked, "
-            "the not known groups included. * suppressed (small numbers); : not available; "
-            "- zero.")
+            "the not known groups included.")
 
 
 def profile_controls(view: DataQualityView) -> dbc.Row:
@@ -409,7 +407,8 @@ def layout(**query) -> html.Div:
         headline_block(frame, view),
         dcc.Graph(id=DATA_QUALITY_GRAPH, config=figures.CONFIG,
                   figure=figures.completeness_funnel(
-                      everyone, queries.funnel(view.metric, view.period, TOTAL), metric,
+                      figures.plain_columns(everyone, "name"),
+                      queries.funnel(view.metric, view.period, TOTAL), metric,
                       average=england_value(view), threshold=view.threshold, focus=focus,
                       title=figures.wrap(chart_title(view, metric), 90),
                       source=source_line(metric, view.period))),

@@ -38,6 +38,7 @@ EXPLORE_EXCESS = "explore-excess"
 EXPLORE_NOTHING = "explore-nothing"
 EXPLORE_BREAKDOWNS = "explore-breakdowns"
 EXPLORE_SUMMED = "explore-summed"
+EXPLORE_ENGLAND_SUMMED = "explore-england-summed"
 LEVELS = ("england", "region", "icb", "trust")
 EXCESS_PREFIX = "Excess "
 EXCESS_NOTE = (" Excess: the number who had the outcome minus the number expected at the "
@@ -188,7 +189,7 @@ def nothing_note(view: ExploreView, metric: registry.Metric, frame: pl.DataFrame
 
 
 def summed_line(view: ExploreView, frame: pl.DataFrame) -> html.P | None:
-    """For an ICB / LMNS or region figure the store summed from trusts: how."""
+    """For an ICB / LMNS, region or England figure the store summed from trusts: how."""
     if not sourcepage.tabulated(frame):
         return None
     level = queries.org_level(view.org)
@@ -199,13 +200,23 @@ def summed_line(view: ExploreView, frame: pl.DataFrame) -> html.P | None:
                   className="text-muted")
 
 
-def england_missing(view: ExploreView, metric: registry.Metric) -> html.P | None:
-    """Compared with England, where the store holds no England figure for the period."""
+def england_line(view: ExploreView, metric: registry.Metric) -> html.P | None:
+    """Compared with England: where the store holds no England figure for the period, that
+    it is not compared; where England's figure is a sum of trusts, what it sums."""
     if view.comparator != "england" or view.org == "ENG":
         return None
     if "england" in queries.figure_levels(view.metric, view.period):
-        return None
+        note = queries.england_sum_note(view.metric, view.period)
+        return html.P(fmt.england_summed_note(note), className="small",
+                      id=EXPLORE_ENGLAND_SUMMED) if note else None
     return html.P(fmt.no_england_note(metric, view.period), className="small")
+
+
+def england_preamble(view: ExploreView) -> list[str]:
+    """For downloads: what England's figure is where the store summed it from trusts."""
+    note = queries.england_sum_note(view.metric, view.period)
+    shown = view.org == "ENG" or view.comparator == "england"
+    return [note] if note and shown else []
 
 
 def controls_card(view: ExploreView) -> dbc.Card:
@@ -276,7 +287,7 @@ def layout(**query) -> html.Div:
                     "No group differs significantly from the reference group at the 95% level."
                     if view.dimension != TOTAL else fmt.total_only_hint(metric, level, held))
                 if drawn else None,
-                england_missing(view, metric) if drawn else None,
+                england_line(view, metric) if drawn else None,
                 summed_line(view, frame),
                 excess_block(view, metric) if drawn else None,
                 sii_block(view, metric) if drawn else None,
@@ -284,8 +295,8 @@ def layout(**query) -> html.Div:
             ], lg=4 if drawn else 12),
         ]),
         html.Div([
-            tables.html_table(table_frame, caption=f"{title}. * suppressed (small numbers); "
-                              ": not available." + EXCESS_NOTE * has_excess(table_frame),
+            tables.html_table(table_frame, caption=f"{title}." + EXCESS_NOTE * has_excess(
+                              table_frame),
                               table_id="explore-table"),
             pagekit.download_button(EXPLORE_DOWNLOAD_BUTTON, EXPLORE_DOWNLOAD),
         ], className="mt-2") if sourcepage.tabulated(frame) else None,
@@ -315,8 +326,7 @@ def download_csv(search: str) -> dict:
                               view.comparator)
     rows = table_rows(view, metric, frame)
     preamble = [f"{metric.title}, {queries.org_name(view.org)}, {view.period}",
-                pagekit.source_line(metric.source),
-                "Symbols: * suppressed (small numbers), : not available"]
+                pagekit.source_line(metric.source), *england_preamble(view)]
     if has_excess(rows):
         preamble.append(EXCESS_NOTE.strip())
     return dict(content=pagekit.csv_text(rows, preamble), filename=f"explore-{view.metric}-"

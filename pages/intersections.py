@@ -190,8 +190,7 @@ def heatmap_section(view: IntersectionsView, metric: registry.Metric) -> html.Di
                       source=source_line(metric, view))),
         html.Div([
             tables.html_table(rows, caption=f"{title}. Ratio to {crosstab.reference()} with "
-                              "its 95% CI; ▲/▼ significantly higher or lower; * suppressed "
-                              "(small numbers); : not available; - zero.",
+                              "its 95% CI; ▲/▼ significantly higher or lower.",
                               table_id=INTERSECTIONS_TABLE),
             pagekit.download_button(INTERSECTIONS_DOWNLOAD_BUTTON, INTERSECTIONS_DOWNLOAD),
         ], className="mt-2"),

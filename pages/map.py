@@ -227,7 +227,7 @@ def layout(**query) -> html.Div:
         html.H2("Regions", className="h4 mt-3"),
         tables.html_table(region_frame, caption=f"{title}. Ratio and difference: "
                           f"{view.group} compared with {view.reference}, with 95% confidence "
-                          "intervals. * suppressed (small numbers); : not available.",
+                          "intervals.",
                           table_id=MAP_REGION_TABLE),
         pagekit.download_button(MAP_REGION_DOWNLOAD_BUTTON, MAP_REGION_DOWNLOAD),
         html.H2("Trusts", className="h4 mt-4"),
@@ -237,8 +237,7 @@ def layout(**query) -> html.Div:
             tables.sortable_table(
                 trust_frame, table_id=MAP_TRUST_TABLE, label="Every trust compared with England",
                 caption=f"{metric.title}, {trust_who}, every trust compared with England, "
-                        f"{view.period}. * suppressed (small numbers); : not available; "
-                        "- zero. Select a column heading to sort."),
+                        f"{view.period}. Select a column heading to sort."),
             pagekit.download_button(MAP_TRUST_DOWNLOAD_BUTTON, MAP_TRUST_DOWNLOAD),
         ]) if not trust_frame.is_empty() else html.P("No trust has figures for this period."),
     ])

@@ -31,6 +31,7 @@ SCORECARD_GRAPH = "scorecard-graph"
 SCORECARD_TABLE = "scorecard-table"
 SCORECARD_DOWNLOAD_BUTTON = "scorecard-download-button"
 SCORECARD_DOWNLOAD = "scorecard-download"
+SCORECARD_ENGLAND_NOTES = "scorecard-england-notes"
 LEVELS = ("england", "trust")
 
 
@@ -90,8 +91,7 @@ def source_line(view: ScorecardView) -> str:
 def caption(view: ScorecardView) -> str:
     who = queries.org_name(view.org)
     against = "national values" if view.benchmark_only else "against England"
-    return (f"Annex 3 performance metrics: {who}, {against}, latest period of each metric. "
-            "* suppressed (small numbers); : not available; - zero.")
+    return f"Annex 3 performance metrics: {who}, {against}, latest period of each metric."
 
 
 def closure_notice(org: str) -> dbc.Alert | None:
@@ -113,7 +113,7 @@ def download_csv(search: str) -> dict:
     preamble = [caption(view),
                 "RAG is statistical: green significantly better than England, amber similar, "
                 "red significantly worse (95% confidence interval), grey not compared",
-                source_line(view)]
+                source_line(view), *card.england_notes(frame)]
     return dict(content=pagekit.csv_text(rows, preamble),
                 filename=f"scorecard-{view.org}.csv", type="text/csv")
 
@@ -124,6 +124,7 @@ def layout(**query) -> html.Div:
     frame = queries.scorecard(view.org)
     name = queries.org_name(view.org)
     rows = card.scorecard_rows(frame, benchmark_only=view.benchmark_only)
+    england_notes = card.england_notes(frame)
     title = (f"Annex 3 metrics: {name}" + ("" if view.benchmark_only else
                                              " against England"))
     lead = ("The Maternity and Neonatal Performance Dashboard measures (Annex 3) for one trust "
@@ -163,6 +164,8 @@ def layout(**query) -> html.Div:
         html.Div([
             card.scorecard_table(frame, rows, caption=caption(view), table_id=SCORECARD_TABLE,
                                  links=links(view, frame)),
+            html.Ul([html.Li(note) for note in england_notes], id=SCORECARD_ENGLAND_NOTES,
+                    className="small text-muted") if england_notes else None,
             pagekit.download_button(SCORECARD_DOWNLOAD_BUTTON, SCORECARD_DOWNLOAD),
         ], className="mt-2 table-responsive"),
         html.Details([

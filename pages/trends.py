@@ -387,7 +387,7 @@ def series_section(view: TrendsView, metric: registry.Metric, points: pl.DataFra
                className="small text-muted mb-1") if folded else None,
         html.P(f"Suppressed periods (fewer than 8 events, shown as gaps, never as zero) — "
                f"{gap_text}.", className="small text-muted") if gap_text else None,
-        _table_block(rows, f"{title}. * suppressed (small numbers); : not available; - zero.",
+        _table_block(rows, f"{title}.",
                      TRENDS_SERIES_TABLE, TRENDS_SERIES_DOWNLOAD_BUTTON,
                      TRENDS_SERIES_DOWNLOAD, "Show the series as a table"),
     ])
@@ -442,7 +442,7 @@ def spc_section(view: TrendsView, metric: registry.Metric, points: pl.DataFrame,
         html.P(spc_statement(summary, view, metric), id=TRENDS_SPC_STATEMENT),
         html.Div(dcc.Graph(id=TRENDS_SPC_GRAPH, figure=figure, config=figures.CONFIG),
                  style=NO_PAGE_BREAK),
-        _table_block(spc_rows(part, metric), f"{title}. : not available; * suppressed.",
+        _table_block(spc_rows(part, metric), f"{title}.",
                      TRENDS_SPC_TABLE, TRENDS_SPC_DOWNLOAD_BUTTON, TRENDS_SPC_DOWNLOAD,
                      "Show the SPC chart as a table"),
     ])

@@ -52,6 +52,8 @@ class _Inputs:
     mbrrace_names: dict[str, str] = field(default_factory=dict)
     # trust -> (year, comparator group) from the MBRRACE-UK trust files, newest year kept
     file_groups: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # England as the sum of each MBRRACE-UK trust file's organisations, per metric and year
+    england_sums: list[mbrrace.EnglandSum] = field(default_factory=list)
 
 
 def build_from_files(paths: list[Path], root: Path | None = None, *, lenient: bool = False,
@@ -106,6 +108,11 @@ def build_from_files(paths: list[Path], root: Path | None = None, *, lenient: bo
     rolled, rollups = geography.roll_up(counts, inputs.editions, mergers)
     counts = pl.concat([counts, rolled.select(counts.columns)], how="vertical_relaxed")
     organisations, extra = _organisations(counts, inputs, mergers)
+    # Where a file publishes trusts only, England as their sum (labelled, and kept only
+    # where it gives no withheld count away in the store as published).
+    england, summed = geography.england_sums(counts, organisations, inputs.england_sums)
+    counts = pl.concat([counts, england.select(counts.columns)], how="vertical_relaxed")
+    rollups += summed
     for d, parsed in inputs.parsed:
         report.files.append(_file_entry(d, parsed))
     manifest = _manifest(counts, organisations, report, inputs, rollups, extra)
@@ -193,6 +200,7 @@ def _read(found: list[detect.Detected], report: Report) -> _Inputs:
                 trust_file = mbrrace.parse(d.rows, str(d.path), etr_names)
                 parsed = trust_file.parsed
                 inputs.mbrrace_names.update(trust_file.matched)
+                inputs.england_sums += trust_file.england
                 report.unmatched += [f"{d.path.name}: {n}" for n in trust_file.unmatched]
                 for code, (year, group) in trust_file.groups.items():
                     if inputs.file_groups.get(code, (0, ""))[0] < year:
@@ -391,6 +399,9 @@ def _manifest(counts: pl.DataFrame, organisations: pl.DataFrame, report: Report,
         "Outcomes are for the total only: these files hold no breakdown of outcomes by "
         "ethnicity or deprivation. ICB / LMNS and region figures that no file publishes are "
         "summed from trusts (suppressed where any member trust's figure was withheld). "
+        "MBRRACE-UK publishes trusts only: England's stillbirth and neonatal death figures "
+        "are the sum of the trusts whose counts it publishes, births and deaths alike, "
+        "leaving out those it withheld (see each sum's note under rollups). "
         "Postpartum haemorrhage (CQIMPPH) covers the three months before the monthly "
         "file's reporting month.",
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),

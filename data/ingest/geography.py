@@ -3,22 +3,30 @@
 Trusts are placed in ICBs and regions by the ODS etr edition that applies to each period
 (ICBs merged in 2026, so the lookup drifts); ICB / LMNS and region figures that no file
 publishes are summed from their trusts with :func:`metrics.rollup.rollup`, so a withheld
-member makes the sum suppressed. Trusts that closed are linked to their successor from the
-explicit ``successors.csv``.
+member makes the sum suppressed. England's figure, where a file publishes trusts only, is
+the sum of the trusts whose counts the file publishes (:func:`england_sums`). Trusts that
+closed are linked to their successor from the explicit ``successors.csv``.
 """
 
 from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
+from data import store
 from data.ingest import ods
 from metrics import rollup
+from metrics.disclosure import SMALL_MAX
+
+if TYPE_CHECKING:
+    from data.ingest.mbrrace import EnglandSum
 
 SUCCESSORS = Path(__file__).with_name("successors.csv")
 COUNT_COLUMNS = ("source", "metric", "org_code", "org_level", "period_label", "period_kind",
@@ -149,6 +157,98 @@ def _roll_metric(trusts: pl.DataFrame, metric: str, level: str, todo: list[dict]
                  lookup={f: n for f, n in sorted(used.items())},
                  left_out_incomplete=dropped)
     return rows, entry
+
+
+def england_sums(counts: pl.DataFrame, organisations: pl.DataFrame,
+                 sums: Sequence[EnglandSum], *,
+                 protect: Callable[[pl.DataFrame, pl.DataFrame], pl.DataFrame] | None = None
+                 ) -> tuple[pl.DataFrame, list[dict]]:
+    """England rows for the metrics and periods no file gives England's figure for, each the
+    sum of the trusts whose counts a trust file publishes (births and deaths over the same
+    trusts); also one manifest entry per metric (level ``england``, with each sum's note).
+
+    The sum takes in counts that this store does not show: trusts' counts of 1 to 7, which
+    it withholds though MBRRACE-UK publishes them, and organisations matched to no ODS code.
+    The sum less the counts shown is their total, so a sum is kept only where, in the store
+    as published with it (``protect``, by default :func:`data.store.controlled`, the
+    disclosure control every build passes), those hidden counts are at least two and their
+    total pins none of them (not every one 1, nor every one 7). Otherwise it is left out and
+    listed (``left_out_incomplete``). Organisations whose counts the file withholds are in
+    no sum, so no sum tells anything of them.
+    """
+    protect = protect or store.controlled
+    held = set(counts.filter(pl.col("org_level") == "england").select(
+        "metric", "period_kind", "period_label").unique().iter_rows())
+    chosen: dict[tuple[str, str, str], EnglandSum] = {}
+    for found in sums:
+        row = found.row()
+        key = (row["metric"], row["period_kind"], row["period_label"])
+        if key not in held and key not in chosen:  # the first file of a year wins, as in
+            chosen[key] = found                      # its trusts' rows
+    dropped: dict[str, list[str]] = {}
+
+    def leave_out_unsafe(published: pl.DataFrame) -> bool:
+        unsafe = {key: why for key, found in chosen.items()
+                  if (why := _gives_away(found, published))}
+        for key, why in unsafe.items():
+            dropped.setdefault(key[0], []).append(f"ENG {key[2]} ({why})")
+            del chosen[key]
+        return bool(unsafe)
+
+    # First against the store without any sum: a sum that gives a count away there is left
+    # out whatever the others do. Then with the sums kept, until none gives one away (each
+    # pass leaves at least one out, or ends).
+    published = protect(counts, organisations)
+    leave_out_unsafe(published)
+    while chosen:
+        published = protect(pl.concat([counts, _rows(chosen, counts)], how="vertical_relaxed"),
+                            organisations)
+        if not leave_out_unsafe(published):
+            break
+    entries = []
+    for metric in sorted({key[0] for key in chosen} | set(dropped)):
+        mine = sorted(((k, v) for k, v in chosen.items() if k[0] == metric),
+                      key=lambda kv: kv[1].year)
+        shown = published.filter((pl.col("metric") == metric)
+                                 & (pl.col("org_level") == "england")
+                                 & pl.col("period_label").is_in([k[2] for k, _ in mine]))
+        entries.append(dict(
+            metric=metric, level="england", periods=[k[2] for k, _ in mine],
+            cells=shown.height, suppressed=int(shown["suppressed"].sum() or 0), lookup={},
+            left_out_incomplete=dropped.get(metric, []),
+            sums=[dict(period=k[2], file=v.file, organisations=len(v.members),
+                       summed=len(v.summed), withheld=[m.name for m in v.withheld],
+                       summed_not_in_store=[m.name for m in v.summed if m.code is None],
+                       note=v.note()) for k, v in mine]))
+    return _rows(chosen, counts), entries
+
+
+def _rows(chosen: dict[tuple, EnglandSum], counts: pl.DataFrame) -> pl.DataFrame:
+    rows = [found.row() for found in chosen.values()]
+    return pl.DataFrame(rows, schema=counts.schema) if rows else counts.clear()
+
+
+def _gives_away(found: EnglandSum, published: pl.DataFrame) -> str | None:
+    """Why ``found`` would give away a count that ``published`` does not show (worded to
+    follow "it has"), or None."""
+    trusts = published.filter(
+        (pl.col("metric") == found.metric) & (pl.col("org_level") == "trust")
+        & (pl.col("period_label") == str(found.year)) & (pl.col("dimension") == "total"))
+    for measure, column in (("death", "numerator"), ("birth", "denominator")):
+        shown_rows = trusts.filter(pl.col(column).is_not_null())
+        if column == "numerator":
+            shown_rows = shown_rows.filter(~pl.col("suppressed"))
+        shown = dict(shown_rows.select(pl.col("org_code").cast(pl.String), column).iter_rows())
+        hidden = [getattr(m, column) for m in found.summed
+                  if shown.get(m.code) != getattr(m, column)]
+        total = sum(hidden)
+        if len(hidden) == 1:
+            return f"a withheld {measure} count among those summed that the sum would give away"
+        if hidden and (total <= len(hidden) or (all(1 <= v <= SMALL_MAX for v in hidden)
+                                                and total >= SMALL_MAX * len(hidden))):
+            return (f"{len(hidden)} withheld {measure} counts among those summed whose total "
+                    f"({total}) would give each away")
+    return None
 
 
 def _expected(code: str, trust: ods.Trust, period: dict, first_report: dict[str, date],

@@ -8,6 +8,11 @@ The counts are stored; the rates and intervals published beside them are checked
 them (a crude rate that does not follow from its counts, or an interval that cannot be read,
 means the file is not what MBRRACE-UK published), and the comparator group each row names is
 read for the peer groups.
+
+The files publish trusts only. England's figure is offered as the sum of the English
+organisations whose counts MBRRACE-UK published (:class:`EnglandSum`), births and deaths over
+the same organisations, labelled as such; the build keeps it only where it gives no withheld
+count away.
 """
 
 from __future__ import annotations
@@ -37,21 +42,86 @@ RATES = (("Stillbirth", "TotalStillbirths", "TotalBirths"),
 _NUMBER = re.compile(r"^[0-9]+(?:\.([0-9]+))?$")
 _INTERVAL = re.compile(r"^([0-9]+(?:\.([0-9]+))?) to ([0-9]+(?:\.([0-9]+))?)$")
 GROUP_ID, GROUP_NAME = "ComparatorGroupID", "ComparatorGroupName"
+# Each measure's numerator and denominator in words, for the note on England's sum.
+SUM_WORDS = {"stillbirth": ("stillbirths", "total births"),
+             "neonatal_death": ("neonatal deaths", "live births")}
 # The comparator groups as the trust files name them (the same five groups as the 2018 list).
 FILE_GROUP_NAMES = {"1": "Level 3 NICU & neonatal surgery", "2": "Level 3 NICU",
                     "3": "4,000 or more births", "4": "2,000-3,999 births",
                     "5": "Under 2,000 births"}
 
 
+@dataclass(frozen=True)
+class Member:
+    """One English organisation's counts for a metric and year, as the file gives them
+    (``-1`` where MBRRACE-UK withheld them); ``code`` is its ODS code, None when its name
+    matched none."""
+
+    name: str
+    code: str | None
+    numerator: int
+    denominator: int
+
+    @property
+    def published(self) -> bool:
+        return SUPPRESSED not in (self.numerator, self.denominator)
+
+
+@dataclass(frozen=True)
+class EnglandSum:
+    """England's figure for one metric and year as the sum of the English organisations of
+    one trust file whose counts MBRRACE-UK published (the files hold no England row).
+
+    Births and deaths are summed over the same organisations, so the rate is that of the
+    births they cover. Organisations whose counts MBRRACE-UK withheld are left out of both:
+    the sum is then not England's whole figure, which :meth:`note` says. Whether the sum
+    can be shown without giving away a count withheld in this store is decided where the
+    store is built (:func:`data.ingest.geography.england_sums`).
+    """
+
+    metric: str
+    year: int
+    file: str
+    members: tuple[Member, ...]
+
+    @property
+    def summed(self) -> tuple[Member, ...]:
+        return tuple(m for m in self.members if m.published)
+
+    @property
+    def withheld(self) -> tuple[Member, ...]:
+        return tuple(m for m in self.members if not m.published)
+
+    def row(self) -> dict:
+        """The England counts row (national: no small-count control applies)."""
+        return _row(self.metric, "ENG", self.year, sum(m.numerator for m in self.summed),
+                    sum(m.denominator for m in self.summed), level="england")
+
+    def note(self) -> str:
+        """What the figure is, for pages and downloads."""
+        deaths, births = SUM_WORDS[self.metric]
+        said = (f"England: sum of the {len(self.summed):,} of {len(self.members):,} English "
+                f"organisations in the MBRRACE-UK file {self.file} whose counts it publishes "
+                "(no file gives England's own figure).")
+        if self.withheld:
+            said += (f" The {len(self.withheld):,} whose counts MBRRACE-UK withheld for small "
+                     f"numbers are left out of both {deaths} and {births}, so this is not "
+                     "England's whole figure and may run a little high (counts are withheld "
+                     "where deaths are few).")
+        return said
+
+
 @dataclass
 class TrustFile:
-    """What one trust file gave: counts rows, ODS code -> MBRRACE name, unmatched names, and
-    ODS code -> (report year, comparator group ``"1"``..``"5"``), the newest year kept."""
+    """What one trust file gave: counts rows, ODS code -> MBRRACE name, unmatched names,
+    ODS code -> (report year, comparator group ``"1"``..``"5"``), the newest year kept, and
+    England as the sum of its organisations per metric and year."""
 
     parsed: Parsed
     matched: dict[str, str] = field(default_factory=dict)
     unmatched: list[str] = field(default_factory=list)
     groups: dict[str, tuple[int, str]] = field(default_factory=dict)
+    england: list[EnglandSum] = field(default_factory=list)
 
 
 def normalise(name: str) -> str:
@@ -102,6 +172,7 @@ def parse(rows: list[list[str]], file: str, etr_names: dict[str, str],
     counted = {c for _m, n, d in MEASURES for c in (n, d)}
     counted |= {n for _k, n, _d in RATES if n in header}
     seen: dict[tuple, int] = {}
+    members: dict[tuple[str, int], list[Member]] = {}
     for line, row in dict_rows(rows, parsed, file):
         parsed.rows_read += 1
         name = (row.get("OrganisationName") or "").strip()
@@ -134,7 +205,11 @@ def parse(rows: list[list[str]], file: str, etr_names: dict[str, str],
         if line in parsed.bad_lines:
             continue
         code = name_map.get(name) or by_name.get(normalise(name))
-        if code is None or code not in etr_names:
+        matched = code is not None and code in etr_names
+        for metric, num, den in MEASURES:
+            members.setdefault((metric, year), []).append(
+                Member(name, code if matched else None, values[num], values[den]))
+        if not matched:
             result.unmatched.append(name)
             continue
         result.matched[code] = name
@@ -147,6 +222,10 @@ def parse(rows: list[list[str]], file: str, etr_names: dict[str, str],
     if result.unmatched:
         parsed.notes.append(f"{len(result.unmatched)} English organisation(s) not matched to "
                             f"an ODS code and skipped: {'; '.join(result.unmatched)}")
+    result.england = [EnglandSum(metric, year, Path(file).name, tuple(found))
+                      for (metric, year), found in sorted(members.items(),
+                                                          key=lambda kv: (kv[0][1], kv[0][0]))
+                      if any(m.published for m in found)]
     checked = [f"Crude{k}Rate" for k, _n, _d in RATES if f"Crude{k}Rate" in header]
     checked += [f"Stabilised{k}CI" for k, _n, _d in RATES if f"Stabilised{k}CI" in header]
     if checked:
@@ -232,9 +311,9 @@ def _group(row: dict, header: set[str], parsed: Parsed, file: str, line: int) ->
     return group
 
 
-def _row(metric: str, code: str, year: int, num: int, den: int) -> dict:
+def _row(metric: str, code: str, year: int, num: int, den: int, level: str = "trust") -> dict:
     start, end = date(year, 1, 1), date(year, 12, 31)
-    common = dict(source=MBRRACE, metric=metric, org_code=code, org_level="trust",
+    common = dict(source=MBRRACE, metric=metric, org_code=code, org_level=level,
                   period_label=str(year), period_kind="calendar_year", start=start, end=end)
     if SUPPRESSED in (num, den):
         row = count_row(**common, numerator=0, denominator=max(den, 0))

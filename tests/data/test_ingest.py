@@ -130,9 +130,10 @@ def test_manifest_lists_inputs_and_unmatched(real_store):
     for item in manifest["inputs"]:
         assert len(item["sha256"]) == 64 and item["rows_read"] >= item["rows_mapped"] > 0
     assert any("Portland" in u for u in manifest["unmatched"])
-    # Trusts as published; ICBs and regions summed from them (no file publishes those).
+    # Trusts as published; England, ICBs and regions summed from them (no file publishes
+    # those; tests/data/test_ingest_england.py).
     assert manifest["available_dimensions"]["stillbirth"] == {
-        "icb": ["total"], "region": ["total"], "trust": ["total"]}
+        "england": ["total"], "icb": ["total"], "region": ["total"], "trust": ["total"]}
 
 
 @pytest.mark.realdata

@@ -224,25 +224,67 @@ def test_people_numbers_are_rounded_for_reading(value, expected):
 def test_sentences_follow_the_metric():
     rows = by_group(excess.excess_events(frame(RATES), metric=PPH))
     assert fmt.excess_group_sentence(rows["Black"], PPH, ETHNICITY) == (
-        "About 30 fewer Black women (95% CI 14 to 45) would have had a postpartum "
-        "haemorrhage of 1,500 ml or more if they had had the same rate as White women.")
-    # A group doing better is said the other way round, not hidden.
+        "About 30 more Black women (95% CI 14 more to 45 more) had a postpartum "
+        "haemorrhage of 1,500 ml or more than if they had had the same rate as White women.")
+    assert fmt.excess_cell(rows["Black"]) == "30 (14 to 45)"
+    # A group doing better is said the other way round, not hidden: as in the table.
     assert fmt.excess_short(rows["Asian"], PPH, ETHNICITY) == \
-        "Asian women: about 20 more (95% CI 8 to 30)"
+        "Asian women: about 20 fewer (95% CI 30 fewer to 8 fewer) than at the rate of White women"
+    assert fmt.excess_cell(rows["Asian"]) == "\u221220 (\u221230 to \u22128)"
     assert fmt.excess_group_sentence(rows["White"], PPH, ETHNICITY) is None
     total = excess.total_excess(frame(RATES), metric=PPH)
     assert fmt.excess_total_sentence(total, PPH, ETHNICITY, "2024-25") == (
         # -23.06 and 33.06 round to the nearest 5 (20 or more): 25 and 35.
-        "In 2024-25, about 5 fewer women (95% CI 25 more to 35 fewer) would have had a "
-        "postpartum haemorrhage of 1,500 ml or more if every ethnic group had had the same "
-        "rate as White women.")
+        "In 2024-25, about 5 more women (95% CI 25 fewer to 35 more) had a postpartum "
+        "haemorrhage of 1,500 ml or more than if every ethnic group had had the same rate as "
+        "White women.")
     booked = by_group(excess.excess_events(
         frame({"White": (700, 1000, "ok"), "Black": (300, 500, "ok")}), metric=BOOKED))
     assert fmt.excess_group_sentence(booked["Black"], BOOKED, ETHNICITY).startswith(
-        "About 50 more Black women (95% CI 25 to 75) would have been booked by 10 weeks")
+        "About 50 fewer Black women (95% CI 75 fewer to 25 fewer) were booked by 10 weeks "
+        "than if")
     assert fmt.excess_cell(booked["Black"]) == "\u221250 (\u221275 to \u221225)"
     assert fmt.excess_cell({"status": "suppressed", "excess": None}) == "*"
     assert fmt.excess_cell(booked["White"]) == "0"
+
+
+def test_the_issue_example_reads_the_way_the_table_does():
+    # Tracker issue 16: the table said "-4 (-16 to 8)", the words "about 4 more (95% CI 8
+    # fewer to 16 more)".
+    row = {"status": "ok", "excess": -4.2, "excess_lower95": -16.3, "excess_upper95": 7.9}
+    assert fmt.excess_cell(row) == "\u22124 (\u221216 to 8)"
+    assert fmt.excess_words(-4.2, -16.3, 7.9) == ("about 4 fewer", "95% CI 16 fewer to 8 more")
+    assert fmt.excess_words(0.3, -5.2, 6.1) == ("about the same number",
+                                                "95% CI 5 fewer to 6 more")
+
+
+def _signed(words: str) -> int:
+    """"4 fewer" -> -4, "16 more" -> 16, "0" -> 0."""
+    number, _, side = words.partition(" ")
+    value = int(number.replace(",", ""))
+    return -value if side == "fewer" else value
+
+
+def _cell_numbers(cell: str) -> tuple[int, int, int]:
+    values = cell.replace("\u2212", "-").replace(",", "").replace("(", "").replace(")", "")
+    excess_, lower, _to, upper = values.split()
+    return int(excess_), int(lower), int(upper)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.floats(-5_000, 5_000), st.floats(0, 3_000), st.floats(0, 3_000))
+def test_words_and_cell_say_the_same_numbers_the_same_way_round(excess_, below, above):
+    lower, upper = excess_ - below, excess_ + above
+    row = {"status": "ok", "excess": excess_, "excess_lower95": lower,
+           "excess_upper95": upper}
+    amount, ci = fmt.excess_words(excess_, lower, upper)
+    cell = _cell_numbers(fmt.excess_cell(row))
+    said = 0 if amount == "about the same number" else _signed(amount.removeprefix("about "))
+    low_words, high_words = ci.removeprefix("95% CI ").split(" to ")
+    assert (said, _signed(low_words), _signed(high_words)) == cell
+    sentence = fmt.excess_sentence(PPH, excess_, lower, upper, who="women",
+                                   condition="if they had had the same rate as White women")
+    assert f"{amount[0].upper()}{amount[1:]}" in sentence and f"({ci})" in sentence
 
 
 def test_every_judged_metric_can_be_said_of_people():

@@ -552,3 +552,71 @@ def test_funnel_and_single_ci_agree_at_95(n, share, av):
     label = funnel_significance(x, n, average=av)
     outside = label != "Not significant"
     assert outside == (compare_with_benchmark(x, n, av) != "similar")
+
+
+# --- Benchmark comparison on a published interval (METHODS 1.3 item 1) -----------------------
+# An MBRRACE-UK style rate per 1,000 published with its CI "1.92 to 3.37".
+
+
+def test_published_interval_is_compared_as_published():
+    kwargs = dict(value=2.56, lower=1.92, upper=3.37, polarity="lower_is_better")
+    assert compare_with_benchmark(benchmark=3.0, **kwargs) == "similar"
+    assert compare_with_benchmark(benchmark=3.5, **kwargs) == "better"  # value below England
+    assert compare_with_benchmark(benchmark=1.5, **kwargs) == "worse"
+
+
+def test_published_interval_is_inclusive_at_either_limit():
+    kwargs = dict(value=2.56, lower=1.92, upper=3.37)
+    assert compare_with_benchmark(benchmark=1.92, **kwargs) == "similar"
+    assert compare_with_benchmark(benchmark=3.37, **kwargs) == "similar"
+    assert compare_with_benchmark(benchmark=math.nextafter(3.37, 4), **kwargs) == "worse"
+    assert compare_with_benchmark(benchmark=math.nextafter(1.92, 0), **kwargs) == "better"
+    # A zero-width interval: only the benchmark equal to it is similar.
+    assert compare_with_benchmark(value=5, lower=5, upper=5, benchmark=5) == "similar"
+
+
+def test_published_interval_polarity_flips_and_none_keeps_direction():
+    value, lower, upper = [70.0, 80.0, 90.0], [65.0, 77.0, 86.0], [74.0, 83.0, 93.0]
+    args = dict(value=value, lower=lower, upper=upper, benchmark=80.0)
+    assert list(compare_with_benchmark(**args)) == ["worse", "similar", "better"]
+    assert list(compare_with_benchmark(**args, polarity="lower_is_better")) == [
+        "better", "similar", "worse"]
+    assert list(compare_with_benchmark(**args, polarity="none")) == [
+        "lower", "similar", "higher"]
+
+
+def test_published_interval_agrees_with_the_counts_path_on_the_same_limits():
+    # The counts path is the same rule on limits it works out itself (Wilson here).
+    x, n, bench = np.array([40, 65, 90]), 100, 0.65
+    lower, upper = wilson_ci(x, n)
+    assert list(compare_with_benchmark(value=x / n, lower=lower, upper=upper,
+                                       benchmark=bench)) == list(
+        compare_with_benchmark(x, n, bench))
+
+
+def test_published_interval_missing_figures_are_not_compared():
+    got = compare_with_benchmark(value=pl.Series([2.5, None, 2.5, 2.5]),
+                                 lower=[2.0, 2.0, np.nan, 2.0], upper=[3.0, 3.0, 3.0, 3.0],
+                                 benchmark=[1.0, 1.0, 1.0, None])
+    assert list(got) == ["better", "not compared", "not compared", "not compared"]
+    assert compare_with_benchmark(value=None, lower=None, upper=None,
+                                  benchmark=1.0) == "not compared"
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    (dict(value=2.0, lower=3.0, upper=1.0, benchmark=2.0), "lower must be <= upper"),
+    (dict(value=4.0, lower=1.0, upper=3.0, benchmark=2.0), "value must lie within its own"),
+    (dict(value=[2.0, 0.5], lower=1.0, upper=3.0, benchmark=2.0), "0.5 outside 1.0 to 3.0"),
+    (dict(value=2.0, lower=1.0, benchmark=2.0), "upper not given"),
+    (dict(value=2.0, benchmark=2.0), "lower and upper not given"),
+    (dict(value=2.0, lower=1.0, upper=3.0), "benchmark is required"),
+    (dict(numerator=5, denominator=10, value=0.5, lower=0.2, upper=0.8, benchmark=0.5),
+     "not both"),
+    (dict(numerator=5, benchmark=0.5), "numerator and denominator"),
+    (dict(benchmark=0.5), "numerator and denominator"),
+    (dict(value=2.0, lower=1.0, upper=3.0, benchmark=2.0, method="spc"), "needs the area's"),
+    (dict(value=2.0, lower=1.0, upper=3.0, benchmark=2.0, polarity="up"), "polarity"),
+])
+def test_published_interval_validation(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        compare_with_benchmark(**kwargs)

@@ -25,8 +25,9 @@ def test_breakdowns_state_the_gap_in_numbers(boardpack):
     period = boardpack.period_for(metric, view.period)
     text = text_of(boardpack.breakdown_block(view, metric, period, "deprivation_quintile"))
     # Every quintile of this trust has figures in 2024-25, so the total is worked out.
-    assert "more women (95% CI" in text
-    assert ("would have been booked by 10 weeks if every group had had the same rate as "
+    # Fewer booked than at the least deprived quintile's rate: a negative excess, "fewer".
+    assert "fewer women (95% CI" in text
+    assert ("were booked by 10 weeks than if every group had had the same rate as "
             "women in the least deprived quintile (Q5)" in text)
     # Mode of birth has no right level, so no excess is stated for it.
     births = boardpack.registry.get("spontaneous_vaginal")

@@ -56,10 +56,11 @@ def test_england_headline_gaps_in_numbers(overview):
 
     card = by_id(overview.layout(), "overview-excess")
     text = text_of(card)
-    assert "fewer women (95% CI" in text
-    assert "would have had a postpartum haemorrhage of 1,500 ml or more if every ethnic group "\
+    # More events than at the White rate: a positive excess, "more", as in Explore's table.
+    assert "more women (95% CI" in text
+    assert "had a postpartum haemorrhage of 1,500 ml or more than if every ethnic group "\
         "had had the same rate as White women" in text
-    assert "fewer babies (95% CI" in text and "would have been stillborn" in text
+    assert "more babies (95% CI" in text and "were stillborn than if" in text
     assert all(h.startswith("/explore?org=ENG") and "dim=ethnicity" in h for h in _links(card))
 
 
