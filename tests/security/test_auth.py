@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash
 
 from cli import main
 from web import auth as app_auth
+from web import throttle
 
 PASSWORD = "correct horse battery staple"
 # Routes of every kind: a page, Dash's layout and callback, an asset, a component file,
@@ -24,6 +25,14 @@ ROUTES = ("/", "/explore?org=ENG", "/_dash-layout", "/_dash-dependencies",
           "/assets/style.css", "/vendor/bootstrap.min.css",
           "/_dash-component-suites/dash/deps/polyfill@7.v4_4_1m1700000000.12.1.min.js",
           "/export/view.pdf?url=/about")
+
+
+@pytest.fixture(autouse=True)
+def fresh_sign_ins(monkeypatch):
+    """Each test starts with no failed sign-ins held against it and none remembered."""
+    monkeypatch.setattr(app_auth, "_throttle", throttle.Throttle())
+    monkeypatch.setattr(app_auth, "_signins",
+                        throttle.RecentSignIns(app_auth._KNOWN_SIGNINS, app_auth.SIGNIN_TTL))
 
 
 @pytest.fixture(scope="module")
