@@ -20,6 +20,7 @@ from commands import COMMANDS
 from data import store
 
 EXIT_USAGE = 2
+MAX_PASSWORD_CHARS = 1024  # read from standard input by hash-password
 
 
 class UsageError(Exception):
@@ -437,6 +438,25 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# What ``serve --prod`` gives gunicorn besides workers, threads and address. Gunicorn reads a
+# request's headers and body on a worker thread with no time limit, so a client sending them
+# slowly holds a thread for as long as it likes; no setting here prevents that. In production
+# clients reach gunicorn through nginx (docs/nginx.conf), which reads each request whole
+# before passing it on. These bound the rest: a worker that stops reporting to gunicorn for
+# 120 s is restarted, a restart waits 30 s for requests in hand, an idle kept-alive
+# connection is closed after 2 s, and a request's line and headers are capped in size.
+GUNICORN_SETTINGS = ("--worker-class", "gthread", "--timeout", "120", "--graceful-timeout", "30",
+                     "--keep-alive", "2", "--limit-request-line", "4094",
+                     "--limit-request-fields", "50", "--limit-request-field_size", "8190")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def gunicorn_command(gunicorn: str, args: argparse.Namespace) -> list[str]:
+    """The gunicorn command line ``serve --prod`` runs."""
+    return [gunicorn, *GUNICORN_SETTINGS, "--workers", str(args.workers), "--threads",
+            str(args.threads), "--bind", f"{args.host}:{args.port}", "app:server"]
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import secrets
 
@@ -455,11 +475,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
         # One export token for all workers: the export browser may reach any of them.
         os.environ.setdefault("EQUALITIES_INTERNAL_TOKEN", secrets.token_urlsafe(32))
+        if args.host not in LOOPBACK:
+            print(f"equalities: warning: serving on {args.host} directly; slow clients can "
+                  "hold every gunicorn thread: bind to 127.0.0.1 behind nginx "
+                  "(docs/nginx.conf)", file=sys.stderr)
         # Workers are processes (the store is read-only, so they share nothing but the
         # optional Redis cache); threads overlap the waits of each request.
-        command = [gunicorn, "--workers", str(args.workers), "--threads", str(args.threads),
-                   "--bind", f"{args.host}:{args.port}", "--timeout", "120", "app:server"]
-        os.execv(gunicorn, command)
+        os.execv(gunicorn, gunicorn_command(gunicorn, args))
     from app import get_app
 
     get_app().run(host=args.host, port=args.port, debug=args.debug)
@@ -476,8 +498,10 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
         password = getpass.getpass("Password: ")
         if getpass.getpass("Again: ") != password:
             raise UsageError("the two passwords differ")
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    else:  # one line, read no further than a password can be (stdin may be /dev/zero)
+        password = sys.stdin.readline(MAX_PASSWORD_CHARS + 2).rstrip("\r\n")
+        if len(password) > MAX_PASSWORD_CHARS:
+            raise UsageError(f"the password is longer than {MAX_PASSWORD_CHARS:,} characters")
     if not password:
         raise UsageError("an empty password cannot be used")
     hashed = hash_password(password)

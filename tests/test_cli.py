@@ -357,3 +357,36 @@ def test_list_periods(run, fmt):
 def test_production_serving_refuses_debug(capsys):
     assert cli.main(["serve", "--prod", "--debug"]) == 2
     assert "--debug" in capsys.readouterr().err
+
+
+class _Exec(Exception):
+    """Raised instead of replacing the test process with gunicorn."""
+
+
+def test_production_serving_runs_gunicorn_with_its_bounds(demo_root, monkeypatch, capsys):
+    monkeypatch.setenv("EQUALITIES_DATA_DIR", str(demo_root))
+    monkeypatch.setenv("EQUALITIES_INTERNAL_TOKEN", "fixed")  # serve sets it when absent
+
+    def execv(path: str, argv: list[str]):
+        raise _Exec(argv)
+
+    monkeypatch.setattr(cli.os, "execv", execv)
+    for host, warned in (("127.0.0.1", False), ("0.0.0.0", True)):
+        with pytest.raises(_Exec) as caught:
+            cli.main(["serve", "--prod", "--host", host, "--port", "8123"])
+        argv = caught.value.args[0]
+        assert argv[1:] == [*cli.GUNICORN_SETTINGS, "--workers", "2", "--threads", "4",
+                            "--bind", f"{host}:8123", "app:server"]
+        assert ("docs/nginx.conf" in capsys.readouterr().err) is warned
+    settings = dict(zip(cli.GUNICORN_SETTINGS[::2], cli.GUNICORN_SETTINGS[1::2], strict=True))
+    assert settings["--worker-class"] == "gthread" and int(settings["--keep-alive"]) <= 5
+    assert int(settings["--limit-request-line"]) <= 8190
+
+
+def test_hash_password_reads_one_bounded_line(monkeypatch, capsys):
+    """Standard input is read no further than a password can be (it may be /dev/zero)."""
+    endless = io.StringIO("x" * (cli.MAX_PASSWORD_CHARS * 100))
+    monkeypatch.setattr("sys.stdin", endless)
+    assert cli.main(["hash-password"]) == cli.EXIT_USAGE
+    assert "longer than 1,024 characters" in capsys.readouterr().err
+    assert endless.tell() <= cli.MAX_PASSWORD_CHARS + 2

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from data.geo.shapes import ring_area, simplify_ring
+from data.ingest import limits
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    raw = args.source.read_bytes()
+    raw = limits.read(args.source)
     digest = hashlib.sha256(raw).hexdigest()
     if digest != SOURCE_SHA256:
         log.warning("source sha256 %s differs from the recorded %s", digest, SOURCE_SHA256)

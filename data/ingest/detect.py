@@ -11,16 +11,13 @@ content alone cannot tell it apart.
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
-import lzma
 import re
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from data.ingest import xlsx
+from data.ingest import limits, xlsx
 from data.ingest.errors import IngestError, Problem
 
 MSDS_ANNUAL = "NHS Maternity Statistics annual MSDS CSV (2020-21+ schema)"
@@ -61,8 +58,6 @@ _NUMERIC = {MSDS_ANNUAL: {"Value"}, MSDS_ANNUAL_2019: {"value"}, MSMS_DATA: {"Fi
 # perinatal-mortality-rates-YYYY-trusthealth-board.csv and
 # perinatal-mortality-rates-excluding-congenital-anomalies-YYYY-trusthealth-board.csv.
 _ANOMALIES_EXCLUDED = re.compile(r"excl\w*[^a-z]*congenital[^a-z]*anomal", re.IGNORECASE)
-GZIP_MAGIC = b"\x1f\x8b"
-XZ_MAGIC = b"\xfd7zXZ\x00"
 
 
 @dataclass(frozen=True)
@@ -73,19 +68,6 @@ class Detected:
     container: str  # "CSV" or "XLSX", with the compression if any
     sha256: str  # of the file as given
     notes: tuple[str, ...] = ()
-
-
-def _unpack(raw: bytes, path: Path) -> tuple[bytes, str]:
-    """Decompress a gzip or xz file; return the bytes inside and the compression's name."""
-    try:
-        if raw[:2] == GZIP_MAGIC:
-            return gzip.decompress(raw), " (gzip)"
-        if raw[:6] == XZ_MAGIC:
-            return lzma.decompress(raw), " (xz)"
-    except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
-        raise IngestError([Problem(str(path), None, None, None,
-                                   f"a damaged compressed file: {error}")]) from None
-    return raw, ""
 
 
 def _nmpa_template(raw: bytes) -> bool:
@@ -143,9 +125,11 @@ def _near_miss(path: Path, header: list[str]) -> IngestError:
 def detect(path: Path) -> Detected:
     """Read ``path``, name its format from its content and return its rows as text."""
     path = Path(path)
-    given = path.read_bytes()
-    raw, packed = _unpack(given, path)
+    given = limits.read(path)
+    raw, packed = limits.unpack(given, str(path))
     sha = hashlib.sha256(given).hexdigest()
+    if raw[:4] == xlsx.ZIP_MAGIC:
+        limits.check_zip(raw, str(path))
     if xlsx.is_workbook(raw):
         try:
             cells, sheets = xlsx.read_cells(raw)

@@ -18,6 +18,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from data.ingest import limits
 from data.ingest.build import VENDORED
 
 FILES = (
@@ -53,8 +54,10 @@ def main(argv: list[str]) -> int:
     dest = Path(argv[1]) if len(argv) > 1 else VENDORED
     dest.mkdir(parents=True, exist_ok=True)
     for name in FILES:
-        raw = (source / name).read_bytes()
+        raw = limits.read(source / name)
         workbook = name.endswith(".xlsx")
+        if workbook:
+            limits.check_zip(raw, name)
         packed = pack_workbook(raw) if workbook else pack_csv(raw)
         target = dest / (name + (".xz" if workbook else ".gz"))
         target.write_bytes(packed)

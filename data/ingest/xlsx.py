@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterable
 from datetime import date, datetime
+
+from data.ingest import limits
 
 ZIP_MAGIC = b"PK\x03\x04"
 WORKBOOK = "xl/workbook.xml"
@@ -35,12 +38,29 @@ def read_cells(raw: bytes) -> tuple[list[tuple], int]:
     book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     try:
         sheets = len(book.worksheets)
-        rows = [tuple(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+        rows = _bounded_rows(book.worksheets[0].iter_rows(values_only=True))
     finally:
         book.close()
     while rows and all(cell is None or cell == "" for cell in rows[-1]):
         rows.pop()
     return rows, sheets
+
+
+def _bounded_rows(rows: Iterable[tuple]) -> list[tuple]:
+    """``rows`` as a list, refused (``ValueError``) past :data:`limits.MAX_CELLS` cells.
+
+    openpyxl pads every row to the sheet's widest (or declared) column and fills missing
+    rows, so a few kilobytes of XML naming cell ``XFD1048576`` would otherwise become
+    billions of empty cells.
+    """
+    out, cells = [], 0
+    for row in rows:
+        cells += len(row)
+        if cells > limits.MAX_CELLS:
+            raise ValueError(f"its first sheet has more than {limits.MAX_CELLS:,} cells "
+                             "(empty ones included), the limit")
+        out.append(row)
+    return out
 
 
 def cell_text(value: object, *, numeric: bool) -> str:

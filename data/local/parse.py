@@ -27,6 +27,7 @@ import polars as pl
 from data import schema
 from data.ingest.common import financial_year, whole_number
 from data.ingest.errors import IngestError, Problem
+from data.ingest.limits import megabytes
 from metrics import disclosure, registry
 from metrics.categories import ALL_GROUP, DIMENSIONS, ETHNICITY, TOTAL
 
@@ -38,6 +39,7 @@ COLUMNS = ("organisation", "metric", "period", "group", "dimension", "numerator"
            "denominator", "source")
 OPTIONAL = ("source",)  # may be empty (but the column must be there)
 WITHHELD = "*"  # a count the source already withheld
+SPLIT = "split it into smaller files"
 
 # The same figure as the app's request limit: at the command line a file may be this large;
 # in the browser it travels base64-encoded inside a request of this size, so less fits there.
@@ -133,17 +135,12 @@ METRIC_IDS = {key(m.id): m.id for m in registry.METRICS_LIST}
 def size_problem(size: int, file: str, limit: int = MAX_BYTES) -> Problem:
     """The refusal of a file of ``size`` bytes, larger than ``limit``."""
     return Problem(file, None, None, f"{size:,} bytes", f"the file is {megabytes(size)}; "
-                   f"the limit is {megabytes(limit)} (split it into smaller files)")
+                   f"the limit is {megabytes(limit)} ({SPLIT})")
 
 
 def shown(text: str, limit: int = 40) -> str:
     """``text`` cut to ``limit`` characters (marked with …) to be quoted in a message."""
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-def megabytes(size: int) -> str:
-    """``size`` bytes in words, e.g. ``1.5 MB`` (1 MB = 1,048,576 bytes)."""
-    return f"{size / 1_048_576:.1f}".rstrip("0").rstrip(".") + " MB"
 
 
 def decode(raw: bytes, file: str) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from data import schema, settings
+from data.ingest import limits
 from data.ingest.errors import IngestError, Problem
 from data.local import parse
 from metrics.categories import DIMENSIONS
@@ -179,10 +180,7 @@ def ingest(path: Path | str, root: Path | str | None = None) -> Saved:
     then nothing is written)."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > parse.MAX_BYTES:  # refused before a huge file is read into memory
-            raise IngestError([parse.size_problem(size, str(path))])
-        raw = path.read_bytes()
+        raw = limits.read(path, parse.MAX_BYTES, advice=parse.SPLIT)
     except OSError as error:
         raise IngestError([Problem(str(path), None, None, None,
                                    f"cannot read: {error.strerror or error}")]) from None
