@@ -79,7 +79,7 @@ def choose_dimension(query: dict, metric: Metric, level: str, notices: list[str]
     dims = queries.dimensions_at(metric.id, level)
     default = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
     wanted = query.get("dim")
-    if wanted in DIMENSIONS and wanted not in dims:
+    if isinstance(wanted, str) and wanted in DIMENSIONS and wanted not in dims:
         notices.append(fmt.dimension_not_held(metric, wanted, org_name=org_name, shown=default,
                                               held=queries.holds(metric.id, level, wanted)))
         query = query | {"dim": default}

@@ -49,29 +49,42 @@ def noticed(messages: Sequence[str]) -> None:
         found.notices.extend(messages)
 
 
+def _short(value: object) -> str:
+    """A value that is not text, cut short for a notice or the log."""
+    return repr(value)[:60] if not isinstance(value, list | dict) else type(value).__name__
+
+
 def choose(query: dict, key: str, choices: Sequence[str], default: str,
            notices: list[str], label: str) -> str:
-    """``query[key]`` if it is one of ``choices``; otherwise ``default`` and a notice."""
+    """``query[key]`` if it is one of ``choices``; otherwise ``default`` and a notice (also
+    for a value that is not text, such as a list from a tampered request)."""
     raw = query.get(key)
     if raw is None or raw == "":
         return default
-    value = raw if isinstance(raw, str) else str(raw)
-    if value in choices:
-        return value
-    notices.append(f"Unknown {label} “{value[:60]}”; showing {default} instead.")
-    refused(key, value)
+    if not isinstance(raw, str):
+        notices.append(f"Unknown {label}; showing {default} instead.")
+        refused(key, _short(raw))
+        return default
+    if raw in choices:
+        return raw
+    notices.append(f"Unknown {label} “{raw[:60]}”; showing {default} instead.")
+    refused(key, raw)
     return default
 
 
 def choose_many(query: dict, key: str, choices: Sequence[str], notices: list[str],
                 label: str, limit: int) -> tuple[str, ...]:
-    """Comma-separated values of ``query[key]`` that are valid, at most ``limit``."""
+    """Comma-separated values of ``query[key]`` (or a list of them, from a control) that
+    are valid, at most ``limit``; anything not text is unknown."""
     raw = query.get(key)
     if not raw:
         return ()
-    values = [v.strip() for v in str(raw).split(",") if v.strip()]
+    parts = raw.split(",") if isinstance(raw, str) else \
+        raw if isinstance(raw, list | tuple) else [raw]
+    values = [p.strip() for p in parts if isinstance(p, str) and p.strip()]
     valid = tuple(dict.fromkeys(v for v in values if v in choices))
-    unknown = [v for v in values if v not in choices]
+    unknown = [v for v in values if v not in choices] + \
+        [_short(p) for p in parts if not isinstance(p, str)]
     if unknown:
         notices.append(f"Ignored unknown {label}: {', '.join(u[:20] for u in unknown[:5])}.")
         refused(key, ",".join(unknown))

@@ -1,28 +1,32 @@
 """Requests the dashboard refuses, and errors it answers without a traceback.
 
-A malformed callback request (not a JSON object, an output no callback has, a URL part that
-is not text) is refused with 400 before Dash sees it; every refused request and every
-failure is logged on the server; the browser gets a short notice, as JSON for the app's own
-requests and as a small page otherwise, never a traceback.
+An address that is not UTF-8 text is refused with 400, whatever it asks for. A malformed
+callback request (a body that is not UTF-8 or is nested too deeply to parse safely, text
+with a lone surrogate, not a JSON object, an output no callback has, an input whose value
+its component cannot hold, such as a list for a single-choice dropdown) is refused with 400
+before Dash sees it; every refused request and every failure is logged on the server; the
+browser gets a short notice, as JSON for the app's own requests and as a small page
+otherwise, never a traceback.
 """
 
 from __future__ import annotations
 
 import logging
+import reprlib
 from html import escape
 
+import dash
 from dash import Dash
 from dash.exceptions import DependencyException
 from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from data import store
+from data import queries, store
+from web import inputs
 
 log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/_dash-update-component"
-# Properties of dcc.Location: text or nothing, whatever callback they feed.
-URL_PROPERTIES = ("pathname", "search", "hash", "href")
 MESSAGES = {
     400: "The request could not be used. Reload the page or start again from its link.",
     404: "There is nothing at this address.",
@@ -31,6 +35,18 @@ MESSAGES = {
     500: "Sorry, something went wrong on the server. It has been logged; please try again.",
     503: "The service is not available just now; please try again shortly.",
 }
+NOT_TEXT = "This address could not be read as text. Check the link, or start from the overview."
+# Values reach the log as a short repr: enough to recognise, never the whole of a tampered list.
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 40
+_SHORT.maxlist = _SHORT.maxdict = 4
+_SHORT.maxlevel = 2
+
+
+def invalid_input_message(label: str) -> str:
+    """What the browser is told about an input it sent that its component cannot hold."""
+    return (f"This request's input {label} is not a valid value. Reload the page or start "
+            "again from its link.")
 
 
 def _items(entries) -> list:
@@ -59,14 +75,15 @@ def callback_problem(payload: object, outputs: dict) -> str | None:
         for item in _items(entries):
             if not isinstance(item, dict) or "id" not in item or "property" not in item:
                 return f"{key} holds an entry without id and property"
+            if not isinstance(item["id"], str | dict) or not isinstance(item["property"], str):
+                return f"{key} holds an entry whose id or property is not text"
             value = item.get("value")
-            if item["property"] in URL_PROPERTIES and not (value is None or isinstance(value, str)):
-                return f"{item['property']} is not text"
-            if item["property"] == "pathname" and value is not None and \
+            if item["property"] == "pathname" and isinstance(value, str) and \
                     not value.startswith("/"):
                 return "pathname is not a path on this server"
-    if not isinstance(payload.get("changedPropIds", []), list):
-        return "changedPropIds is not a list"
+    changed = payload.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
+        return "changedPropIds is not a list of text"
     return _mismatch(payload, outputs[output])
 
 
@@ -89,8 +106,9 @@ def _mismatch(payload: dict, spec: dict) -> str | None:
         if len(entries) != len(spec.get(key, [])):
             return f"{key} are not the callback's"
         for got, want in zip(entries, spec.get(key, []), strict=True):
-            if isinstance(want["id"], str) and isinstance(got, dict) and \
-                    (got.get("id"), got.get("property")) != (want["id"], want["property"]):
+            # A plain id is one entry (a list is for pattern-matching ids only).
+            if isinstance(want["id"], str) and (not isinstance(got, dict) or (
+                    got.get("id"), got.get("property")) != (want["id"], want["property"])):
                 return f"{key} are not the callback's"
     return None
 
@@ -115,18 +133,55 @@ def _where() -> str:
     return f"{request.method} {request.path[:200]} from {request.remote_addr}"
 
 
+def _layouts(app: Dash, module: str) -> list | None:
+    """The app's frame and the layout (with no link parameters) of the page whose module
+    defines callbacks; None while the store is unavailable (a page would draw only its
+    notice)."""
+    try:
+        queries.build_id()
+    except store.StoreError:
+        return None
+    pages = [page["layout"]() if callable(page["layout"]) else page["layout"]
+             for page in dash.page_registry.values() if page.get("module") == module]
+    return [app.get_layout(), *pages]
+
+
+def _refuse(problem: str, message: str | None = None) -> Response:
+    log.warning("rejected request %s: %s", _where(), problem)
+    return _answer(400, message)
+
+
 def install(app: Dash) -> None:
-    """Check callback requests and answer errors politely on ``app``'s server."""
+    """Check requests and answer errors politely on ``app``'s server."""
     server = app.server
+    known = inputs.Inputs(lambda module: _layouts(app, module))
+
+    @server.before_request
+    def _check_address():
+        # Werkzeug decodes a query string strictly when it is first read (request.args).
+        problem = inputs.address_problem(request.environ)
+        return _refuse(problem, NOT_TEXT) if problem else None
 
     @server.before_request
     def _check_callback():
         if request.method != "POST" or request.path != CALLBACK_PATH:
             return None
-        problem = callback_problem(request.get_json(silent=True), app.callback_map)
+        # Checked before anything parses it: json recurses once per level of nesting.
+        problem = inputs.body_problem(request.get_data(cache=True))
         if problem:
-            log.warning("rejected request %s: %s", _where(), problem)
-            return _answer(400)
+            return _refuse(problem)
+        payload = request.get_json(silent=True)
+        if inputs.has_lone_surrogate(payload):
+            return _refuse("the body holds a lone surrogate")
+        problem = callback_problem(payload, app.callback_map)
+        if problem:
+            return _refuse(problem)
+        module = getattr(app.callback_map[payload["output"]]["callback"], "__module__", "")
+        invalid = inputs.invalid_input(payload, known.accepts(module))
+        if invalid:
+            label, value = invalid
+            return _refuse(f"input {label} is {inputs.kind(value)}: {_SHORT.repr(value)}",
+                           invalid_input_message(label))
         return None
 
     @server.errorhandler(HTTPException)
