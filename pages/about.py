@@ -17,6 +17,7 @@ from commands import COMMANDS, sentence
 from components import controls, pagekit, viewstate
 from components import definitions as defs
 from data import queries
+from web import layouts
 
 dash.register_page(__name__, path="/about", name="About", title="About · Equalities", order=9)
 
@@ -125,7 +126,7 @@ def running_section() -> html.Section:
     )
 
 
-@pagekit.safe_layout
+@layouts.safe_layout
 def layout(**query) -> html.Div:
     _view, notices = AboutView.parse(query)
     return html.Div([
