@@ -357,7 +357,7 @@ def callbacks(view_class: type[SourceView]):
     ``(update_url, download_csv, download_trend_csv)`` as plain functions of the page."""
     page = view_class.page
 
-    @callback(Output(ids.URL, "search", allow_duplicate=True),
+    @callback(Output(ids.PAGE_URL, "search", allow_duplicate=True),
               Input(page.id("metric"), "value"), Input(page.id("org"), "value"),
               Input(page.id("period"), "value"), Input(page.id("dimension"), "value"),
               State(ids.URL, "search"), prevent_initial_call=True)

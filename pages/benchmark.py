@@ -488,7 +488,7 @@ def layout(**query) -> html.Div:
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGE_URL, "search", allow_duplicate=True),
     Input(BENCHMARK_METRIC, "value"),
     Input(BENCHMARK_PERIOD, "value"),
     Input(BENCHMARK_DIMENSION, "value"),

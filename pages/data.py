@@ -538,14 +538,14 @@ def layout(**query) -> html.Div:
 # -- callbacks ------------------------------------------------------------------------------
 
 
-@callback(Output(ids.URL, "search", allow_duplicate=True), Input(DATA_METRIC, "value"),
+@callback(Output(ids.PAGE_URL, "search", allow_duplicate=True), Input(DATA_METRIC, "value"),
           State(ids.URL, "search"), prevent_initial_call=True)
 def update_url(metric, current):
     return viewstate.next_search(DataView, {**viewstate.query_of(current), "metric": metric},
                                  current)
 
 
-@callback(Output(ids.URL, "search", allow_duplicate=True), Input(DATA_KEPT_FILE, "value"),
+@callback(Output(ids.PAGE_URL, "search", allow_duplicate=True), Input(DATA_KEPT_FILE, "value"),
           State(ids.URL, "search"), prevent_initial_call=True)
 def update_kept_url(name, current):
     return viewstate.next_search(DataView, {**viewstate.query_of(current), "local": name},

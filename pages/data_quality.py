@@ -428,7 +428,7 @@ def layout(**query) -> html.Div:
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGE_URL, "search", allow_duplicate=True),
     Input(DATA_QUALITY_METRIC, "value"),
     Input(DATA_QUALITY_PERIOD, "value"),
     Input(DATA_QUALITY_REGION, "value"),
@@ -444,7 +444,7 @@ def update_url(metric, period, region, sort, current):
 # The profile's controls are absent when the store holds no profile, so they write the URL
 # in a callback of their own.
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGE_URL, "search", allow_duplicate=True),
     Input(DATA_QUALITY_PROFILE_ORG, "value"),
     Input(DATA_QUALITY_PROFILE_DEPRIVATION, "value"),
     State(ids.URL, "search"),

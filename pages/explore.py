@@ -288,7 +288,7 @@ def layout(**query) -> html.Div:
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGE_URL, "search", allow_duplicate=True),
     Input(EXPLORE_ORG, "value"),
     Input(EXPLORE_METRIC, "value"),
     Input(EXPLORE_PERIOD, "value"),

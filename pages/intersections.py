@@ -217,7 +217,7 @@ def layout(**query) -> html.Div:
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGE_URL, "search", allow_duplicate=True),
     Input(INTERSECTIONS_ORG, "value"),
     Input(INTERSECTIONS_METRIC, "value"),
     Input(INTERSECTIONS_PERIOD, "value"),

@@ -249,7 +249,7 @@ def layout(**query) -> html.Div:
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGE_URL, "search", allow_duplicate=True),
     Input(MAP_METRIC, "value"),
     Input(MAP_PERIOD, "value"),
     Input(MAP_DIMENSION, "value"),

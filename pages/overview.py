@@ -165,7 +165,7 @@ def layout(**query) -> html.Div:
     ])
 
 
-@callback(Output(ids.URL, "search", allow_duplicate=True), Input(OVERVIEW_ORG, "value"),
+@callback(Output(ids.PAGE_URL, "search", allow_duplicate=True), Input(OVERVIEW_ORG, "value"),
           State(ids.URL, "search"), prevent_initial_call=True)
 def update_url(org, current):
     return viewstate.next_search(OverviewView, {"org": org}, current)

@@ -565,7 +565,7 @@ def layout(**query) -> html.Div:
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGE_URL, "search", allow_duplicate=True),
     Input(TRENDS_ORG, "value"),
     Input(TRENDS_METRIC, "value"),
     Input(TRENDS_DIMENSION, "value"),

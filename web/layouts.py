@@ -19,10 +19,10 @@ from datetime import datetime
 import dash
 import dash_bootstrap_components as dbc
 import plotly.io.json
-from dash import html
+from dash import dcc, html
 from flask import has_app_context
 
-from components import shell, viewstate, viewwords
+from components import ids, shell, viewstate, viewwords
 from data import queries, store
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,8 @@ def safe_layout(layout: Callable[..., object] | None = None, *, cache: bool = Tr
         component, parameters = _view(layout, query, cache=cache)
         # Every time, cached or not: a tampered link is worth a line per request.
         _log_unused(layout.__module__, parameters)
-        return html.Div([*print_frame(layout.__module__, query), component])
+        return html.Div([dcc.Location(id=ids.PAGE_URL, refresh="callback-nav"),
+                         *print_frame(layout.__module__, query), component])
 
     return wrapper
 
