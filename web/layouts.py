@@ -72,23 +72,41 @@ def _log_unused(module: str, parameters: tuple[str, ...]) -> None:
 
 
 @queries.cached
-def _view_json(module: str, query: tuple[tuple[str, str], ...]) -> tuple[dict, tuple[str, ...]]:
-    """A page's layout for one view, encoded once as the JSON Dash sends to the browser,
-    and the link parameters it could not use (kept so a cached view still logs them)."""
-    component, parameters = _render(_LAYOUTS[module], dict(query))
+def _view_json(module: str, search: str) -> tuple[dict, tuple[str, ...]]:
+    """A page's layout for one view (its canonical query), encoded once as the JSON Dash
+    sends to the browser, and the link parameters it could not use."""
+    component, parameters = _render(_LAYOUTS[module], viewstate.query_of(search))
     return json.loads(plotly.io.json.to_json_plotly(component)), parameters
 
 
-def _view(layout: Callable[..., object], query: dict, *, cache: bool
+def _view(layout: Callable[..., object], query: dict, search: str | None
           ) -> tuple[object, tuple[str, ...]]:
-    if cache and has_app_context():
-        items = tuple(sorted((str(k), str(v)) for k, v in query.items()))
-        try:
-            queries.build_id()  # a store that cannot be read gets the page's own notice
-        except store.StoreError:
-            return _render(layout, query)
-        return _view_json(layout.__module__, items)
-    return _render(layout, query)
+    """The layout for ``query``: from the cache under its canonical ``search`` when given
+    (so parameters the page does not know make no new entry), else drawn now."""
+    if search is None or not has_app_context():
+        return _render(layout, query)
+    try:
+        queries.build_id()  # a store that cannot be read gets the page's own notice
+    except store.StoreError:
+        return _render(layout, query)
+    return _view_json(layout.__module__, search)
+
+
+def canonical(module: str, query: dict) -> tuple[str, bool]:
+    """The page's own canonical query for ``query`` (defaults filled in, parameters it does
+    not know dropped), and whether the page could use the link as given (no value refused),
+    so an export states every selection and the cache holds one entry per view."""
+    page = dash.page_registry.get(module, {})
+    raw = viewstate.search({str(k): str(v) for k, v in query.items()})
+    if "canonical" not in page:
+        return raw, False
+    try:
+        with viewstate.refusals() as refused:
+            search = page["canonical"](query)
+    except Exception:  # noqa: BLE001 - a heading must never break the page
+        log.exception("could not describe %s%s", page.get("path"), raw)
+        return raw, False
+    return search, not (refused.parameters or refused.notices)
 
 
 def safe_layout(layout: Callable[..., object] | None = None, *, cache: bool = True):
@@ -106,40 +124,28 @@ def safe_layout(layout: Callable[..., object] | None = None, *, cache: bool = Tr
 
     @functools.wraps(layout)
     def wrapper(**query):
-        component, parameters = _view(layout, query, cache=cache)
+        search, exact = canonical(layout.__module__, query)
+        # A link the page could not use as given is drawn each time (with its notice),
+        # never cached: tampered links cannot fill the cache.
+        component, parameters = _view(layout, query, search if cache and exact else None)
         # Every time, cached or not: a tampered link is worth a line per request.
         _log_unused(layout.__module__, parameters)
         return html.Div([dcc.Location(id=ids.PAGE_URL, refresh="callback-nav"),
-                         *print_frame(layout.__module__, query), component])
+                         *print_frame(layout.__module__, search), component])
 
     return wrapper
 
 
 
 
-def canonical_search(module: str, query: dict) -> str:
-    """The page's own canonical query for ``query`` (defaults filled in, bad values
-    replaced), so an export states every selection, not only those in the link."""
-    page = dash.page_registry.get(module, {})
-    search = viewstate.search({str(k): str(v) for k, v in query.items()})
-    if "canonical" not in page:
-        return search
-    try:
-        return page["canonical"](query)
-    except Exception:  # noqa: BLE001 - a heading must never break the page
-        log.exception("could not describe %s%s", page.get("path"), search)
-        return search
-
-
-def print_frame(module: str, query: dict) -> list:
-    """What a page's view starts with: the heading printed on paper and in exports (what,
-    for whom, when, from where) and the links that export the view."""
+def print_frame(module: str, search: str) -> list:
+    """What a page's view (its canonical ``search``) starts with: the heading printed on
+    paper and in exports (what, for whom, when, from where) and the links that export it."""
     path = dash.page_registry.get(module, {}).get("path", "/")
     try:
         store_now = queries.current()
     except store.StoreError:
         return []
-    search = canonical_search(module, query)
     orgs = store_now.organisations
     title, lines = viewwords.describe(path, search, dict(zip(orgs["org_code"], orgs["name"],
                                                              strict=True)))

@@ -131,3 +131,25 @@ def test_the_model_is_built_once_per_view(explore, dash_app, monkeypatch):
         assert built >= 1
         explore.model(explore.ExploreView.parse(query | {"junk": "1"})[0])
         assert len(calls) == built
+
+
+def test_links_with_unknown_parameters_share_the_cached_view(page, dash_app):
+    """Parameters a page does not know make no new cache entry, and a link whose values the
+    page refuses (shown with a notice) is drawn each time and never cached."""
+    from web import layouts
+
+    def entries() -> int:
+        return len(queries.cache.cache._cache)
+
+    with dash_app.server.test_request_context("/explore"):
+        queries.cache.clear()
+        page("explore").layout(org="ENG", metric="pph_1500")
+        first = entries()
+        for junk in range(5):
+            page("explore").layout(org="ENG", metric="pph_1500", **{f"junk{junk}": "x"})
+        assert entries() == first
+        page("explore").layout(org="NOT-A-TRUST")
+        page("explore").layout(org="NOT-A-TRUST-EITHER")
+        assert entries() == first
+        search, exact = layouts.canonical("pages.explore", {"org": "NOT-A-TRUST"})
+        assert not exact and "org=ENG" in search
