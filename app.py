@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dash
 import flask_bootstrap
-from dash import Dash, Input, Output
+from dash import Dash
 from flask import Response, abort, request, send_from_directory
 
-from components import ids, shell, viewstate, viewwords
+from components import shell
 from data import queries, store
 from web import auth, errors
 
@@ -187,38 +186,6 @@ def export_view(kind: str, url: str) -> Response:
     name = (parts.path.strip("/") or "overview").replace("/", "-")
     return Response(content, mimetype="application/pdf" if kind == "pdf" else "image/png",
                     headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'})
-
-
-def _canonical_search(path: str, search: str) -> str:
-    """The page's own canonical query for ``search`` (defaults filled in, bad values
-    replaced), so an export states every selection, not only those in the link."""
-    page = next((p for p in dash.page_registry.values() if p["path"] == path), None)
-    if page is None or "canonical" not in page:
-        return search
-    try:
-        return page["canonical"](viewstate.query_of(search))
-    except Exception:  # noqa: BLE001 - a heading must never break the page
-        log.exception("could not describe %s%s", path, search)
-        return search
-
-
-@dash.callback(
-    Output(shell.PRINT_HEADER, "children"),
-    Output(shell.EXPORT_PDF, "href"),
-    Output(shell.EXPORT_PNG, "href"),
-    Input(ids.URL, "pathname"),
-    Input(ids.URL, "search"),
-)
-def _describe_view(pathname, search):
-    """Keep the printed heading and the export links in step with the view in the URL."""
-    path = pathname or "/"
-    search = _canonical_search(path, search or "")
-    title, lines = viewwords.describe(path, search)
-    link = path + search
-    generated = datetime.now().strftime("%d %B %Y, %H:%M")
-    header = shell.print_header(title, lines, link, generated, queries.current().manifest)
-    return (header, viewwords.export_href(pathname, search, "pdf"),
-            viewwords.export_href(pathname, search, "png"))
 
 
 _app: Dash | None = None

@@ -136,7 +136,6 @@ def main(argv: list[str] | None = None) -> int:
     rss_loaded, _ = rss_mb()
     metric_ids = tuple(m.strip() for m in args.metrics.split(",") if m.strip())
     metrics = [registry.get(m) for m in metric_ids]
-    bid = s.build_id
 
     def period_of(metric_id: str) -> str:
         metric = registry.get(metric_id)
@@ -166,27 +165,27 @@ def main(argv: list[str] | None = None) -> int:
                                 (DECILE, "breakdown by decile")):
             cases.append((
                 metric.id, name, "one trust",
-                lambda m=metric.id, d=dimension, p=period: queries._breakdown.uncached(
-                    bid, m, org, p, d, "england"),
+                lambda m=metric.id, d=dimension, p=period: queries.breakdown.uncached(
+                    m, org, p, d, "england"),
                 rows(metric=metric.id, org_code=(org, "ENG"), period_label=period,
                      dimension=dimension),
                 TARGET_ONE_TRUST_MS,
             ))
         cases.append((
             metric.id, "inequality (SII/RII, deciles)", "one trust",
-            lambda m=metric.id, p=period: queries._inequality.uncached(bid, m, org, p, DECILE),
+            lambda m=metric.id, p=period: queries.inequality.uncached(m, org, p, DECILE),
             rows(metric=metric.id, org_code=org, period_label=period, dimension=DECILE),
             None,
         ))
         cases.append((
             metric.id, "trend, quarterly, by ethnicity", "one trust",
-            lambda m=metric.id: queries._trend.uncached(bid, m, org, "quarter", ETHNICITY),
+            lambda m=metric.id: queries.trend.uncached(m, org, "quarter", ETHNICITY),
             rows(metric=metric.id, org_code=org, period_kind="quarter", dimension=ETHNICITY),
             None,
         ))
 
         def benchmark_and_funnel(m=metric, p=period):
-            england = queries._breakdown.uncached(bid, m.id, "ENG", p, TOTAL, "none")
+            england = queries.breakdown.uncached(m.id, "ENG", p, TOTAL, "none")
             average = england["value"][0]
             frame = benchmark_mod.benchmark(s.metric_counts(m.id), s.organisations, metric=m,
                                             period_label=p, average=average)
@@ -201,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     annex3 = tuple(m.id for m in registry.ANNEX3_METRICS)
     cases.append((
         "Annex 3 (8)", "scorecard", "one trust",
-        lambda: queries._scorecard.uncached(bid, org),
+        lambda: queries.scorecard.uncached(org),
         rows(metric=annex3, org_code=(org, "ENG"), dimension=TOTAL),
         None,
     ))

@@ -1,4 +1,4 @@
-"""Labelled form controls shared by the pages (options come from the registry and store)."""
+"""Labelled form controls shared by the pages (options from the registry and the facts given)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dash import dcc, html
 
 from components import format as fmt
 from components import viewstate
-from data import queries
 from data.schema import LEVEL_LABELS
 from metrics.categories import DIMENSIONS, ETHNICITY, TOTAL
 from metrics.registry import OUTCOME_METRICS, SECTIONS, Metric
@@ -71,16 +70,16 @@ def notices(messages: list[str]) -> dbc.Alert | None:
                      className="mb-3", dismissable=True)
 
 
-def choose_dimension(query: dict, metric: Metric, level: str, notices: list[str], *,
-                     org_name: str) -> str:
-    """The link's breakdown (``dim``) if the store holds it for ``metric`` at ``level``;
-    otherwise ethnicity (or the first held) and a notice. A real breakdown the store does not
-    hold here gets a notice saying so, rather than "unknown"."""
-    dims = queries.dimensions_at(metric.id, level)
-    default = ETHNICITY if ETHNICITY in dims else (dims or (TOTAL,))[0]
+def choose_dimension(query: dict, metric: Metric, notices: list[str], *, org_name: str,
+                     offered: tuple[str, ...], stored: frozenset[str]) -> str:
+    """The link's breakdown (``dim``) if it is ``offered`` (the metric's breakdowns the store
+    holds at the organisation's level); otherwise ethnicity (or the first offered) and a
+    notice. A breakdown ``stored`` there but not offered (a cross-tabulation), or not held
+    at all, gets a notice saying so rather than "unknown"."""
+    default = ETHNICITY if ETHNICITY in offered else (offered or (TOTAL,))[0]
     wanted = query.get("dim")
-    if isinstance(wanted, str) and wanted in DIMENSIONS and wanted not in dims:
+    if isinstance(wanted, str) and wanted in DIMENSIONS and wanted not in offered:
         notices.append(fmt.dimension_not_held(metric, wanted, org_name=org_name, shown=default,
-                                              held=queries.holds(metric.id, level, wanted)))
+                                              held=wanted in stored))
         query = query | {"dim": default}
-    return viewstate.choose(query, "dim", dims, default, notices, "breakdown")
+    return viewstate.choose(query, "dim", offered, default, notices, "breakdown")

@@ -20,7 +20,6 @@ import polars as pl
 from dash import dcc, html
 
 from components import pagekit, tables
-from data import queries
 from data.schema import LEVEL_LABELS, PERIOD_KINDS, TABLES, Column
 from metrics import registry
 from metrics.categories import DIMENSIONS, TOTAL
@@ -157,25 +156,22 @@ def _caveats(metric: Metric) -> str:
     return " ".join(notes) if notes else "None."
 
 
-def metric_definitions(metrics: Sequence[Metric] = registry.METRICS_LIST,
-                       held: Mapping[str, Mapping[str, Sequence[str]]] | None = None
-                       ) -> pl.DataFrame:
+def metric_definitions(held: Mapping[str, Mapping[str, Sequence[str]]],
+                       metrics: Sequence[Metric] = registry.METRICS_LIST) -> pl.DataFrame:
     """One row per metric with every field of its definition, in words.
 
     Parameters
     ----------
+    held : metric id -> level -> the dimensions the loaded store holds there
+        (``data.queries.held_by_metric``), so "Breakdowns in this data store" says what this
+        store holds, and "Breakdowns the source can publish" what the registry says the
+        publisher gives.
     metrics : the metrics, in the order wanted.
-    held : metric id -> level -> the dimensions the loaded store holds there; by default
-        read from the store (``data.queries.held_dimensions``), so "Breakdowns in this data
-        store" says what this store holds, and "Breakdowns the source can publish" what the
-        registry says the publisher gives.
 
     Returns
     -------
     polars.DataFrame with :data:`METRIC_COLUMNS` (all strings), in registry order.
     """
-    if held is None:
-        held = {m.id: queries.held_dimensions(m.id) for m in metrics}
     rows = [{
         "Id": m.id,
         "Title": m.title,

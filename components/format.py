@@ -492,3 +492,11 @@ def change_sentence(row: dict, metric: Metric) -> str:
     return (f"{title}: a significant gap closed. {lead} no longer differ significantly from "
             f"{ref_who} in {period_words(row['period'])}: {now}, against {before} "
             f"in {period_words(row['previous_period'])}, when they {side}.")
+
+
+SYNTHETIC = "Synthetic demonstration data."
+
+
+def synthetic_note(synthetic: bool) -> str:
+    """`` Synthetic demonstration data.`` to follow a source line, or nothing for real data."""
+    return f" {SYNTHETIC}" if synthetic else ""

@@ -12,7 +12,6 @@ from dash import dcc, html
 
 from components import figures, pagekit, tables
 from components import format as fmt
-from data import queries
 from data.ingest.errors import IngestError
 from data.local import compare, parse
 from metrics.categories import DIMENSIONS, TOTAL
@@ -86,14 +85,16 @@ def _ratio(row: dict) -> str:
             f"{fmt.number(row['ratio_upper95'], 2)})")
 
 
-def _england_words(metric: Metric, dimension: str) -> str:
-    """Why the comparison has no England figure, from what the national store holds."""
-    held = queries.held_dimensions(metric.id)
+def _england_words(row: dict) -> str:
+    """Why the comparison has no England figure, from what the national store holds (the
+    row's ``england_breakdowns`` and ``national_levels``)."""
+    dimension = row["dimension"]
     by = "for all women and babies" if dimension == TOTAL else \
         f"by {DIMENSIONS[dimension].label.lower()}"
-    england = [d for d in held.get("england", ()) if d in DIMENSIONS]
+    england = [d for d in row["england_breakdowns"] or () if d in DIMENSIONS]
     if not england:
-        where = fmt.join_words([fmt.PUBLISHED_LEVELS.get(lv, lv) for lv in held])
+        where = fmt.join_words([fmt.PUBLISHED_LEVELS.get(lv, lv)
+                                for lv in row["national_levels"] or ()])
         return ("The national data hold no England figure for this metric"
                 + (f", only figures for {where}." if where else "."))
     kept = fmt.join_words(["all women and babies" if d == TOTAL else DIMENSIONS[d].label.lower()
@@ -113,7 +114,7 @@ def note_of(row: dict) -> str:
     dim_words = DIMENSIONS[dimension].label.lower()
     publisher = f"{metric.source} does not publish this metric by {dim_words} for England."
     if publisher in note:
-        note = note.replace(publisher, _england_words(metric, dimension))
+        note = note.replace(publisher, _england_words(row))
         note = note.replace("so England is the national figure shown.",
                             "and there is no England figure to show instead.")
     if dimension == TOTAL and row["national_org_name"]:

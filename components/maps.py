@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import plotly.graph_objects as go
 import polars as pl
@@ -20,12 +21,20 @@ from plotly.colors import sample_colorscale
 
 from components import figures, theme
 from components import format as fmt
-from data import geo, queries
+from data import geo
 from data.geo import Region
 from metrics import registry
 from metrics.benchmark import polarity_word
 from metrics.categories import ALL_GROUP, DIMENSIONS, ETHNICITY, QUINTILE, TOTAL
 from metrics.registry import Metric
+
+
+class MapFacts(Protocol):
+    """What the rows are made from (``views.map.MapFacts``, built by the view model)."""
+
+    regions: tuple[tuple[str, str, pl.DataFrame], ...]  # (code, name, breakdown)
+    trusts: pl.DataFrame  # metrics.benchmark for the trust points
+    totals: pl.DataFrame  # org_code, size, size_suppressed
 
 # ColorBrewer PuOr (colour-blind safe, prints in grey as a light-to-dark ramp both ways):
 # purple where the group's value is below the reference group's, orange where above.
@@ -278,6 +287,8 @@ class MapSelection:
     dimension: str
     group: str
     trusts: str = "all"
+    trust_breakdowns: tuple[str, ...] = ()  # what the store holds for trusts
+
 
     @property
     def reference(self) -> str:
@@ -286,7 +297,7 @@ class MapSelection:
     @property
     def group_unpublished_for_trusts(self) -> bool:
         """MBRRACE-UK and CQC publish totals only for trusts."""
-        return self.dimension not in queries.dimensions_at(self.metric, "trust")
+        return self.dimension not in self.trust_breakdowns
 
     @property
     def trust_dimension(self) -> str:
@@ -298,10 +309,6 @@ class MapSelection:
     @property
     def trust_group(self) -> str:
         return self.group if self.trust_dimension != TOTAL else ALL_GROUP
-
-
-def region_orgs() -> pl.DataFrame:
-    return queries.organisations().filter(pl.col("org_level") == "region").sort("name")
 
 
 def _status(row: dict | None, reference: dict | None) -> str:
@@ -327,15 +334,13 @@ def gap_words(status: str, ratio, significant: bool | None, metric: Metric) -> s
     return f"{side}, significant" + (f" ({word})" if judged else "")
 
 
-def region_rows(selection: MapSelection) -> pl.DataFrame:
+def region_rows(selection: MapSelection, facts: MapFacts) -> pl.DataFrame:
     """One row per region: the group's and the reference group's values, the ratio and
     difference between them with 95% CIs, and the gap in words. A region whose group (or
     reference group) is suppressed has no figures, only its status."""
     metric = registry.get(selection.metric)
     out = []
-    for code, name in region_orgs().select("org_code", "name").iter_rows():
-        frame = queries.breakdown(selection.metric, code, selection.period,
-                                  selection.dimension, "none")
+    for code, name, frame in facts.regions:
         rows = {r["group"]: r for r in frame.iter_rows(named=True)}
         row, reference = rows.get(selection.group), rows.get(selection.reference)
         status = _status(row, reference)
@@ -444,15 +449,11 @@ def legend_name(key: str, side: str, metric: Metric) -> str:
     return "Within England's limits" if side == "within" else "Suppressed or no figure"
 
 
-def trust_rows(selection: MapSelection) -> pl.DataFrame:
+def trust_rows(selection: MapSelection, facts: MapFacts) -> pl.DataFrame:
     """Every trust with a figure for the selection: value, 95% CI, comparison with England,
     its births (the metric's denominator for all women) and its position, if known."""
     metric = registry.get(selection.metric)
-    frame = queries.benchmark(selection.metric, selection.period, selection.trust_dimension,
-                              selection.trust_group)
-    totals = queries.benchmark(selection.metric, selection.period, TOTAL, ALL_GROUP).select(
-        "org_code", size="denominator", size_suppressed="suppressed")
-    frame = frame.join(totals, on="org_code", how="left")
+    frame = facts.trusts.join(facts.totals, on="org_code", how="left")
     positions = geo.trust_positions(frame.select("org_code", "region").iter_rows())
     out = []
     for r in frame.iter_rows(named=True):
@@ -486,15 +487,15 @@ def title_of(selection: MapSelection, metric: Metric) -> str:
             f"{short_group(selection.reference)}, by NHS England region, {selection.period}")
 
 
-def source_line(metric: Metric, selection: MapSelection) -> str:
-    synthetic = " Synthetic demonstration data; trust positions are illustrative." \
-        if queries.current().synthetic else ""
+def source_line(metric: Metric, selection: MapSelection, synthetic: bool) -> str:
+    synthetic = (f" {fmt.SYNTHETIC[:-1]}; trust positions are illustrative."
+                 if synthetic else "")
     return (f"Source: {metric.source}, {selection.period}.{synthetic}<br>"
             f"Boundaries: {geo.ATTRIBUTION}.")
 
 
 def selection_map(selection: MapSelection, regions: pl.DataFrame, trusts: pl.DataFrame,
-                  metric: Metric, *, highlight: str | None = None,
+                  metric: Metric, *, synthetic: bool, highlight: str | None = None,
                   height: int = 820) -> go.Figure:
     """:func:`region_map` of ``regions`` (:func:`region_rows`) and ``trusts``
     (:func:`trust_rows`), with the trust coded ``highlight`` ringed and named if placed."""
@@ -511,5 +512,5 @@ def selection_map(selection: MapSelection, regions: pl.DataFrame, trusts: pl.Dat
         scale_title=f"{short_group(selection.group)} ÷ {short_group(selection.reference)}"
                     f"<br>({kind}; 1 = no gap)",
         title=figures.wrap(title_of(selection, metric), 80),
-        source=source_line(metric, selection), height=height,
+        source=source_line(metric, selection, synthetic), height=height,
         highlight=chosen.select("x", "y", "name").row(0) if chosen.height else None)

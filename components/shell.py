@@ -82,28 +82,28 @@ EXPORT_PNG = "export-png"
 PRINT_HEADER = "print-header"
 
 
-def export_bar() -> html.Div:
-    """Buttons that download the current view composed for print (links set per view)."""
+def export_bar(pdf_href: str, png_href: str) -> html.Div:
+    """Buttons that download the current view composed for print."""
     return html.Div(
         className="export-bar d-flex justify-content-end gap-2 mb-2",
         children=[
             html.Span("Export this view:", className="small align-self-center"),
-            html.A("PDF (A4)", id=EXPORT_PDF, href="/export/view.pdf?url=%2F",
+            html.A("PDF (A4)", id=EXPORT_PDF, href=pdf_href,
                    className="btn btn-sm btn-outline-primary"),
-            html.A("PNG image", id=EXPORT_PNG, href="/export/view.png?url=%2F",
+            html.A("PNG image", id=EXPORT_PNG, href=png_href,
                    className="btn btn-sm btn-outline-primary"),
         ],
     )
 
 
 def print_header(title: str, lines: list[tuple[str, str]], link: str, generated: str,
-                 manifest: dict) -> list:
+                 manifest: dict) -> html.Div:
     """What a printed or exported page starts with: what, for whom, when, from where."""
     period = manifest.get("period", {})
     synthetic = [html.P("SYNTHETIC DATA: invented figures for fictional trusts, for "
                         "demonstration only.", className="print-synthetic")] \
         if manifest.get("synthetic") else []
-    return [
+    return html.Div(id=PRINT_HEADER, className="print-only print-header", children=[
         *synthetic,
         html.P("Maternity and Neonatal Equalities", className="print-kicker"),
         html.P(title, className="print-title"),
@@ -111,7 +111,7 @@ def print_header(title: str, lines: list[tuple[str, str]], link: str, generated:
         html.P(f"Generated {generated}. Data store: {manifest.get('title', '')}, covering "
                f"{period.get('start', '?')} to {period.get('end', '?')}. "
                f"Reproduce this view: {link}", className="small"),
-    ]
+    ])
 
 
 def frame(manifest: dict | None, error: str | None = None) -> html.Div:
@@ -125,10 +125,7 @@ def frame(manifest: dict | None, error: str | None = None) -> html.Div:
         navigation(),
         html.Div("SYNTHETIC DATA", className="watermark", **{"aria-hidden": "true"})
         if manifest.get("synthetic") else None,
-        html.Main(id="main", className="container-xl py-3", tabIndex="-1", children=[
-            html.Div(id=PRINT_HEADER, className="print-only print-header"),
-            export_bar(),
-            main,
-        ]),
+        # Each page's print heading and export links come with its layout (web.layouts).
+        html.Main(id="main", className="container-xl py-3", tabIndex="-1", children=main),
         footer(manifest),
     ])

@@ -6,7 +6,6 @@ from urllib.parse import quote
 
 from components import viewstate
 from components.controls import COMPARATORS
-from data import queries
 from data.schema import PERIOD_KINDS
 from metrics import registry
 from metrics.categories import DIMENSIONS
@@ -20,42 +19,41 @@ PAGE_TITLES = {
 }
 
 
-def _org(code: str) -> str:
-    return queries.org_name(code) if code else "England"
-
-
 def _metric(metric_id: str) -> str:
     return registry.METRICS[metric_id].title if metric_id in registry.METRICS else metric_id
 
 
+# Parameter -> (label, words for its value given the organisation names).
 WORDS = {
-    "org": ("Organisation", _org),
-    "metric": ("Metric", _metric),
-    "period": ("Period", str),
-    "kind": ("Periods", lambda k: PERIOD_KINDS.get(k, k)),
-    "dim": ("Breakdown", lambda d: DIMENSIONS[d].label if d in DIMENSIONS else d),
-    "group": ("Group", str),
-    "vs": ("Compared with", lambda c: COMPARATORS.get(c, c)),
-    "trusts": ("Trusts", lambda codes: "; ".join(_org(c) for c in codes.split(",") if c)),
-    "region": ("Region", _org),
-    "peer": ("Peer group", str),
-    "points": ("Trust points show", lambda p: {"group": "the chosen group"}[p]),
-    "proj": ("Projection", lambda p: {"1": "shown", "0": "not shown"}[p]),
+    "org": ("Organisation", lambda code, names: names.get(code, code) if code else "England"),
+    "metric": ("Metric", lambda m, _names: _metric(m)),
+    "period": ("Period", lambda p, _names: str(p)),
+    "kind": ("Periods", lambda k, _names: PERIOD_KINDS.get(k, k)),
+    "dim": ("Breakdown", lambda d, _names: DIMENSIONS[d].label if d in DIMENSIONS else d),
+    "group": ("Group", lambda g, _names: str(g)),
+    "vs": ("Compared with", lambda c, _names: COMPARATORS.get(c, c)),
+    "trusts": ("Trusts", lambda codes, names: "; ".join(names.get(c, c)
+                                                        for c in codes.split(",") if c)),
+    "region": ("Region", lambda code, names: names.get(code, code)),
+    "peer": ("Peer group", lambda p, _names: str(p)),
+    "points": ("Trust points show", lambda p, _names: {"group": "the chosen group"}[p]),
+    "proj": ("Projection", lambda p, _names: {"1": "shown", "0": "not shown"}[p]),
 }
 
 
-def describe(path: str, search: str) -> tuple[str, list[tuple[str, str]]]:
+def describe(path: str, search: str, names: dict[str, str]
+             ) -> tuple[str, list[tuple[str, str]]]:
     """(page title, [(label, value in words)]) for the view at ``path`` + ``search``.
 
-    Only known parameters are described, and names are looked up in the store, so nothing
-    from a tampered URL is echoed verbatim.
+    Only known parameters are described, and organisation codes are named from ``names``
+    (code -> name, the store's), so nothing from a tampered URL is echoed verbatim.
     """
     query = viewstate.query_of(search)
     lines = []
     for key, (label, words) in WORDS.items():
         if query.get(key):
             try:
-                lines.append((label, words(query[key])))
+                lines.append((label, words(query[key], names)))
             except (KeyError, ValueError):
                 continue
     if "org" not in query and path in ("/", "/explore", "/trends", "/mortality", "/experience",

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import polars as pl
+
 from components import format as fmt
 from components import viewstate
-from data import queries
 from metrics import registry
 
 NOTHING_CHANGED = ("No gap to the reference group opened or closed, and no chart shows "
@@ -24,9 +25,9 @@ class Change:
     page: str  # the name of the page ``href`` opens
 
 
-def title(org: str) -> str:
-    """"What changed since the 12 months to Mar 2024"."""
-    since = queries.changes(org)["since"]
+def title(since: str | None) -> str:
+    """"What changed since the 12 months to Mar 2024" (``since``: the period a year
+    earlier, from :func:`data.queries.changes`)."""
     return f"What changed since {fmt.period_words(since) if since else 'a year earlier'}"
 
 
@@ -40,8 +41,9 @@ def href(row: dict, org: str) -> str:
                                          "period": row["period"], "dim": row["dimension"]})
 
 
-def changes(org: str) -> list[Change]:
-    """The organisation's most important changes (:func:`data.queries.changes`), best first."""
+def changes(ranked: pl.DataFrame, org: str) -> list[Change]:
+    """The organisation's most important changes, best first, from the ranked frame of
+    :func:`data.queries.changes`."""
     return [Change(fmt.change_sentence(row, registry.get(row["metric"])), href(row, org),
                    "Trends" if row["kind"] == "spc_signal" else "Explore")
-            for row in queries.changes(org)["changes"].iter_rows(named=True)]
+            for row in ranked.iter_rows(named=True)]

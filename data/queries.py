@@ -55,13 +55,21 @@ def init_cache(server) -> None:
 
 
 def cached(function: Callable[..., T]) -> Callable[..., T]:
-    """Memoize ``function`` when a Flask app context is active; call it directly otherwise."""
-    memoized = cache.memoize(timeout=CACHE_TIMEOUT)(function)
+    """Memoize ``function`` by the published store's build and its arguments (canonical
+    primitives) when a Flask app context is active; call it directly otherwise. The build
+    in the key means a new store never serves stale figures. ``.uncached`` is the function
+    itself (for benchmarks)."""
+    def keyed(build: str, *args, **kwargs):
+        return function(*args, **kwargs)
+
+    # Flask-Caching names a memoized function by its module and qualified name.
+    keyed.__module__, keyed.__qualname__ = function.__module__, function.__qualname__
+    memoized = cache.memoize(timeout=CACHE_TIMEOUT)(keyed)
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         if has_app_context():
-            return memoized(*args, **kwargs)
+            return memoized(build_id(), *args, **kwargs)
         return function(*args, **kwargs)
 
     wrapper.uncached = function  # type: ignore[attr-defined]
@@ -106,20 +114,17 @@ def peer_group_of(code: str) -> str | None:
 
 
 @cached
-def _periods(build: str, metric_id: str, period_kind: str | None) -> list[str]:
+def periods(metric_id: str, period_kind: str | None = None) -> list[str]:
+    """Period labels of a metric (optionally of one kind), oldest first."""
     return cells.periods(current().metric_counts(metric_id), metric=metric_id,
                          period_kind=period_kind)[
         "period_label"
     ].to_list()
 
 
-def periods(metric_id: str, period_kind: str | None = None) -> list[str]:
-    """Period labels of a metric (optionally of one kind), oldest first."""
-    return _periods(build_id(), metric_id, period_kind)
-
 
 @cached
-def _available(build: str, metric_id: str) -> dict:
+def _available(metric_id: str) -> dict:
     counts = current().metric_counts(metric_id)
     cells_by_level = counts.select("org_level", "dimension").unique()
     dims: dict[str, set[str]] = {}
@@ -132,13 +137,19 @@ def _available(build: str, metric_id: str) -> dict:
 def dimensions_at(metric_id: str, level: str | None) -> tuple[str, ...]:
     """Breakdowns of a metric at ``level`` that the registry declares AND the store holds
     (a real store may hold only totals where the publisher gives no breakdown)."""
-    held = _available(build_id(), metric_id)["dims"].get(level or "", set())
+    held = _available(metric_id)["dims"].get(level or "", set())
     return tuple(d for d in registry.get(metric_id).dimensions_at(level or "") if d in held)
+
+
+def breakdowns_by_level(metric_id: str) -> dict[str, tuple[str, ...]]:
+    """Level -> :func:`dimensions_at` for every level the metric is published for."""
+    return {level: dimensions_at(metric_id, level)
+            for level in registry.get(metric_id).levels}
 
 
 def period_kinds(metric_id: str) -> tuple[str, ...]:
     """The metric's period kinds that the store holds, in registry order."""
-    held = _available(build_id(), metric_id)["kinds"]
+    held = _available(metric_id)["kinds"]
     return tuple(k for k in registry.get(metric_id).period_kinds if k in held)
 
 
@@ -164,11 +175,11 @@ def period_kind_of(metric_id: str, period_label: str) -> str | None:
 # -- comparators ---------------------------------------------------------------------------
 
 
-def _comparator(build: str, metric_id: str, org_code: str, period_label: str, dimension: str,
+def _comparator(metric_id: str, org_code: str, period_label: str, dimension: str,
                 comparator: str) -> pl.DataFrame | None:
     """The comparator's breakdown for ``org_code``: England's (cached) or its peer group's."""
     if comparator == "england" and org_code != "ENG":
-        return _breakdown(build, metric_id, "ENG", period_label, dimension, "none")
+        return breakdown(metric_id, "ENG", period_label, dimension, "none")
     if comparator == "peer":
         s = current()
         group = peer_group_of(org_code)
@@ -183,65 +194,51 @@ def _comparator(build: str, metric_id: str, org_code: str, period_label: str, di
 
 
 @cached
-def _breakdown(build: str, metric_id: str, org_code: str, period_label: str, dimension: str,
-               comparator: str) -> pl.DataFrame:
-    reference = _comparator(build, metric_id, org_code, period_label, dimension, comparator)
+def breakdown(metric_id: str, org_code: str, period_label: str, dimension: str,
+              comparator: str = "england") -> pl.DataFrame:
+    """:func:`metrics.breakdown.breakdown` for the store, against England or the peer group."""
+    reference = _comparator(metric_id, org_code, period_label, dimension, comparator)
     return breakdown_mod.breakdown(
         current().metric_counts(metric_id), metric=registry.get(metric_id), org_code=org_code,
         period_label=period_label, dimension=dimension, comparator=reference,
     )
 
 
-def breakdown(metric_id: str, org_code: str, period_label: str, dimension: str,
-              comparator: str = "england") -> pl.DataFrame:
-    """:func:`metrics.breakdown.breakdown` for the store, against England or the peer group."""
-    return _breakdown(build_id(), metric_id, org_code, period_label, dimension, comparator)
-
 
 @cached
-def _inequality(build: str, metric_id: str, org_code: str, period_label: str,
-                dimension: str) -> dict:
-    frame = _breakdown(build, metric_id, org_code, period_label, dimension, "none")
+def inequality(metric_id: str, org_code: str, period_label: str, dimension: str) -> dict:
+    frame = breakdown(metric_id, org_code, period_label, dimension, "none")
     return inequality_mod.inequality(frame, metric=registry.get(metric_id), dimension=dimension)
 
 
-def inequality(metric_id: str, org_code: str, period_label: str, dimension: str) -> dict:
-    return _inequality(build_id(), metric_id, org_code, period_label, dimension)
-
 
 @cached
-def _excess(build: str, metric_id: str, org_code: str, period_label: str,
-            dimension: str) -> dict:
-    frame = _breakdown(build, metric_id, org_code, period_label, dimension, "none")
-    return excess_mod.excess(frame, metric=registry.get(metric_id))
-
-
 def excess(metric_id: str, org_code: str, period_label: str, dimension: str) -> dict:
     """:func:`metrics.excess.excess`: each group's excess events over the reference group's
     rate, and their total over the known groups."""
-    return _excess(build_id(), metric_id, org_code, period_label, dimension)
+    frame = breakdown(metric_id, org_code, period_label, dimension, "none")
+    return excess_mod.excess(frame, metric=registry.get(metric_id))
+
 
 
 @cached
-def _completeness(build: str, org_code: str, period_label: str, dimension: str) -> dict | None:
+def completeness(org_code: str, period_label: str, dimension: str) -> dict | None:
     counts = current().metric_counts("ethnicity_recorded", "deprivation_known")
     return breakdown_mod.completeness(counts, org_code=org_code,
                                       period_label=period_label, dimension=dimension)
 
 
-def completeness(org_code: str, period_label: str, dimension: str) -> dict | None:
-    return _completeness(build_id(), org_code, period_label, dimension)
-
 
 def _england_value(metric_id: str, period_label: str, dimension: str, group: str) -> float | None:
-    frame = _breakdown(build_id(), metric_id, "ENG", period_label, dimension, "none")
+    frame = breakdown(metric_id, "ENG", period_label, dimension, "none")
     row = frame.filter(pl.col("group") == group)
     return row["value"][0] if row.height else None
 
 
 @cached
-def _benchmark(build: str, metric_id: str, period_label: str, dimension: str,
-               group: str) -> pl.DataFrame:
+def benchmark(metric_id: str, period_label: str, dimension: str = TOTAL,
+              group: str = "All") -> pl.DataFrame:
+    """All trusts for one group, with funnel significance against England and ranks."""
     s = current()
     return benchmark_mod.benchmark(
         s.metric_counts(metric_id), s.organisations, metric=registry.get(metric_id),
@@ -251,38 +248,26 @@ def _benchmark(build: str, metric_id: str, period_label: str, dimension: str,
     )
 
 
-def benchmark(metric_id: str, period_label: str, dimension: str = TOTAL,
-              group: str = "All") -> pl.DataFrame:
-    """All trusts for one group, with funnel significance against England and ranks."""
-    return _benchmark(build_id(), metric_id, period_label, dimension, group)
-
 
 @cached
-def _funnel(build: str, metric_id: str, period_label: str, dimension: str,
-            group: str) -> pl.DataFrame:
-    frame = _benchmark(build, metric_id, period_label, dimension, group)
+def funnel(metric_id: str, period_label: str, dimension: str = TOTAL,
+           group: str = "All") -> pl.DataFrame:
+    frame = benchmark(metric_id, period_label, dimension, group)
     return benchmark_mod.funnel_curve(
         frame, metric=registry.get(metric_id),
         average=_england_value(metric_id, period_label, dimension, group),
     )
 
 
-def funnel(metric_id: str, period_label: str, dimension: str = TOTAL,
-           group: str = "All") -> pl.DataFrame:
-    return _funnel(build_id(), metric_id, period_label, dimension, group)
-
 
 @cached
-def _trend(build: str, metric_id: str, org_code: str, period_kind: str,
-           dimension: str) -> tuple[pl.DataFrame, dict]:
+def trend(metric_id: str, org_code: str, period_kind: str,
+          dimension: str) -> tuple[pl.DataFrame, dict]:
+    """(points, SPC summaries) for each group of ``dimension``."""
     return trend_mod.trend(current().metric_counts(metric_id), metric=registry.get(metric_id),
                            org_code=org_code,
                            period_kind=period_kind, dimension=dimension)
 
-
-def trend(metric_id: str, org_code: str, period_kind: str, dimension: str):
-    """(points, SPC summaries) for each group of ``dimension``."""
-    return _trend(build_id(), metric_id, org_code, period_kind, dimension)
 
 
 def _future_labels(period_kind: str, after, count: int) -> dict:
@@ -298,9 +283,12 @@ def _future_labels(period_kind: str, after, count: int) -> dict:
 
 
 @cached
-def _projection(build: str, metric_id: str, org_code: str, period_kind: str,
-                dimension: str) -> tuple[pl.DataFrame, dict, dict]:
-    points, _ = _trend(build, metric_id, org_code, period_kind, dimension)
+def projection(metric_id: str, org_code: str, period_kind: str,
+               dimension: str) -> tuple[pl.DataFrame, dict, dict]:
+    """(projected points, fits, gaps) from :func:`metrics.projection.projection` on the
+    :func:`trend` points, with period labels (``period``; ``crossing_period``,
+    ``crossing_period_lower``/``_upper`` in each gap)."""
+    points, _ = trend(metric_id, org_code, period_kind, dimension)
     projected, fits, gaps = projection_mod.projection(
         points, metric=registry.get(metric_id), dimension=dimension)
     if points.is_empty():
@@ -317,18 +305,18 @@ def _projection(build: str, metric_id: str, org_code: str, period_kind: str,
     return projected, fits, gaps
 
 
-def projection(metric_id: str, org_code: str, period_kind: str, dimension: str):
-    """(projected points, fits, gaps) from :func:`metrics.projection.projection` on the
-    :func:`trend` points, with period labels (``period``; ``crossing_period``,
-    ``crossing_period_lower``/``_upper`` in each gap)."""
-    return _projection(build_id(), metric_id, org_code, period_kind, dimension)
+
+def stored_dimensions(metric_id: str, level: str | None) -> frozenset[str]:
+    """Every dimension the store holds for the metric at ``level``, whether or not the
+    registry offers it as a breakdown (cross-tabulations such as ethnicity by deprivation
+    quintile are not registry breakdowns)."""
+    return frozenset(_available(metric_id)["dims"].get(level or "", ()))
 
 
 def holds(metric_id: str, level: str | None, dimension: str) -> bool:
-    """Whether the store holds ``dimension`` for the metric at ``level``, whether or not
-    the registry offers it as a breakdown (cross-tabulations such as ethnicity by
-    deprivation quintile are not registry breakdowns)."""
-    return dimension in _available(build_id(), metric_id)["dims"].get(level or "", set())
+    """Whether the store holds ``dimension`` for the metric at ``level``
+    (:func:`stored_dimensions`)."""
+    return dimension in stored_dimensions(metric_id, level)
 
 
 def metrics_holding(dimension: str) -> tuple[str, ...]:
@@ -336,22 +324,27 @@ def metrics_holding(dimension: str) -> tuple[str, ...]:
     ``dimension`` at some level."""
     return tuple(m.id for m in registry.OUTCOME_METRICS
                  if any(dimension in dims
-                        for dims in _available(build_id(), m.id)["dims"].values()))
+                        for dims in _available(m.id)["dims"].values()))
 
 
 def held_dimensions(metric_id: str) -> dict[str, tuple[str, ...]]:
     """Level -> every dimension the store holds for the metric there (registry order of
     levels, then any other; dimensions in :data:`metrics.categories.DIMENSIONS` order).
     Levels where the store holds nothing for the metric are left out."""
-    held = _available(build_id(), metric_id)["dims"]
+    held = _available(metric_id)["dims"]
     order = [*registry.get(metric_id).levels, *sorted(set(held) - set(
         registry.get(metric_id).levels))]
     return {level: tuple(d for d in DIMENSIONS if d in held[level])
             for level in order if held.get(level)}
 
 
+def held_by_metric() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Metric id -> :func:`held_dimensions`, for every metric of the registry."""
+    return {m.id: held_dimensions(m.id) for m in registry.METRICS_LIST}
+
+
 @cached
-def _figure_levels(build: str, metric_id: str) -> dict[str, dict[str, bool]]:
+def _figure_levels(metric_id: str) -> dict[str, dict[str, bool]]:
     totals = current().metric_counts(metric_id).filter(pl.col("dimension") == TOTAL)
     shown = totals.group_by("org_level", "period_label").agg(
         (~pl.col("suppressed") & pl.col("numerator").is_not_null()).any().alias("shown"))
@@ -365,7 +358,7 @@ def figure_levels(metric_id: str, period_label: str | None = None) -> dict[str, 
     """Level -> whether the store holds a figure that can be shown (not suppressed) for the
     metric's total at that level, in ``period_label`` (any period when None). Levels with
     no row at all are left out, so a level mapped to False holds only suppressed figures."""
-    held = _figure_levels(build_id(), metric_id)
+    held = _figure_levels(metric_id)
     out = {}
     for level in (*registry.get(metric_id).levels, *sorted(set(held) - set(
             registry.get(metric_id).levels))):
@@ -379,7 +372,7 @@ def figure_levels(metric_id: str, period_label: str | None = None) -> dict[str, 
 
 
 @cached
-def _period_end(build: str, metric_id: str, period_label: str):
+def _period_end(metric_id: str, period_label: str):
     ends = current().metric_counts(metric_id).filter(
         pl.col("period_label") == period_label)["period_end"]
     return ends.max() if ends.len() else None
@@ -421,7 +414,7 @@ def summed_from_trusts(metric_id: str, level: str | None, period_label: str) -> 
     editions = sorted((Edition(e["file"], date.fromisoformat(str(e["as_at"])), {})
                        for e in manifest.get("ods_editions") or () if e.get("as_at")),
                       key=lambda e: e.as_at)
-    end = _period_end(build_id(), metric_id, period_label)
+    end = _period_end(metric_id, period_label)
     if not editions or end is None:
         return {"file": None, "as_at": None}
     edition = edition_for(editions, end)
@@ -443,7 +436,7 @@ def sum_left_out(metric_id: str, org_code: str, period_label: str) -> str | None
 
 
 @cached
-def _dimension_periods(build: str, metric_id: str, level: str, dimension: str) -> list[str]:
+def _dimension_periods(metric_id: str, level: str, dimension: str) -> list[str]:
     counts = current().metric_counts(metric_id)
     held = counts.filter((pl.col("org_level") == level) & (pl.col("dimension") == dimension))
     return held.select("period_label", "period_end").unique().sort("period_end")[
@@ -453,11 +446,13 @@ def _dimension_periods(build: str, metric_id: str, level: str, dimension: str) -
 def dimension_periods(metric_id: str, level: str | None, dimension: str) -> list[str]:
     """Labels of the periods (oldest first) for which the store holds ``dimension`` for
     the metric at ``level``."""
-    return _dimension_periods(build_id(), metric_id, level or "", dimension)
+    return _dimension_periods(metric_id, level or "", dimension)
 
 
 @cached
-def _scorecard(build: str, org_code: str) -> pl.DataFrame:
+def scorecard(org_code: str) -> pl.DataFrame:
+    """:func:`metrics.scorecard.scorecard` for the store, with ``england_note`` (what
+    England's figure is where the store summed it from trusts, else null)."""
     # One pass keeps the trust's and England's rows, so the scorecard's 16 look-ups run on a
     # few hundred rows whatever the number of trusts.
     counts = current().metric_counts(*(m.id for m in registry.ANNEX3_METRICS)).filter(
@@ -471,11 +466,6 @@ def _scorecard(build: str, org_code: str) -> pl.DataFrame:
     return frame.with_columns(pl.Series("england_note", notes, dtype=pl.String))
 
 
-def scorecard(org_code: str) -> pl.DataFrame:
-    """:func:`metrics.scorecard.scorecard` for the store, with ``england_note`` (what
-    England's figure is where the store summed it from trusts, else null)."""
-    return _scorecard(build_id(), org_code)
-
 
 # -- overview cards ------------------------------------------------------------------------
 
@@ -485,7 +475,7 @@ MATERIAL_RATIO = 1.05  # overview cards only name gaps of at least 5% either way
 
 def _largest_gap(metric_id: str, org_code: str, period_label: str, dimension: str) -> dict | None:
     """The significant, material gap to the reference group that is largest in relative terms."""
-    frame = _breakdown(build_id(), metric_id, org_code, period_label, dimension, "none")
+    frame = breakdown(metric_id, org_code, period_label, dimension, "none")
     significant = frame.filter(pl.col("gap_significant").fill_null(False)
                                & (pl.col("ratio").log().abs() >= math.log(MATERIAL_RATIO))
                                & pl.col("group").is_in(list(DIMENSIONS[dimension].groups)))
@@ -498,23 +488,25 @@ def _largest_gap(metric_id: str, org_code: str, period_label: str, dimension: st
 
 
 @cached
-def _overview(build: str, org_code: str) -> list[dict]:
+def overview(org_code: str) -> list[dict]:
+    """Per metric: the latest total with CI and comparison, the value a year earlier and the
+    largest significant gaps by ethnicity and deprivation quintile."""
     cards = []
     for metric in registry.OUTCOME_METRICS:
         level = org_level(org_code)
         if level not in metric.levels:
             continue
         kind = default_period_kind(metric.id)
-        labels = _periods(build, metric.id, kind) if kind else []
+        labels = periods(metric.id, kind) if kind else []
         if not labels:
             continue
-        row = _breakdown(build, metric.id, org_code, labels[-1], TOTAL, "england").row(
+        row = breakdown(metric.id, org_code, labels[-1], TOTAL, "england").row(
             0, named=True
         )
         previous = None
         step = cells.year_earlier_step(kind)
         if len(labels) > step:
-            prev = _breakdown(build, metric.id, org_code, labels[-1 - step], TOTAL, "none")
+            prev = breakdown(metric.id, org_code, labels[-1 - step], TOTAL, "none")
             previous = prev.row(0, named=True) | {"period": labels[-1 - step]}
         gaps = []
         for dimension in (ETHNICITY, QUINTILE):
@@ -528,17 +520,14 @@ def _overview(build: str, org_code: str) -> list[dict]:
     return cards
 
 
-def overview(org_code: str) -> list[dict]:
-    """Per metric: the latest total with CI and comparison, the value a year earlier and the
-    largest significant gaps by ethnicity and deprivation quintile."""
-    return _overview(build_id(), org_code)
-
 
 CHANGE_DIMENSIONS = (ETHNICITY, QUINTILE)  # deciles would repeat the quintiles' story
 
 
 @cached
-def _changes(build: str, org_code: str) -> dict:
+def changes(org_code: str) -> dict:
+    """The most important changes for an organisation (:func:`metrics.changes.rank_changes`):
+    ``{"since": the first metric's comparable period a year earlier, "changes": frame}``."""
     level = org_level(org_code)
     parts, since = [], None
     for metric in registry.OUTCOME_METRICS:
@@ -546,41 +535,33 @@ def _changes(build: str, org_code: str) -> dict:
             continue
         dims = [d for d in CHANGE_DIMENSIONS if d in dimensions_at(metric.id, level)]
         kind = default_period_kind(metric.id)
-        labels = _periods(build, metric.id, kind) if kind else []
+        labels = periods(metric.id, kind) if kind else []
         step = cells.year_earlier_step(kind) if kind else 1
         if len(labels) > step:
             since = since or labels[-1 - step]
             for dimension in dims:
                 parts.append(changes_mod.gap_changes(
                     metric=metric, period_kind=kind,
-                    latest=_breakdown(build, metric.id, org_code, labels[-1], dimension, "none"),
-                    previous=_breakdown(build, metric.id, org_code, labels[-1 - step],
+                    latest=breakdown(metric.id, org_code, labels[-1], dimension, "none"),
+                    previous=breakdown(metric.id, org_code, labels[-1 - step],
                                         dimension, "none")))
-        spc_kind = changes_mod.spc_period_kind(period_kinds(metric.id))
+        spc_kind = trend_mod.spc_period_kind(period_kinds(metric.id))
         for dimension in (TOTAL, *dims) if spc_kind else ():
-            points, _ = _trend(build, metric.id, org_code, spc_kind, dimension)
+            points, _ = trend(metric.id, org_code, spc_kind, dimension)
             parts.append(changes_mod.spc_signals(metric=metric, points=points,
                                                  dimension=dimension, period_kind=spc_kind))
     return {"since": since, "changes": changes_mod.rank_changes(parts)}
 
-
-def changes(org_code: str) -> dict:
-    """The most important changes for an organisation (:func:`metrics.changes.rank_changes`):
-    ``{"since": the first metric's comparable period a year earlier, "changes": frame}``."""
-    return _changes(build_id(), org_code)
 
 
 # -- data downloads (Data and definitions page) ---------------------------------------------
 
 
 @cached
-def _download_rows(build: str) -> dict[str, int]:
-    return {metric: part.height for metric, part in current().by_metric.items()}
-
-
 def download_rows() -> dict[str, int]:
     """Rows of the counts table per metric id (for stating download sizes)."""
-    return _download_rows(build_id())
+    return {metric: part.height for metric, part in current().by_metric.items()}
+
 
 
 def download_counts(metric_id: str) -> pl.DataFrame:

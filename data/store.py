@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 
 CURRENT = "current"
 BUILDS = "builds"
-KEEP_BUILDS = 3
+KEEP_BUILDS = 2  # the published build and the one before it
+STALE_STAGING_S = 3600  # a staging folder this old belongs to a build that was killed
 # Row order of the counts table: deterministic, and clustered by metric so that Parquet
 # row-group statistics let readers skip other metrics.
 SORT_KEYS = ["metric", "org_level", "org_code", "period_kind", "period_start", "period_end",
@@ -138,12 +140,25 @@ def _publish(root: Path, build: Path) -> None:
     os.replace(link, root / CURRENT)
 
 
-def _prune(builds: Path) -> None:
-    done = sorted(p for p in builds.iterdir() if not p.name.startswith("."))
+def _prune(builds: Path, *, now: float | None = None) -> None:
+    """Remove superseded builds (keeping the newest :data:`KEEP_BUILDS` and the published
+    one) and staging folders left by a build that was killed (older than
+    :data:`STALE_STAGING_S`, so a build still being written is left alone)."""
+    # Oldest first by when they were written (names share a second when builds are quick).
+    done = sorted((p for p in builds.iterdir() if not p.name.startswith(".")),
+                  key=lambda p: (p.stat().st_mtime_ns, p.name))
     current = (builds.parent / CURRENT).resolve()
     for old in done[:-KEEP_BUILDS]:
         if old.resolve() != current:
             shutil.rmtree(old, ignore_errors=True)
+    now = time.time() if now is None else now
+    for staging in builds.glob(".staging-*"):
+        try:
+            stale = now - staging.stat().st_mtime > STALE_STAGING_S
+        except OSError:
+            continue  # removed meanwhile by another writer
+        if stale:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def current_build(root: Path | None = None) -> Path:

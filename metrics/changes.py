@@ -9,7 +9,7 @@ that matter most.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import polars as pl
 
@@ -39,9 +39,6 @@ RULE_ORDER = {
     "7 Points Above CL": 2, "7 Points Below CL": 2,
     "2 in 3 Above CL": 3, "2 in 3 Below CL": 3,
 }
-# Rolling windows share months with their neighbours, so their SPC limits are not valid
-# (METHODS.md: SPC on non-overlapping periods).
-OVERLAPPING_KINDS = ("rolling_12_months", "rolling_3_years")
 POINT_DIRECTION = {"special_cause_improvement": "better", "special_cause_concern": "worse",
                    "special_cause_neutral_high": "higher", "special_cause_neutral_low": "lower"}
 MAX_CHANGES = 5
@@ -51,11 +48,6 @@ PER_METRIC = 2
 def empty() -> pl.DataFrame:
     """A frame of no changes with :data:`CHANGE_COLUMNS`."""
     return pl.DataFrame(schema=SCHEMA)
-
-
-def spc_period_kind(kinds: Sequence[str]) -> str | None:
-    """The first of ``kinds`` whose periods do not overlap (SPC needs independent points)."""
-    return next((k for k in kinds if k not in OVERLAPPING_KINDS), None)
 
 
 def _direction(metric: Metric, higher: bool) -> str:

@@ -12,6 +12,20 @@ from metrics.registry import HIGHER_IS_BETTER, LOWER_IS_BETTER, Metric
 from metrics.stats import spc
 from metrics.values import with_values
 
+# Rolling windows share months with their neighbours, so their points are not independent
+# and XmR limits would be too narrow (METHODS.md: SPC on non-overlapping periods).
+OVERLAPPING_KINDS = ("rolling_12_months", "rolling_3_years")
+
+
+def spc_valid(period_kind: str) -> bool:
+    """Whether SPC limits are valid on periods of ``period_kind`` (they do not overlap)."""
+    return period_kind not in OVERLAPPING_KINDS
+
+
+def spc_period_kind(kinds) -> str | None:
+    """The first of ``kinds`` whose periods do not overlap (SPC needs independent points)."""
+    return next((k for k in kinds if spc_valid(k)), None)
+
 # Meaning of the MDC variation icons, for people (NHS England "Making Data Count").
 VARIATION_MEANING = {
     "common_cause": "Common cause variation: no significant change.",

@@ -17,8 +17,10 @@ from commands import COMMANDS, sentence
 from components import controls, pagekit, viewstate
 from components import definitions as defs
 from data import queries
+from web import layouts
 
-dash.register_page(__name__, path="/about", name="About", title="About · Equalities", order=9)
+dash.register_page(__name__, path="/about", name="About", title="About · Equalities", order=9,
+                   canonical=lambda query: AboutView.parse(query)[0].search())
 
 ABOUT_COMMANDS_TABLE = "about-commands"
 ABOUT_STORIES = "about-stories"
@@ -125,7 +127,7 @@ def running_section() -> html.Section:
     )
 
 
-@pagekit.safe_layout
+@layouts.safe_layout
 def layout(**query) -> html.Div:
     _view, notices = AboutView.parse(query)
     return html.Div([

@@ -24,6 +24,7 @@ from data import queries
 from metrics import registry
 from metrics.benchmark import polarity_word
 from metrics.categories import ALL_GROUP, DIMENSIONS, TOTAL
+from web import layouts
 
 dash.register_page(__name__, path="/benchmark", name="Benchmark",
                    title="Benchmark · Equalities", order=2,
@@ -100,7 +101,10 @@ class BenchmarkView:
         latest = queries.latest_period(metric_id) or ""
         period = viewstate.choose(query, "period", metric_periods(metric), latest, notices,
                                   "period")
-        dimension = controls.choose_dimension(query, metric, "trust", notices, org_name="trusts")
+        dimension = controls.choose_dimension(
+            query, metric, notices, org_name="trusts",
+            offered=queries.dimensions_at(metric.id, "trust"),
+            stored=queries.stored_dimensions(metric.id, "trust"))
         group = viewstate.choose(query, "group", group_choices(dimension), ALL_GROUP, notices,
                                  "group")
         trusts = viewstate.choose_many(query, "trusts", trust_frame()["org_code"].to_list(),
@@ -123,7 +127,7 @@ class BenchmarkView:
 
 def source_line(metric: registry.Metric, period: str, what: str) -> str:
     """Source and period, then what the marks mean on a second line (fits A4 portrait)."""
-    synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
+    synthetic = fmt.synthetic_note(queries.current().synthetic)
     return f"Source: {metric.source}, {period}.{synthetic}<br>{what}"
 
 
@@ -465,7 +469,7 @@ def intro() -> dcc.Markdown:
     return dcc.Markdown(INTRO.read_text(encoding="utf-8"), className="mb-2")
 
 
-@pagekit.safe_layout
+@layouts.safe_layout
 def layout(**query) -> html.Div:
     view, notices = BenchmarkView.parse(query)
     metric = registry.get(view.metric)
@@ -484,7 +488,7 @@ def layout(**query) -> html.Div:
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGE_URL, "search", allow_duplicate=True),
     Input(BENCHMARK_METRIC, "value"),
     Input(BENCHMARK_PERIOD, "value"),
     Input(BENCHMARK_DIMENSION, "value"),
@@ -502,7 +506,7 @@ def update_url(metric, period, dimension, group, trusts, peer, current):
 
 
 def _preamble(metric: registry.Metric, heading: str) -> list[str]:
-    return pagekit.preamble(heading, metric.source)
+    return pagekit.preamble(heading, metric.source, synthetic=queries.current().synthetic)
 
 
 def multiples_csv(search: str) -> dict:

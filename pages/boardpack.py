@@ -35,6 +35,8 @@ from components import scorecard as card
 from data import queries
 from metrics import registry
 from metrics.categories import DIMENSIONS, ETHNICITY, ETHNICITY_BY_QUINTILE, QUINTILE, TOTAL
+from views import map as map_facts
+from web import layouts
 
 dash.register_page(__name__, path="/board-pack", name="Board pack",
                    title="Board pack · Equalities", order=20,
@@ -91,7 +93,7 @@ def period_for(metric: registry.Metric, wanted: str) -> str | None:
 
 
 def _source(metric: registry.Metric, period: str) -> str:
-    synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
+    synthetic = fmt.synthetic_note(queries.current().synthetic)
     return f"Source: {metric.source}, {period}.{synthetic}"
 
 
@@ -252,11 +254,12 @@ def scorecard_section(view: BoardPackView) -> html.Section:
 def changes_section(number: int, view: BoardPackView) -> html.Section:
     """The trust's most important changes since a year earlier, as on the Overview; each
     names its view by path and query, since a printed link cannot be followed."""
+    found = queries.changes(view.org)
     items = [html.Li([change.sentence, html.Br(), html.Span(
         f"{change.page}: {change.href}", className="small text-muted text-break")],
-        className="mb-2") for change in whatchanged.changes(view.org)]
+        className="mb-2") for change in whatchanged.changes(found["changes"], view.org)]
     return html.Section([
-        html.H2(f"{number}. {whatchanged.title(view.org)}", id="section-changes",
+        html.H2(f"{number}. {whatchanged.title(found['since'])}", id="section-changes",
                 className="h4 page-break"),
         html.Ol(items) if items else html.P(whatchanged.NOTHING_CHANGED),
         html.P(f"{whatchanged.HOW} The latest period of each metric, whatever the pack's "
@@ -360,9 +363,11 @@ def map_section(number: int, view: BoardPackView) -> html.Section:
             "regions, so there is no map.")])
     metric, dimension = choice
     period = period_for(metric, view.period)
-    selection = maps.MapSelection(metric.id, period, dimension, maps.DEFAULT_GROUP[dimension])
-    regions = maps.region_rows(selection)
-    trusts = maps.trust_rows(selection)
+    selection = maps.MapSelection(metric.id, period, dimension, maps.DEFAULT_GROUP[dimension],
+                                  trust_breakdowns=queries.dimensions_at(metric.id, "trust"))
+    facts = map_facts.facts(selection)
+    regions = maps.region_rows(selection, facts)
+    trusts = maps.trust_rows(selection, facts)
     region = queries.organisations().filter(pl.col("org_code") == view.org)["region"]
     region = region[0] if region.len() and region[0] else ""
     title = maps.title_of(selection, metric)
@@ -373,7 +378,7 @@ def map_section(number: int, view: BoardPackView) -> html.Section:
         html.P([region_line(region, regions, selection, metric), " ",
                 trust_line(view.org, trusts, selection, metric)]),
         _graph(maps.selection_map(selection, regions, trusts, metric, highlight=view.org,
-                                  height=600)),
+                                  height=600, synthetic=facts.synthetic)),
         tables.html_table(maps.region_table(regions, selection, metric),
                           caption=f"{title}. Ratio and difference: {selection.group} "
                           f"compared with {selection.reference}, with 95% CIs."),
@@ -384,7 +389,8 @@ def map_section(number: int, view: BoardPackView) -> html.Section:
 def contents(view: BoardPackView, metrics: tuple[registry.Metric, ...]) -> html.Section:
     name = queries.org_name(view.org)
     items = [html.Li(html.A("Annex 3 scorecard against England", href="#section-scorecard")),
-             html.Li(html.A(whatchanged.title(view.org), href="#section-changes"))]
+             html.Li(html.A(whatchanged.title(queries.changes(view.org)["since"]),
+                            href="#section-changes"))]
     items += [html.Li(html.A(m.title, href=f"#section-{m.id}")) for m in metrics]
     items += [html.Li(html.A("Ethnicity and deprivation together",
                              href="#section-intersections")),
@@ -402,7 +408,7 @@ def contents(view: BoardPackView, metrics: tuple[registry.Metric, ...]) -> html.
     ], className="pack-contents")
 
 
-@pagekit.safe_layout(cache=False)  # states its generation date
+@layouts.safe_layout(cache=False)  # states its generation date
 def layout(**query) -> html.Div:
     view, notices = BoardPackView.parse(query)
     metrics = pack_metrics()

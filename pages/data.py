@@ -28,6 +28,7 @@ from data.ingest.errors import IngestError
 from data.local import compare, parse, store
 from metrics import registry
 from metrics.disclosure import SYMBOL_NOT_AVAILABLE
+from web import layouts
 
 dash.register_page(__name__, path="/data", name="Data and definitions",
                    title="Data and definitions · Equalities", order=8)
@@ -166,7 +167,7 @@ def organisations_download() -> dict:
 
 
 def definitions_download() -> dict:
-    return dict(content=pagekit.csv_text(defs.metric_definitions(),
+    return dict(content=pagekit.csv_text(defs.metric_definitions(queries.held_by_metric()),
                                          ["Metric definitions, from the metric registry"]),
                 filename="equalities-metric-definitions.csv", type="text/csv")
 
@@ -273,7 +274,7 @@ def downloads_section(view: DataView) -> html.Section:
 
 
 def definitions_section() -> html.Section:
-    definitions = defs.metric_definitions()
+    definitions = defs.metric_definitions(queries.held_by_metric())
     columns = defs.column_definitions()
 
     def columns_of(table: str) -> pl.DataFrame:
@@ -511,7 +512,7 @@ def store_section() -> html.Section:
 
 
 # Not cached: the local files kept on this server change without a new store build.
-@pagekit.safe_layout(cache=False)
+@layouts.safe_layout(cache=False)
 def layout(**query) -> html.Div:
     view, notices = DataView.parse(query)
     synthetic = queries.current().synthetic
@@ -537,14 +538,14 @@ def layout(**query) -> html.Div:
 # -- callbacks ------------------------------------------------------------------------------
 
 
-@callback(Output(ids.URL, "search", allow_duplicate=True), Input(DATA_METRIC, "value"),
+@callback(Output(ids.PAGE_URL, "search", allow_duplicate=True), Input(DATA_METRIC, "value"),
           State(ids.URL, "search"), prevent_initial_call=True)
 def update_url(metric, current):
     return viewstate.next_search(DataView, {**viewstate.query_of(current), "metric": metric},
                                  current)
 
 
-@callback(Output(ids.URL, "search", allow_duplicate=True), Input(DATA_KEPT_FILE, "value"),
+@callback(Output(ids.PAGE_URL, "search", allow_duplicate=True), Input(DATA_KEPT_FILE, "value"),
           State(ids.URL, "search"), prevent_initial_call=True)
 def update_kept_url(name, current):
     return viewstate.next_search(DataView, {**viewstate.query_of(current), "local": name},

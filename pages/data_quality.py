@@ -29,6 +29,7 @@ from metrics import registry
 from metrics.benchmark import polarity_word
 from metrics.breakdown import COMPLETENESS_THRESHOLD
 from metrics.categories import DECILE, DIMENSIONS, ETHNICITY, QUINTILE, TOTAL
+from web import layouts
 
 dash.register_page(__name__, path="/data-quality", name="Data quality",
                    title="Data quality · Equalities", order=7,
@@ -255,7 +256,7 @@ def left_out(trusts: int) -> str:
 
 
 def source_line(metric: registry.Metric, period: str) -> str:
-    synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
+    synthetic = fmt.synthetic_note(queries.current().synthetic)
     return (f"Source: {metric.source}, {period}.{synthetic} Funnel limits around England's "
             "value: 95% (dashed) and 99.8% (solid).")
 
@@ -321,7 +322,7 @@ def profile_frames(view: DataQualityView, period: str
 
 
 def profile_source(period: str) -> str:
-    synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
+    synthetic = fmt.synthetic_note(queries.current().synthetic)
     return f"Source: {PROFILE.source}, {period}.{synthetic}"
 
 
@@ -383,7 +384,7 @@ def profile_section(view: DataQualityView) -> html.Section:
     return html.Section(parts, id=DATA_QUALITY_PROFILE)
 
 
-@pagekit.safe_layout
+@layouts.safe_layout
 def layout(**query) -> html.Div:
     view, notices = DataQualityView.parse(query)
     heading = pagekit.heading(
@@ -427,7 +428,7 @@ def layout(**query) -> html.Div:
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGE_URL, "search", allow_duplicate=True),
     Input(DATA_QUALITY_METRIC, "value"),
     Input(DATA_QUALITY_PERIOD, "value"),
     Input(DATA_QUALITY_REGION, "value"),
@@ -443,7 +444,7 @@ def update_url(metric, period, region, sort, current):
 # The profile's controls are absent when the store holds no profile, so they write the URL
 # in a callback of their own.
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGE_URL, "search", allow_duplicate=True),
     Input(DATA_QUALITY_PROFILE_ORG, "value"),
     Input(DATA_QUALITY_PROFILE_DEPRIVATION, "value"),
     State(ids.URL, "search"),
@@ -459,7 +460,8 @@ def download_csv(search: str) -> dict:
     view, _ = DataQualityView.parse(viewstate.query_of(search))
     metric = registry.get(view.metric)
     rows = table_rows(selected_trusts(view), view)
-    preamble = [caption(view, metric), pagekit.source_line(metric.source),
+    preamble = [caption(view, metric), pagekit.source_line(
+        metric.source, queries.current().synthetic),
                 f"Threshold: below {view.threshold:g}% the breakdown is unreliable"]
     return dict(content=pagekit.csv_text(rows, preamble),
                 filename=f"data-quality-{view.metric}.csv", type="text/csv")
@@ -478,7 +480,8 @@ def download_profile_csv(search: str) -> dict:
     period = profile_period(view)
     frames = profile_frames(view, period) if period else []
     rows = profile_kit.profile_rows(frames, PROFILE)
-    preamble = [profile_caption(view, period or ""), pagekit.source_line(PROFILE.source),
+    preamble = [profile_caption(view, period or ""), pagekit.source_line(
+        PROFILE.source, queries.current().synthetic),
                 "A description of who is booked, not an outcome: no share is better or worse"]
     return dict(content=pagekit.csv_text(rows, preamble),
                 filename=f"who-is-booked-{view.org}.csv", type="text/csv")

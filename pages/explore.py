@@ -15,11 +15,13 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
-from components import controls, figures, ids, pagekit, sourcepage, tables, viewstate
+from components import controls, figures, ids, pagekit, tables, viewstate
 from components import format as fmt
 from data import queries
 from metrics import registry
-from metrics.categories import DIMENSIONS, ETHNICITY, TOTAL
+from metrics.categories import ETHNICITY, TOTAL
+from views.explore import Explore, explore
+from web import layouts
 
 dash.register_page(__name__, path="/explore", name="Explore", title="Explore · Equalities",
                    order=1,
@@ -69,8 +71,10 @@ class ExploreView:
         labels = [p for kind in metric.period_kinds for p in queries.periods(metric_id, kind)]
         latest = queries.latest_period(metric_id) or ""
         period = viewstate.choose(query, "period", labels, latest, notices, "period")
-        dimension = controls.choose_dimension(query, metric, level, notices,
-                                               org_name=queries.org_name(org))
+        dimension = controls.choose_dimension(
+            query, metric, notices, org_name=queries.org_name(org),
+            offered=queries.dimensions_at(metric.id, level),
+            stored=queries.stored_dimensions(metric.id, level))
         comparator = viewstate.choose(query, "vs", list(controls.COMPARATORS), "england",
                                       notices, "comparison")
         if comparator == "peer" and level != "trust":
@@ -83,76 +87,77 @@ class ExploreView:
 
 
 def comparator_label(view: ExploreView) -> str | None:
-    if view.comparator == "england":
-        return None if view.org == "ENG" else "England"
-    if view.comparator == "peer":
-        return "Peer group"
-    return None
-
-
-def source_line(metric: registry.Metric, view: ExploreView) -> str:
-    synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
-    return f"Source: {metric.source}, {view.period}.{synthetic} Bars: 95% confidence intervals."
+    """The comparator's name in the chart and table (the model's, for a view)."""
+    return model(view).comparator_label
 
 
 def people(metric: registry.Metric) -> str:
     return "babies" if metric.subject == "babies" else "women"
 
 
-def excess_block(view: ExploreView, metric: registry.Metric) -> html.Div | None:
+def model(view: ExploreView) -> Explore:
+    """The page's one call into the seam for a parsed view."""
+    return explore(view.org, view.metric, view.period, view.dimension, view.comparator)
+
+
+def source_line(m: Explore) -> str:
+    return (f"Source: {m.metric.source}, {m.period}.{fmt.synthetic_note(m.synthetic)} "
+            "Bars: 95% confidence intervals.")
+
+
+def excess_block(m: Explore) -> html.Div | None:
     """The gaps as numbers of women or babies: the total, then each known group."""
-    if view.dimension == TOTAL:
+    if m.excess is None:
         return None
-    result = queries.excess(view.metric, view.org, view.period, view.dimension)
-    heading = html.H3(f"The gaps in numbers of {people(metric)}", className="h6")
-    if not result["available"]:
-        return html.Div([heading, html.P(f"Not worked out: {result['reason']}",
+    heading = html.H3(f"The gaps in numbers of {m.people}", className="h6")
+    if not m.excess["available"]:
+        return html.Div([heading, html.P(f"Not worked out: {m.excess['reason']}",
                                          className="small text-muted")], className="mb-3")
-    total = result["total"]
-    said = fmt.excess_total_sentence(total, metric, view.dimension) or \
+    total = m.excess["total"]
+    said = fmt.excess_total_sentence(total, m.metric, m.dimension) or \
         f"Total: not worked out. {total['reason']}"
     lines = []
-    for row in result["groups"].filter(pl.col("known") & ~pl.col("is_reference")).iter_rows(
+    for row in m.excess["groups"].filter(pl.col("known") & ~pl.col("is_reference")).iter_rows(
             named=True):
-        who = fmt.subject(row["group"], view.dimension, metric)
-        lines.append(fmt.excess_short(row, metric, view.dimension)
+        who = fmt.subject(row["group"], m.dimension, m.metric)
+        lines.append(fmt.excess_short(row, m.metric, m.dimension)
                      or f"{who[0].upper()}{who[1:]}: not worked out ({row['status']})")
-    known = "ethnicity" if view.dimension == ETHNICITY else "deprivation"
+    known = "ethnicity" if m.dimension == ETHNICITY else "deprivation"
     return html.Div([
         heading,
         html.P(said, id=EXPLORE_EXCESS),
         html.Ul([html.Li(line) for line in lines], className="small mb-1"),
         html.P(html.Small([f"Modelled numbers over the period, not counts. The total counts "
-                           f"{people(metric)} whose {known} is known. ",
+                           f"{m.people} whose {known} is known. ",
                            html.A("How they are worked out", href="/data#methods")]),
                className="text-muted"),
     ], className="mb-3")
 
 
-def table_rows(view: ExploreView, metric: registry.Metric, frame: pl.DataFrame) -> pl.DataFrame:
+def table_rows(m: Explore) -> pl.DataFrame:
     """The on-screen table (and CSV): the breakdown and, where a metric has a good
     direction, each group's excess over the reference group's rate."""
-    rows = tables.breakdown_rows(frame, metric, comparator_label(view))
-    if view.dimension == TOTAL or rows.is_empty() or metric.polarity == registry.NO_JUDGEMENT:
+    rows = tables.breakdown_rows(m.frame, m.metric, m.comparator_label)
+    if m.excess is None or rows.is_empty() or m.metric.polarity == registry.NO_JUDGEMENT:
         return rows
-    result = queries.excess(view.metric, view.org, view.period, view.dimension)
-    cells = {row["group"]: fmt.excess_cell(row) for row in result["groups"].iter_rows(named=True)}
-    return rows.with_columns(pl.Series(f"{EXCESS_PREFIX}{people(metric)} (95% CI)",
-                                       [cells.get(g, ":") for g in frame["group"]]))
+    cells = {row["group"]: fmt.excess_cell(row) for row in m.excess["groups"].iter_rows(
+        named=True)}
+    return rows.with_columns(pl.Series(f"{EXCESS_PREFIX}{m.people} (95% CI)",
+                                       [cells.get(g, ":") for g in m.frame["group"]]))
 
 
 def has_excess(rows: pl.DataFrame) -> bool:
     return any(c.startswith(EXCESS_PREFIX) for c in rows.columns)
 
 
-def sii_block(view: ExploreView, metric: registry.Metric) -> html.Div | None:
-    if not DIMENSIONS[view.dimension].ordered:
+def sii_block(m: Explore) -> html.Div | None:
+    result = m.inequality
+    if result is None:
         return None
-    result = queries.inequality(view.metric, view.org, view.period, view.dimension)
     if not result["available"]:
         return dbc.Alert(f"Slope index of inequality: not available. {result['reason']}",
                          color="light")
-    unit = metric.unit
+    unit = m.metric.unit
     return html.Div([
         html.H3("Inequality across deprivation", className="h6"),
         html.P([
@@ -166,8 +171,8 @@ def sii_block(view: ExploreView, metric: registry.Metric) -> html.Div | None:
     ], className="mb-3")
 
 
-def quality_warning(view: ExploreView) -> dbc.Alert | None:
-    info = queries.completeness(view.org, view.period, view.dimension)
+def quality_warning(m: Explore) -> dbc.Alert | None:
+    info = m.completeness
     if not info or not info["poor"]:
         return None
     what = "Ethnicity" if info["metric"] == "ethnicity_recorded" else "Deprivation"
@@ -177,134 +182,113 @@ def quality_warning(view: ExploreView) -> dbc.Alert | None:
                      color="warning")
 
 
-def nothing_note(view: ExploreView, metric: registry.Metric, frame: pl.DataFrame) -> str:
+def nothing_note(m: Explore) -> str:
     """Why there is no chart: every figure suppressed, or none held for this view."""
-    org_name = queries.org_name(view.org)
-    if not frame.is_empty() and frame["suppressed"].fill_null(False).any():
-        return fmt.suppressed_note(org_name=org_name, period=view.period, groups=frame.height)
-    return fmt.no_figure_note(metric, org_name=org_name, level=queries.org_level(view.org),
-                              period=view.period,
-                              levels=queries.figure_levels(view.metric, view.period),
-                              left_out=queries.sum_left_out(view.metric, view.org, view.period))
+    if not m.frame.is_empty() and m.frame["suppressed"].fill_null(False).any():
+        return fmt.suppressed_note(org_name=m.org_name, period=m.period,
+                                   groups=m.frame.height)
+    return fmt.no_figure_note(m.metric, org_name=m.org_name, level=m.level, period=m.period,
+                              levels=m.figure_levels, left_out=m.left_out)
 
 
-def summed_line(view: ExploreView, frame: pl.DataFrame) -> html.P | None:
+def summed_line(m: Explore) -> html.P | None:
     """For an ICB / LMNS, region or England figure the store summed from trusts: how."""
-    if not sourcepage.tabulated(frame):
+    if not m.tabulated or m.summed is None:
         return None
-    level = queries.org_level(view.org)
-    summed = queries.summed_from_trusts(view.metric, level, view.period)
-    if summed is None:
-        return None
-    return html.P(html.Small(fmt.summed_note(level, summed)), id=EXPLORE_SUMMED,
+    return html.P(html.Small(fmt.summed_note(m.level, m.summed)), id=EXPLORE_SUMMED,
                   className="text-muted")
 
 
-def england_line(view: ExploreView, metric: registry.Metric) -> html.P | None:
+def england_line(m: Explore) -> html.P | None:
     """Compared with England: where the store holds no England figure for the period, that
     it is not compared; where England's figure is a sum of trusts, what it sums."""
-    if view.comparator != "england" or view.org == "ENG":
+    if m.comparator != "england" or m.org == "ENG":
         return None
-    if "england" in queries.figure_levels(view.metric, view.period):
-        note = queries.england_sum_note(view.metric, view.period)
-        return html.P(fmt.england_summed_note(note), className="small",
-                      id=EXPLORE_ENGLAND_SUMMED) if note else None
-    return html.P(fmt.no_england_note(metric, view.period), className="small")
+    if "england" in m.figure_levels:
+        return html.P(fmt.england_summed_note(m.england_note), className="small",
+                      id=EXPLORE_ENGLAND_SUMMED) if m.england_note else None
+    return html.P(fmt.no_england_note(m.metric, m.period), className="small")
 
 
-def england_preamble(view: ExploreView) -> list[str]:
-    """For downloads: what England's figure is where the store summed it from trusts."""
-    note = queries.england_sum_note(view.metric, view.period)
-    shown = view.org == "ENG" or view.comparator == "england"
-    return [note] if note and shown else []
+def preamble(m: Explore, rows: pl.DataFrame) -> list[str]:
+    """The CSV's lines above the table: what, where and when, its source and notes."""
+    england = [m.england_note] if m.england_note and m.england_shown else []
+    excess = [EXCESS_NOTE.strip()] if has_excess(rows) else []
+    return [f"{m.metric.title}, {m.org_name}, {m.period}",
+            pagekit.source_line(m.metric.source, m.synthetic), *england, *excess]
 
 
-def controls_card(view: ExploreView) -> dbc.Card:
-    metric = registry.get(view.metric)
-    level = queries.org_level(view.org)
-    periods = [p for kind in metric.period_kinds for p in reversed(queries.periods(view.metric,
-                                                                                    kind))]
+def controls_card(m: Explore) -> dbc.Card:
     return controls.card("Choose a view", dbc.Row([
         controls.labelled("Organisation", controls.dropdown(
-            EXPLORE_ORG, controls.org_options(queries.organisations(), metric.levels),
-            view.org), EXPLORE_ORG, 4),
+            EXPLORE_ORG, controls.org_options(m.organisations, m.metric.levels), m.org),
+            EXPLORE_ORG, 4),
         controls.labelled("Metric", controls.dropdown(
-            EXPLORE_METRIC, controls.metric_options(), view.metric), EXPLORE_METRIC, 4),
+            EXPLORE_METRIC, controls.metric_options(), m.metric.id), EXPLORE_METRIC, 4),
         controls.labelled("Period", controls.dropdown(
-            EXPLORE_PERIOD, [{"label": p, "value": p} for p in periods], view.period),
+            EXPLORE_PERIOD, [{"label": p, "value": p} for p in m.periods], m.period),
             EXPLORE_PERIOD, 4),
         controls.labelled("Breakdown", controls.dropdown(
             # Where the store holds nothing here, the view's own breakdown, not an empty menu.
-            EXPLORE_DIMENSION, controls.dimension_options(
-                queries.dimensions_at(metric.id, level) or (view.dimension,)),
-            view.dimension), EXPLORE_DIMENSION, 4),
+            EXPLORE_DIMENSION, controls.dimension_options(m.dimensions or (m.dimension,)),
+            m.dimension), EXPLORE_DIMENSION, 4),
         dbc.Col([
             html.Label("Compare with", htmlFor=EXPLORE_COMPARATOR, className="form-label fw-bold"),
-            dbc.RadioItems(id=EXPLORE_COMPARATOR, inline=True, value=view.comparator,
+            dbc.RadioItems(id=EXPLORE_COMPARATOR, inline=True, value=m.comparator,
                            options=[{"label": v, "value": k}
                                     for k, v in controls.COMPARATORS.items()
-                                    if k != "peer" or level == "trust"]),
+                                    if k != "peer" or m.level == "trust"]),
         ], md=8),
     ]))
 
 
-@pagekit.safe_layout
+def findings(m: Explore) -> list:
+    """The words beside the chart: the gaps, England, how a sum was made, the excess and
+    the SII."""
+    gaps = fmt.gap_statements(m.frame, m.metric, m.dimension)
+    said = html.Ul([html.Li(s) for s in gaps]) if gaps else html.P(
+        "No group differs significantly from the reference group at the 95% level."
+        if m.dimension != TOTAL else fmt.total_only_hint(m.metric, m.level, m.held))
+    return [html.H2("What the figures say", className="h5"), said, england_line(m),
+            summed_line(m), excess_block(m), sii_block(m)]
+
+
+@layouts.safe_layout
 def layout(**query) -> html.Div:
     view, notices = ExploreView.parse(query)
-    metric = registry.get(view.metric)
-    frame = queries.breakdown(view.metric, view.org, view.period, view.dimension,
-                              view.comparator)
-    org_name = queries.org_name(view.org)
-    label = comparator_label(view)
-    breakdown_label = DIMENSIONS[view.dimension].label.lower()
-    title = f"{metric.title}: {org_name}, {view.period}" + (
-        "" if view.dimension == TOTAL else f", by {breakdown_label}")
-    level = queries.org_level(view.org)
-    held = sourcepage.held_by_level(metric)
-    breakdowns = fmt.breakdowns_note(metric, level, held)
-    gaps = fmt.gap_statements(frame, metric, view.dimension)
-    drawn = sourcepage.has_figures(frame)
-    table_frame = table_rows(view, metric, frame)
+    m = model(view)
+    breakdowns = fmt.breakdowns_note(m.metric, m.level, m.held)
+    table = table_rows(m)
     return html.Div([
         pagekit.heading("Explore", "How a metric differs between groups of women and babies, "
                         "with 95% confidence intervals and honest gap statements."),
         controls.notices(notices),
-        controls_card(view),
-        quality_warning(view),
-        dbc.Alert(nothing_note(view, metric, frame), color="info", id=EXPLORE_NOTHING)
-        if not drawn else None,
+        controls_card(m),
+        quality_warning(m),
+        dbc.Alert(nothing_note(m), color="info", id=EXPLORE_NOTHING) if not m.drawn else None,
         dbc.Alert(breakdowns, color="info", id=EXPLORE_BREAKDOWNS) if breakdowns else None,
         dbc.Row([
             dbc.Col(dcc.Graph(
                 id=EXPLORE_GRAPH, config=figures.CONFIG,
-                figure=figures.breakdown_bars(frame, metric, title=figures.wrap(title, 90),
-                                              source=source_line(metric, view),
-                                              comparator_label=label)), lg=8)
-            if drawn else None,
-            dbc.Col([
-                html.H2("What the figures say", className="h5") if drawn else None,
-                html.Ul([html.Li(s) for s in gaps]) if gaps else html.P(
-                    "No group differs significantly from the reference group at the 95% level."
-                    if view.dimension != TOTAL else fmt.total_only_hint(metric, level, held))
-                if drawn else None,
-                england_line(view, metric) if drawn else None,
-                summed_line(view, frame),
-                excess_block(view, metric) if drawn else None,
-                sii_block(view, metric) if drawn else None,
-                html.P(html.Small(" ".join(metric.caveats)), className="text-muted"),
-            ], lg=4 if drawn else 12),
+                figure=figures.breakdown_bars(m.frame, m.metric,
+                                              title=figures.wrap(m.title, 90),
+                                              source=source_line(m),
+                                              comparator_label=m.comparator_label)), lg=8)
+            if m.drawn else None,
+            dbc.Col([*(findings(m) if m.drawn else [summed_line(m)]),
+                     html.P(html.Small(" ".join(m.metric.caveats)), className="text-muted")],
+                    lg=4 if m.drawn else 12),
         ]),
         html.Div([
-            tables.html_table(table_frame, caption=f"{title}." + EXCESS_NOTE * has_excess(
-                              table_frame),
+            tables.html_table(table, caption=f"{m.title}." + EXCESS_NOTE * has_excess(table),
                               table_id="explore-table"),
             pagekit.download_button(EXPLORE_DOWNLOAD_BUTTON, EXPLORE_DOWNLOAD),
-        ], className="mt-2") if sourcepage.tabulated(frame) else None,
+        ], className="mt-2") if m.tabulated else None,
     ])
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGE_URL, "search", allow_duplicate=True),
     Input(EXPLORE_ORG, "value"),
     Input(EXPLORE_METRIC, "value"),
     Input(EXPLORE_PERIOD, "value"),
@@ -321,16 +305,10 @@ def update_url(org, metric, period, dimension, comparator, current):
 def download_csv(search: str) -> dict:
     """The on-screen table for the view in ``search`` as a CSV download."""
     view, _ = ExploreView.parse(viewstate.query_of(search))
-    metric = registry.get(view.metric)
-    frame = queries.breakdown(view.metric, view.org, view.period, view.dimension,
-                              view.comparator)
-    rows = table_rows(view, metric, frame)
-    preamble = [f"{metric.title}, {queries.org_name(view.org)}, {view.period}",
-                pagekit.source_line(metric.source), *england_preamble(view)]
-    if has_excess(rows):
-        preamble.append(EXCESS_NOTE.strip())
-    return dict(content=pagekit.csv_text(rows, preamble), filename=f"explore-{view.metric}-"
-                f"{view.org}.csv", type="text/csv")
+    m = model(view)
+    rows = table_rows(m)
+    return dict(content=pagekit.csv_text(rows, preamble(m, rows)),
+                filename=f"explore-{m.metric.id}-{m.org}.csv", type="text/csv")
 
 
 @callback(Output(EXPLORE_DOWNLOAD, "data"), Input(EXPLORE_DOWNLOAD_BUTTON, "n_clicks"),

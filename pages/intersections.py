@@ -19,11 +19,12 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
-from components import controls, crosstab, figures, ids, pagekit, sourcepage, tables, viewstate
+from components import controls, crosstab, figures, ids, pagekit, tables, viewstate
 from components import format as fmt
 from data import queries
 from metrics import registry
 from metrics.categories import DECILE, DIMENSIONS, ETHNICITY, ETHNICITY_BY_QUINTILE, QUINTILE, TOTAL
+from web import layouts
 
 dash.register_page(__name__, path="/intersections", name="Intersections",
                    title="Intersections · Equalities", order=3.5,
@@ -99,7 +100,7 @@ def title_of(view: IntersectionsView, metric: registry.Metric) -> str:
 
 
 def source_line(metric: registry.Metric, view: IntersectionsView) -> str:
-    synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
+    synthetic = fmt.synthetic_note(queries.current().synthetic)
     return (f"Source: {metric.source}, {view.period}.{synthetic}<br>Cells: ratio to "
             f"{crosstab.reference()}; bold with ▲/▼: 95% CI of the ratio excludes 1; "
             "grey *: suppressed; grey :, no figures.")
@@ -150,7 +151,7 @@ def publisher_sentence(metric: registry.Metric, where: str) -> str:
 def separately_sentence(view: IntersectionsView, metric: registry.Metric) -> str:
     """What Explore can show instead, from what the store holds for the metric."""
     level = view.level
-    held = sourcepage.held_by_level(metric)
+    held = queries.breakdowns_by_level(metric.id)
     here = [d for d in held.get(level or "", ()) if d != TOTAL]
     if ETHNICITY in here and any(d in here for d in (QUINTILE, DECILE)):
         return "Explore shows it by ethnicity and by deprivation separately."
@@ -197,7 +198,7 @@ def heatmap_section(view: IntersectionsView, metric: registry.Metric) -> html.Di
     ])
 
 
-@pagekit.safe_layout
+@layouts.safe_layout
 def layout(**query) -> html.Div:
     view, notices = IntersectionsView.parse(query)
     metric = registry.get(view.metric)
@@ -216,7 +217,7 @@ def layout(**query) -> html.Div:
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGE_URL, "search", allow_duplicate=True),
     Input(INTERSECTIONS_ORG, "value"),
     Input(INTERSECTIONS_METRIC, "value"),
     Input(INTERSECTIONS_PERIOD, "value"),
@@ -233,7 +234,8 @@ def download_csv(search: str) -> dict:
     view, _ = IntersectionsView.parse(viewstate.query_of(search))
     metric = registry.get(view.metric)
     rows = crosstab.cell_rows(cells(view), metric) if view.held else pl.DataFrame()
-    preamble = pagekit.preamble(title_of(view, metric), metric.source)
+    preamble = pagekit.preamble(title_of(view, metric), metric.source,
+                                synthetic=queries.current().synthetic)
     return dict(content=pagekit.csv_text(rows, preamble),
                 filename=f"intersections-{view.metric}-{view.org}.csv", type="text/csv")
 

@@ -22,6 +22,8 @@ from components import format as fmt
 from data import geo, queries
 from metrics import registry
 from metrics.categories import DIMENSIONS, ETHNICITY
+from views import map as map_facts
+from web import layouts
 
 dash.register_page(__name__, path="/map", name="Map", title="Map · Equalities", order=3,
                    # The view in canonical form, for export headings.
@@ -85,7 +87,8 @@ class MapView(maps.MapSelection):
                                  maps.DEFAULT_GROUP[dimension], notices, "group")
         trusts = viewstate.choose(query, "points", list(TRUSTS_SHOW), "all", notices,
                                   "choice for the trust points")
-        return cls(metric_id, period, dimension, group, trusts), notices
+        return cls(metric_id, period, dimension, group, trusts,
+                   queries.dimensions_at(metric_id, "trust")), notices
 
     def search(self) -> str:
         return viewstate.search({"metric": self.metric, "period": self.period,
@@ -179,7 +182,7 @@ def controls_card(view: MapView) -> html.Div:
     ])), className="d-print-none")
 
 
-@pagekit.safe_layout
+@layouts.safe_layout
 def layout(**query) -> html.Div:
     if not map_metrics():
         return html.Div([
@@ -192,8 +195,9 @@ def layout(**query) -> html.Div:
         ])
     view, notices = MapView.parse(query)
     metric = registry.get(view.metric)
-    regions = maps.region_rows(view)
-    trusts = maps.trust_rows(view)
+    facts = map_facts.facts(view)
+    regions = maps.region_rows(view, facts)
+    trusts = maps.trust_rows(view, facts)
     unplaced = trusts.filter(pl.col("x").is_null()).height if not trusts.is_empty() else 0
     region_frame = maps.region_table(regions, view, metric)
     trust_frame = trust_table(trusts, metric)
@@ -212,7 +216,8 @@ def layout(**query) -> html.Div:
         if view.trusts == "group" and view.group_unpublished_for_trusts else None,
         dbc.Row([
             dbc.Col(dcc.Graph(id=MAP_GRAPH, config=figures.CONFIG,
-                              figure=maps.selection_map(view, regions, trusts, metric)),
+                              figure=maps.selection_map(view, regions, trusts, metric,
+                                                        synthetic=facts.synthetic)),
                     lg=8, style={"breakInside": "avoid"}),
             dbc.Col([
                 html.H2("What the map says", className="h5"),
@@ -244,7 +249,7 @@ def layout(**query) -> html.Div:
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGE_URL, "search", allow_duplicate=True),
     Input(MAP_METRIC, "value"),
     Input(MAP_PERIOD, "value"),
     Input(MAP_DIMENSION, "value"),
@@ -260,14 +265,15 @@ def update_url(metric, period, dimension, group, trusts, current):
 
 
 def _preamble(metric: registry.Metric, heading: str) -> list[str]:
-    return pagekit.preamble(heading, metric.source, f"Boundaries: {geo.ATTRIBUTION}")
+    return pagekit.preamble(heading, metric.source, f"Boundaries: {geo.ATTRIBUTION}",
+                            synthetic=queries.current().synthetic)
 
 
 def region_csv(search: str) -> dict:
     """The regions table for the view in ``search`` as a CSV download."""
     view, _ = MapView.parse(viewstate.query_of(search))
     metric = registry.get(view.metric)
-    rows = maps.region_table(maps.region_rows(view), view, metric)
+    rows = maps.region_table(maps.region_rows(view, map_facts.facts(view)), view, metric)
     return dict(content=pagekit.csv_text(rows, _preamble(metric, maps.title_of(view, metric))),
                 filename=f"map-{view.metric}-regions.csv", type="text/csv")
 
@@ -276,7 +282,7 @@ def trust_csv(search: str) -> dict:
     """The trusts table for the view in ``search`` as a CSV download."""
     view, _ = MapView.parse(viewstate.query_of(search))
     metric = registry.get(view.metric)
-    rows = trust_table(maps.trust_rows(view), metric)
+    rows = trust_table(maps.trust_rows(view, map_facts.facts(view)), metric)
     who = fmt.subject(view.trust_group, view.trust_dimension, metric)
     return dict(content=pagekit.csv_text(rows, _preamble(
         metric, f"{metric.title}, {who}, every trust compared with England, {view.period}")),

@@ -12,11 +12,12 @@ ethnicity, deprivation_quintile).
 """
 
 import dash
-from dash import Input, Output, State, callback, html
+from dash import html
 
-from components import ids, pagekit, sourcepage, viewstate
-from components.sourcepage import SourcePage, SourceView, breakdown_frame, trend_points
 from metrics import registry
+from pages import _source as source
+from pages._source import SourcePage, SourceView, breakdown_frame, trend_points
+from web import layouts
 
 dash.register_page(__name__, path="/mortality", name="Mortality", title="Mortality · Equalities",
                    order=5,
@@ -34,55 +35,15 @@ PAGE = SourcePage(
 PAGE_METRICS = PAGE.metrics
 # Used by tests and callers that pick views directly.
 __all__ = ["breakdown_frame", "trend_points", "layout", "download_csv"]
-MORTALITY_METRIC = PAGE.id("metric")
-MORTALITY_ORG = PAGE.id("org")
-MORTALITY_PERIOD = PAGE.id("period")
-MORTALITY_DIMENSION = PAGE.id("dimension")
-MORTALITY_DOWNLOAD_BUTTON = PAGE.id("download-button")
-MORTALITY_DOWNLOAD = PAGE.id("download")
-MORTALITY_TREND_DOWNLOAD_BUTTON = PAGE.id("trend-download-button")
-MORTALITY_TREND_DOWNLOAD = PAGE.id("trend-download")
 
 
 class MortalityView(SourceView):
     page = PAGE
 
 
-@pagekit.safe_layout
+@layouts.safe_layout
 def layout(**query) -> html.Div:
-    return sourcepage.page_layout(MortalityView, query)
+    return source.page_layout(MortalityView, query)
 
 
-@callback(
-    Output(ids.URL, "search", allow_duplicate=True),
-    Input(MORTALITY_METRIC, "value"),
-    Input(MORTALITY_ORG, "value"),
-    Input(MORTALITY_PERIOD, "value"),
-    Input(MORTALITY_DIMENSION, "value"),
-    State(ids.URL, "search"),
-    prevent_initial_call=True,
-)
-def update_url(metric, org, period, dimension, current):
-    return viewstate.next_search(MortalityView, {"metric": metric, "org": org,
-                                              "period": period, "dim": dimension}, current)
-
-
-def download_csv(search: str) -> dict:
-    return sourcepage.download_csv(MortalityView, search)
-
-
-def download_trend_csv(search: str) -> dict:
-    return sourcepage.download_trend_csv(MortalityView, search)
-
-
-@callback(Output(MORTALITY_DOWNLOAD, "data"), Input(MORTALITY_DOWNLOAD_BUTTON, "n_clicks"),
-          State(ids.URL, "search"), prevent_initial_call=True)
-def on_download(_clicks, search):
-    return download_csv(search)
-
-
-@callback(Output(MORTALITY_TREND_DOWNLOAD, "data"),
-          Input(MORTALITY_TREND_DOWNLOAD_BUTTON, "n_clicks"),
-          State(ids.URL, "search"), prevent_initial_call=True)
-def on_trend_download(_clicks, search):
-    return download_trend_csv(search)
+update_url, download_csv, download_trend_csv = source.callbacks(MortalityView)

@@ -18,6 +18,7 @@ from components import format as fmt
 from data import queries
 from metrics import registry
 from metrics.categories import ETHNICITY, TOTAL
+from web import layouts
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Equalities", order=0,
                    # The view in canonical form, for export headings.
@@ -88,10 +89,11 @@ def excess_card(org: str) -> dbc.Card | None:
 
 
 def changes_card(org: str) -> dbc.Card:
+    found = queries.changes(org)
     items = [html.Li([change.sentence, " ", html.A(f"Open in {change.page}", href=change.href)],
-                     className="mb-1") for change in whatchanged.changes(org)]
+                     className="mb-1") for change in whatchanged.changes(found["changes"], org)]
     return dbc.Card(dbc.CardBody([
-        html.H2(whatchanged.title(org), className="h5 card-title"),
+        html.H2(whatchanged.title(found["since"]), className="h5 card-title"),
         html.Ol(items, className="mb-1") if items else html.P(whatchanged.NOTHING_CHANGED),
         html.P(html.Small([whatchanged.HOW, " ", methods_link()]), className="text-muted mb-0"),
     ]), id=OVERVIEW_CHANGES, className="shadow-sm mb-3")
@@ -137,7 +139,7 @@ def metric_card(card: dict, org: str) -> dbc.Col:
     ]), className="h-100 shadow-sm metric-card"), md=6, xl=4, className="mb-3")
 
 
-@pagekit.safe_layout
+@layouts.safe_layout
 def layout(**query) -> html.Div:
     view, notices = OverviewView.parse(query)
     cards = queries.overview(view.org)
@@ -163,7 +165,7 @@ def layout(**query) -> html.Div:
     ])
 
 
-@callback(Output(ids.URL, "search", allow_duplicate=True), Input(OVERVIEW_ORG, "value"),
+@callback(Output(ids.PAGE_URL, "search", allow_duplicate=True), Input(OVERVIEW_ORG, "value"),
           State(ids.URL, "search"), prevent_initial_call=True)
 def update_url(org, current):
     return viewstate.next_search(OverviewView, {"org": org}, current)

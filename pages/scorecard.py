@@ -16,9 +16,11 @@ import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
 from components import controls, figures, ids, pagekit, viewstate, viewwords
+from components import format as fmt
 from components import scorecard as card
 from data import queries
 from metrics import registry
+from web import layouts
 
 dash.register_page(__name__, path="/scorecard", name="Scorecard",
                    title="Scorecard · Equalities", order=4,
@@ -83,7 +85,7 @@ def links(view: ScorecardView, frame: pl.DataFrame) -> dict[str, list[tuple[str,
 
 
 def source_line(view: ScorecardView) -> str:
-    synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
+    synthetic = fmt.synthetic_note(queries.current().synthetic)
     return (f"Sources: {', '.join(dict.fromkeys(m.source for m in registry.ANNEX3_METRICS))}; "
             f"latest period of each metric.{synthetic} Lines: 95% confidence intervals.")
 
@@ -118,7 +120,7 @@ def download_csv(search: str) -> dict:
                 filename=f"scorecard-{view.org}.csv", type="text/csv")
 
 
-@pagekit.safe_layout
+@layouts.safe_layout
 def layout(**query) -> html.Div:
     view, notices = ScorecardView.parse(query)
     frame = queries.scorecard(view.org)
@@ -176,7 +178,7 @@ def layout(**query) -> html.Div:
     ])
 
 
-@callback(Output(ids.URL, "search", allow_duplicate=True), Input(SCORECARD_ORG, "value"),
+@callback(Output(ids.PAGE_URL, "search", allow_duplicate=True), Input(SCORECARD_ORG, "value"),
           State(ids.URL, "search"), prevent_initial_call=True)
 def update_url(org, current):
     return viewstate.next_search(ScorecardView, {"org": org}, current)

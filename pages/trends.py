@@ -24,9 +24,11 @@ from components import controls, figures, gapwords, ids, pagekit, tables, viewst
 from components import format as fmt
 from data import queries
 from data.schema import PERIOD_KINDS
-from metrics import registry
+from metrics import registry, trend
 from metrics.categories import ALL_GROUP, DIMENSIONS, TOTAL
 from metrics.trend import MIN_SPC_POINTS, VARIATION_MEANING
+from views.trends import Trends, trends
+from web import layouts
 
 dash.register_page(__name__, path="/trends", name="Trends", title="Trends · Equalities",
                    order=3,
@@ -57,8 +59,7 @@ LEVELS = ("england", "region", "icb", "trust")
 DEFAULT_METRIC = "pph_1500"
 INTRO = Path(__file__).resolve().parents[1] / "content" / "trends.md"
 # Rolling periods share months with their neighbours, so successive points are not
-# independent and XmR limits would be too narrow (METHODS.md: SPC on non-overlapping periods).
-OVERLAPPING = ("rolling_12_months", "rolling_3_years")
+# independent and XmR limits would be too narrow (metrics.trend.spc_valid).
 NO_PAGE_BREAK = {"breakInside": "avoid"}  # a chart printed whole on one sheet
 TRIAL_LIMIT_POINTS = 13  # NHSRplotthedots: limits from fewer points are trial limits
 # The Making Data Count variation icons, named in words (colour, letter).
@@ -96,7 +97,7 @@ POINT_WORDS = {"common_cause": "Common cause", "special_cause_improvement": "Imp
 def default_kind(metric: registry.Metric) -> str:
     """The metric's first non-overlapping period kind (SPC needs one), else its first."""
     kinds = queries.period_kinds(metric.id) or metric.period_kinds
-    return next((k for k in kinds if k not in OVERLAPPING), kinds[0])
+    return trend.spc_period_kind(kinds) or kinds[0]
 
 
 def default_group(dimension: str) -> str:
@@ -127,8 +128,10 @@ class TrendsView:
             org, level = "ENG", "england"
         kind = viewstate.choose(query, "kind", list(metric.period_kinds), default_kind(metric),
                                 notices, "kind of period")
-        dimension = controls.choose_dimension(query, metric, level, notices,
-                                               org_name=queries.org_name(org))
+        dimension = controls.choose_dimension(
+            query, metric, notices, org_name=queries.org_name(org),
+            offered=queries.dimensions_at(metric.id, level),
+            stored=queries.stored_dimensions(metric.id, level))
         group = viewstate.choose(query, "group", list(DIMENSIONS[dimension].all_groups),
                                  default_group(dimension), notices, "group")
         projection = viewstate.choose(query, "proj", ["1", "0"], "1", notices,
@@ -141,30 +144,18 @@ class TrendsView:
                                  "kind": self.kind, "group": self.group,
                                  "proj": None if self.projection else "0"})
 
-    @property
-    def overlapping(self) -> bool:
-        return self.kind in OVERLAPPING
+
+
+def model(view: TrendsView) -> Trends:
+    """The page's one call into the seam for a parsed view."""
+    return trends(view.org, view.metric, view.dimension, view.kind, view.group,
+                  view.projection)
 
 
 def series(view: TrendsView) -> tuple[pl.DataFrame, dict]:
     """(points with their dimension, SPC summaries) for the view."""
-    points, summaries = queries.trend(view.metric, view.org, view.kind, view.dimension)
-    if points.is_empty():
-        return points, summaries
-    # The dimension lets the figure colour groups as elsewhere (unknown groups grey).
-    return points.with_columns(dimension=pl.lit(view.dimension)), summaries
-
-
-def projection(view: TrendsView) -> tuple[pl.DataFrame, dict, dict]:
-    """(projected points, fits, gaps) for the view (:func:`data.queries.projection`);
-    empty when the projection is turned off."""
-    if not view.projection:
-        return pl.DataFrame(), {}, {}
-    projected, fits, gaps = queries.projection(view.metric, view.org, view.kind,
-                                               view.dimension)
-    if not projected.is_empty():
-        projected = projected.filter(pl.col("period").is_not_null())
-    return projected, fits, gaps
+    m = model(view)
+    return m.points, m.summaries
 
 
 def for_chart(points: pl.DataFrame) -> pl.DataFrame:
@@ -207,30 +198,31 @@ def kind_words(kind: str) -> str:
     return KIND_TITLES.get(kind, PERIOD_KINDS.get(kind, kind).split(" (")[0].lower())
 
 
-def source_line(metric: registry.Metric, points: pl.DataFrame, what: str) -> str:
+def source_line(m: Trends, points: pl.DataFrame, what: str) -> str:
     """Source and the span of periods, then what the marks mean on a second line (fits A4)."""
-    synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
+    synthetic = fmt.synthetic_note(m.synthetic)
     periods = points["period"].unique(maintain_order=True).to_list() if not points.is_empty() \
         else []
     span = f", {periods[0]} to {periods[-1]}" if periods else ""
-    return f"Source: {metric.source}{span}.{synthetic}<br>{what}"
+    return f"Source: {m.metric.source}{span}.{synthetic}<br>{what}"
 
 
-def who(view: TrendsView, metric: registry.Metric) -> str:
-    return fmt.subject(view.group, view.dimension, metric)
+def who(m: Trends) -> str:
+    return fmt.subject(m.group, m.dimension, m.metric)
 
 
-def merger_note(org: str) -> str | None:
+def merger_note(m: Trends) -> str | None:
     """A sentence when a merger changes this trust's series."""
-    orgs = queries.organisations()
-    row = orgs.filter(pl.col("org_code") == org).row(0, named=True)
+    orgs = m.organisations
+    names = dict(zip(orgs["org_code"], orgs["name"], strict=True))
+    row = orgs.filter(pl.col("org_code") == m.org).row(0, named=True)
     if row.get("closed"):
-        successor = queries.org_name(row["successor_code"]) if row.get("successor_code") \
-            else None
+        successor = names.get(row["successor_code"], row["successor_code"]) \
+            if row.get("successor_code") else None
         return (f"{row['name']} closed on {row['closed']:%-d %B %Y}"
                 + (f" and merged into {successor}" if successor else "")
                 + "; its series stops then.")
-    merged = orgs.filter(pl.col("successor_code") == org)
+    merged = orgs.filter(pl.col("successor_code") == m.org)
     if merged.is_empty():
         return None
     parts = [f"{m['name']} on {m['closed'] + timedelta(days=1):%-d %B %Y}"
@@ -327,50 +319,46 @@ def _table_block(frame: pl.DataFrame, caption: str, table_id: str, button: str,
     ], className="mt-2 mb-3")
 
 
-def nothing_note(view: TrendsView, metric: registry.Metric, points: pl.DataFrame) -> str:
+def nothing_note(m: Trends) -> str:
     """Why the series chart is not drawn: every period suppressed, or none held here (and
     where the store holds figures instead)."""
-    org_name = queries.org_name(view.org)
-    if not points.is_empty():
-        return (f"Nothing to draw: for {org_name}, every period is suppressed (small numbers) "
-                f"for {fmt.title_words(metric)} ({kind_words(view.kind)}). Try another kind "
-                "of period, the total, or a larger organisation.")
-    other = [k for k in queries.period_kinds(view.metric) if k != view.kind
-             and not queries.trend(view.metric, view.org, k, TOTAL)[0].is_empty()]
-    if other:
+    metric = m.metric
+    if not m.points.is_empty():
+        return (f"Nothing to draw: for {m.org_name}, every period is suppressed (small "
+                f"numbers) for {fmt.title_words(metric)} ({kind_words(m.kind)}). Try another "
+                "kind of period, the total, or a larger organisation.")
+    if m.kinds_with_figures:
         return (f"Nothing to draw: this data store holds no {fmt.title_words(metric)} figures "
-                f"for {org_name} {kind_words(view.kind)}, but holds them "
-                f"{fmt.join_words([kind_words(k) for k in other], 'or')}: choose that under "
-                "“Periods”.")
-    if view.dimension != TOTAL:
+                f"for {m.org_name} {kind_words(m.kind)}, but holds them "
+                f"{fmt.join_words([kind_words(k) for k in m.kinds_with_figures], 'or')}: "
+                "choose that under “Periods”.")
+    if m.dimension != TOTAL:
         return (f"Nothing to draw: this data store holds no {fmt.title_words(metric)} figures "
-                f"for {org_name} by {DIMENSIONS[view.dimension].label.lower()} "
-                f"({kind_words(view.kind)}). Try the total or a larger organisation.")
+                f"for {m.org_name} by {DIMENSIONS[m.dimension].label.lower()} "
+                f"({kind_words(m.kind)}). Try the total or a larger organisation.")
     return "Nothing to draw. " + fmt.no_figure_note(
-        metric, org_name=org_name, level=queries.org_level(view.org), period=None,
-        levels=queries.figure_levels(view.metric))
+        metric, org_name=m.org_name, level=m.level, period=None, levels=m.figure_levels)
 
 
-def series_section(view: TrendsView, metric: registry.Metric, points: pl.DataFrame,
-                   title: str, projected: pl.DataFrame | None = None) -> html.Section:
-    heading = html.H2("Over time" if view.dimension == TOTAL else "Each group over time",
+def series_section(m: Trends, title: str) -> html.Section:
+    metric, points, projected = m.metric, m.points, m.projected
+    heading = html.H2("Over time" if m.dimension == TOTAL else "Each group over time",
                       className="h4 mt-3")
-    if points.is_empty() or points["value"].is_null().all():
-        return html.Section([heading, dbc.Alert(nothing_note(view, metric, points),
-                                                color="info", id=TRENDS_NOTHING)])
-    projecting = projected is not None and not projected.is_empty()
+    if not m.drawn:
+        return html.Section([heading, dbc.Alert(nothing_note(m), color="info",
+                                                id=TRENDS_NOTHING)])
+    projecting = not projected.is_empty()
     figure = figures.trend(for_chart(points), metric,
                            title=figures.wrap(title, 90), source=source_line(
-                               metric, points, "Shaded bands: 95% confidence intervals. "
+                               m, points, "Shaded bands: 95% confidence intervals. "
                                "Gaps: suppressed periods." + (
                                    " Dashed: projection of the fitted trend (not data); "
                                    "hatched band: its 95% prediction interval."
                                    if projecting else "")))
     if projecting:
-        figures.add_projection(figure, for_chart(points.with_columns(
-            dimension=pl.lit(view.dimension))), for_chart(projected), metric,
-            groups=DIMENSIONS[view.dimension].groups)
-    folded = fold_unknown_groups(figure, view.dimension)
+        figures.add_projection(figure, for_chart(points), for_chart(projected), metric,
+                               groups=DIMENSIONS[m.dimension].groups)
+    folded = fold_unknown_groups(figure, m.dimension)
     roomy_legend(figure)
     if projecting:
         figure.update_layout(margin=dict(t=150))  # the projection's key adds a legend row
@@ -393,9 +381,10 @@ def series_section(view: TrendsView, metric: registry.Metric, points: pl.DataFra
     ])
 
 
-def spc_statement(summary: dict, view: TrendsView, metric: registry.Metric) -> str:
+def spc_statement(summary: dict, m: Trends) -> str:
+    metric = m.metric
     icon = summary["variation_icon"] or "common_cause"
-    subject = who(view, metric)
+    subject = who(m)
     counts = [f"{summary[k]} {w}" for k, w in
               (("special_cause_improvement", "improvement"), ("special_cause_concern",
                                                               "concern"),
@@ -410,36 +399,35 @@ def spc_statement(summary: dict, view: TrendsView, metric: registry.Metric) -> s
             f"{fmt.number(summary['upl'], metric.decimals)}. {special}{trial}")
 
 
-def spc_section(view: TrendsView, metric: registry.Metric, points: pl.DataFrame,
-                summaries: dict) -> html.Section:
-    subject = who(view, metric)
+def spc_section(m: Trends) -> html.Section:
+    metric = m.metric
+    subject = who(m)
     heading = html.H2(f"Is it changing? Statistical process control for {subject}",
                       className="h4 mt-4")
-    if view.overlapping:
+    if not trend.spc_valid(m.kind):
         return html.Section([heading, dbc.Alert(
             "SPC limits are not valid on overlapping periods: each rolling period shares "
             "most of its months with the next, so the points are not "
             "independent and the limits would be too narrow. No limits are drawn. Choose "
             "quarters or years to see SPC.", color="warning")])
-    summary = summaries.get(view.group, {"available": False, "points": 0})
+    summary = m.summaries.get(m.group, {"available": False, "points": 0})
     if not summary["available"]:
         return html.Section([heading, dbc.Alert(
             f"SPC needs at least {MIN_SPC_POINTS} points; {subject} have "
-            f"{summary['points']} published figures {kind_words(view.kind)} here (suppressed "
+            f"{summary['points']} published figures {kind_words(m.kind)} here (suppressed "
             "periods do not count). Choose quarters for more points, the total, or a larger "
             "organisation.", color="info")])
-    part = points.filter(pl.col("group") == view.group)
-    title = (f"{metric.title}: {subject}, {queries.org_name(view.org)}, "
-             f"{kind_words(view.kind)}: SPC chart")
+    part = m.group_points
+    title = f"{metric.title}: {subject}, {m.org_name}, {kind_words(m.kind)}: SPC chart"
     figure = figures.trend(for_chart(part), metric,
-                           title=figures.wrap(title, 90), spc_group=view.group,
-                           source=source_line(metric, part, "XmR chart (Making Data Count): "
+                           title=figures.wrap(title, 90), spc_group=m.group,
+                           source=source_line(m, part, "XmR chart (Making Data Count): "
                                               "mean and process limits; coloured points are "
                                               "special-cause variation."))
     roomy_legend(figure)
     return html.Section([
         heading,
-        html.P(spc_statement(summary, view, metric), id=TRENDS_SPC_STATEMENT),
+        html.P(spc_statement(summary, m), id=TRENDS_SPC_STATEMENT),
         html.Div(dcc.Graph(id=TRENDS_SPC_GRAPH, figure=figure, config=figures.CONFIG),
                  style=NO_PAGE_BREAK),
         _table_block(spc_rows(part, metric), f"{title}.",
@@ -448,10 +436,10 @@ def spc_section(view: TrendsView, metric: registry.Metric, points: pl.DataFrame,
     ])
 
 
-def summary_section(view: TrendsView, summaries: dict) -> html.Section | None:
+def summary_section(m: Trends) -> html.Section | None:
     """The SPC summary of every group; none for overlapping periods (SPC is not valid)."""
-    rows = summary_rows(summaries)
-    if view.overlapping or rows.is_empty():
+    rows = summary_rows(m.summaries)
+    if not trend.spc_valid(m.kind) or rows.is_empty():
         return None
     return html.Section([
         html.H2("SPC summary for every group", className="h4 mt-4"),
@@ -480,10 +468,10 @@ def projection_rows(projected: pl.DataFrame, fits: dict,
     return pl.DataFrame(out) if out else pl.DataFrame()
 
 
-def projection_section(view: TrendsView, metric: registry.Metric, projected: pl.DataFrame,
-                       fits: dict, gaps: dict) -> html.Section | None:
+def projection_section(m: Trends) -> html.Section | None:
     """The projection's table, what it rests on and when each gap would close."""
-    if not view.projection or not fits:
+    metric, projected, fits, gaps = m.metric, m.projected, m.fits, m.gaps
+    if not m.projection or not fits:
         return None
     heading = html.H2("Projection (not data)", className="h4 mt-4")
     method = html.Details([html.Summary("How the projection is made, and its limits"),
@@ -496,7 +484,7 @@ def projection_section(view: TrendsView, metric: registry.Metric, projected: pl.
         return html.Section([heading, dbc.Alert(f"No projection for this view: {why}.",
                                                 color="info"), method])
     rows = projection_rows(projected, fits, metric)
-    sentences = [gapwords.gap_sentence(g, gap, view.dimension, metric)
+    sentences = [gapwords.gap_sentence(g, gap, m.dimension, metric)
                  for g, gap in gaps.items()]
     return html.Section([
         heading,
@@ -525,66 +513,59 @@ def projection_section(view: TrendsView, metric: registry.Metric, projected: pl.
 # -- page ------------------------------------------------------------------------------------
 
 
-def controls_card(view: TrendsView) -> html.Div:
-    metric = registry.get(view.metric)
-    level = queries.org_level(view.org)
-    kinds = [{"label": PERIOD_KINDS.get(k, k) + (" – overlapping, no SPC" if k in OVERLAPPING
-                                                 else ""), "value": k}
+def controls_card(m: Trends) -> html.Div:
+    metric = m.metric
+    kinds = [{"label": PERIOD_KINDS.get(k, k) + ("" if trend.spc_valid(k)
+                                                 else " – overlapping, no SPC"), "value": k}
              for k in metric.period_kinds]
     groups = [{"label": "All women and babies" if g == ALL_GROUP else g, "value": g}
-              for g in DIMENSIONS[view.dimension].all_groups]
+              for g in DIMENSIONS[m.dimension].all_groups]
     return html.Div(controls.card("Choose a view", dbc.Row([
         controls.labelled("Organisation", controls.dropdown(
-            TRENDS_ORG, controls.org_options(queries.organisations(), metric.levels), view.org),
+            TRENDS_ORG, controls.org_options(m.organisations, metric.levels), m.org),
             TRENDS_ORG, 4),
         controls.labelled("Metric", controls.dropdown(
-            TRENDS_METRIC, controls.metric_options(), view.metric), TRENDS_METRIC, 4),
-        controls.labelled("Periods", controls.dropdown(TRENDS_KIND, kinds, view.kind),
+            TRENDS_METRIC, controls.metric_options(), metric.id), TRENDS_METRIC, 4),
+        controls.labelled("Periods", controls.dropdown(TRENDS_KIND, kinds, m.kind),
                           TRENDS_KIND, 4),
         controls.labelled("Breakdown", controls.dropdown(
-            TRENDS_DIMENSION, controls.dimension_options(queries.dimensions_at(metric.id, level)),
-            view.dimension), TRENDS_DIMENSION, 4),
+            TRENDS_DIMENSION, controls.dimension_options(m.dimensions), m.dimension),
+            TRENDS_DIMENSION, 4),
         controls.labelled("Group for the SPC chart", controls.dropdown(
-            TRENDS_GROUP, groups, view.group), TRENDS_GROUP, 4),
+            TRENDS_GROUP, groups, m.group), TRENDS_GROUP, 4),
         dbc.Col(dbc.Checklist(
-            id=TRENDS_PROJECTION, switch=True, value=["1"] if view.projection else [],
+            id=TRENDS_PROJECTION, switch=True, value=["1"] if m.projection else [],
             options=[{"label": "Show the projection (the trend carried forward)",
                       "value": "1"}]), md=4, className="mb-2 align-self-end"),
     ])), className="d-print-none")
 
 
-@pagekit.safe_layout
+@layouts.safe_layout
 def layout(**query) -> html.Div:
     view, notices = TrendsView.parse(query)
-    metric = registry.get(view.metric)
-    points, summaries = series(view)
-    projected, fits, gaps = projection(view)
-    org_name = queries.org_name(view.org)
-    by = "" if view.dimension == TOTAL else \
-        f", by {DIMENSIONS[view.dimension].label.lower()}"
-    title = f"{metric.title}: {org_name}{by}, {kind_words(view.kind)}"
-    note = merger_note(view.org)
+    m = model(view)
+    note = merger_note(m)
     return html.Div([
         pagekit.heading("Trends", "Each group's figures over time, and whether a change is "
                         "real (statistical process control, Making Data Count)."),
         controls.notices(notices),
-        controls_card(view),
+        controls_card(m),
         html.Details([html.Summary("About this page: how to read an SPC chart, and caveats"),
                       # The projection's section of the text goes with the projection.
                       dcc.Markdown(INTRO.read_text(encoding="utf-8").split("\n## ")[0])],
                      className="mb-3"),
         dbc.Alert(note, color="info") if note else None,
-        series_section(view, metric, points, title, projected),
-        projection_section(view, metric, projected, fits, gaps),
-        spc_section(view, metric, points, summaries),
-        summary_section(view, summaries),
-        html.P(html.Small(" ".join(metric.caveats)), className="text-muted mt-3")
-        if metric.caveats else None,
+        series_section(m, f"{m.title}, {kind_words(m.kind)}"),
+        projection_section(m),
+        spc_section(m),
+        summary_section(m),
+        html.P(html.Small(" ".join(m.metric.caveats)), className="text-muted mt-3")
+        if m.metric.caveats else None,
     ])
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.PAGE_URL, "search", allow_duplicate=True),
     Input(TRENDS_ORG, "value"),
     Input(TRENDS_METRIC, "value"),
     Input(TRENDS_DIMENSION, "value"),
@@ -600,8 +581,8 @@ def update_url(org, metric, dimension, kind, group, shown, current):
                                               "proj": "1" if shown else "0"}, current)
 
 
-def _preamble(metric: registry.Metric, heading: str) -> list[str]:
-    return pagekit.preamble(heading, metric.source)
+def _preamble(m: Trends, heading: str) -> list[str]:
+    return pagekit.preamble(heading, m.metric.source, synthetic=m.synthetic)
 
 
 DATA_ROW = "Data"
@@ -611,15 +592,13 @@ PROJECTION_ROW = "Projection (not data); 95% CI column: 95% prediction interval"
 def series_csv(search: str) -> dict:
     """Every group's series for the view in ``search``, as the table on screen, then the
     projection table's rows (when shown), each row flagged in ``Row type``."""
-    view, _ = TrendsView.parse(viewstate.query_of(search))
-    metric = registry.get(view.metric)
-    points, _ = series(view)
-    rows = series_rows(points, metric)
-    preamble = _preamble(metric, f"{metric.title}, {queries.org_name(view.org)}, "
-                                 f"{kind_words(view.kind)}")
+    m = model(TrendsView.parse(viewstate.query_of(search))[0])
+    metric = m.metric
+    rows = series_rows(m.points, metric)
+    preamble = _preamble(m, f"{metric.title}, {m.org_name}, {kind_words(m.kind)}")
     if not rows.is_empty():
         rows = rows.with_columns(**{"Row type": pl.lit(DATA_ROW)})
-    projected, fits, _ = projection(view)
+    projected, fits = m.projected, m.fits
     if not rows.is_empty() and not projected.is_empty():
         value = f"Value ({metric.unit})"
         ahead = projection_rows(projected, fits, metric).select(
@@ -630,19 +609,15 @@ def series_csv(search: str) -> dict:
         preamble += ["z not applicable. Projection rows: each group's fitted trend carried "
                      "forward (log-linear quasi-Poisson), not data."]
     return dict(content=pagekit.csv_text(rows, preamble),
-                filename=f"trends-{view.metric}-{view.org}.csv", type="text/csv")
+                filename=f"trends-{metric.id}-{m.org}.csv", type="text/csv")
 
 
 def spc_csv(search: str) -> dict:
     """The SPC chart's table for the view in ``search``."""
-    view, _ = TrendsView.parse(viewstate.query_of(search))
-    metric = registry.get(view.metric)
-    points, _ = series(view)
-    part = points.filter(pl.col("group") == view.group) if not points.is_empty() else points
-    return dict(content=pagekit.csv_text(spc_rows(part, metric), _preamble(
-        metric, f"{metric.title}, {who(view, metric)}, {queries.org_name(view.org)}, "
-                f"{kind_words(view.kind)}, SPC")),
-        filename=f"trends-spc-{view.metric}-{view.org}.csv", type="text/csv")
+    m = model(TrendsView.parse(viewstate.query_of(search))[0])
+    return dict(content=pagekit.csv_text(spc_rows(m.group_points, m.metric), _preamble(
+        m, f"{m.metric.title}, {who(m)}, {m.org_name}, {kind_words(m.kind)}, SPC")),
+        filename=f"trends-spc-{m.metric.id}-{m.org}.csv", type="text/csv")
 
 
 @callback(Output(TRENDS_SERIES_DOWNLOAD, "data"), Input(TRENDS_SERIES_DOWNLOAD_BUTTON, "n_clicks"),

@@ -27,7 +27,7 @@ def test_metrics_is_pure():
 
 
 def test_nothing_imports_pages():
-    for folder in ("metrics", "data", "components", "tests"):
+    for folder in ("metrics", "data", "components", "views", "web", "tests"):
         for path in (ROOT / folder).rglob("*.py"):
             if path.name.startswith("test_pages") or "pages" in path.parts:
                 continue
@@ -46,3 +46,25 @@ def test_export_is_given_the_app():
     caller rather than importing it (no import cycle)."""
     for path in (ROOT / "export").rglob("*.py"):
         assert "app" not in _imports(path), path
+
+
+def test_components_are_pure_builders():
+    """Components take facts and build Dash and Plotly objects: none reads the store or the
+    cached seam (pages and the view models in ``views`` do)."""
+    for path in (ROOT / "components").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module in ("data", "views"):
+                names = {alias.name for alias in node.names}
+                assert not names & {"queries", "store", "explore", "map"}, (path, names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                assert node.module not in ("data.queries", "data.store") and not \
+                    node.module.startswith("views."), (path, node.module)
+
+
+def test_view_models_hold_no_components():
+    """The view models sit below the builders: they import no Dash and no component."""
+    for path in (ROOT / "views").rglob("*.py"):
+        bad = _imports(path) & {"dash", "plotly", "dash_bootstrap_components", "components",
+                                "pages"}
+        assert not bad, f"{path.name} imports {bad}"

@@ -33,6 +33,7 @@ COMPARISON_COLUMNS = (
     "status", "value", "lower95", "upper95", "ratio", "ratio_lower95", "ratio_upper95",
     "england_value", "england_lower95", "england_upper95", "england_status", "org_value",
     "org_lower95", "org_upper95", "org_status", "vs_england", "note", "local_source", "line",
+    "england_breakdowns", "national_levels",
 )
 
 
@@ -170,6 +171,7 @@ def _one(part: pl.DataFrame, index: int, lookups: _Lookups) -> pl.DataFrame:
         dimension=dimension, comparator=england,
     )
     groups = part.select("group", "local_source", "line")
+    held = queries.held_dimensions(metric.id) if national else {}
     return (
         frame.join(groups, on="group", how="inner")
         .join(_prefixed(england, "england"), on="group", how="left")
@@ -182,6 +184,9 @@ def _one(part: pl.DataFrame, index: int, lookups: _Lookups) -> pl.DataFrame:
             metric_title=pl.lit(metric.title), unit=pl.lit(metric.unit),
             national_period=pl.lit(label, pl.String),
             vs_england=pl.col("vs_comparator"), note=pl.lit(" ".join(notes)),
+            # What the national store holds for the metric, for the note's words.
+            england_breakdowns=pl.lit(list(held.get("england", ())), pl.List(pl.String)),
+            national_levels=pl.lit(list(held), pl.List(pl.String)),
         )
         .sort("group_order")
         .select(COMPARISON_COLUMNS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import polars as pl
 import pytest
@@ -69,3 +70,26 @@ def test_new_build_is_picked_up(tmp_path, demo):
     second = store.write_store(counts, demo.organisations, {"title": "two"}, tmp_path)
     assert store.load_store(tmp_path).manifest["title"] == "two"
     assert json.loads((second / "manifest.json").read_text())["title"] == "two"
+
+
+def test_old_builds_and_killed_staging_folders_are_removed(tmp_path, demo):
+    """A build killed while writing leaves a .staging folder: the next write removes it
+    once it is an hour old (not before: another build may still be writing it), and only
+    the published build and the one before it are kept."""
+    counts = demo.counts.head(50).with_columns(
+        pl.col(c).cast(pl.String) for c, t in demo.counts.schema.items() if t == pl.Categorical
+    )
+    builds = tmp_path / store.BUILDS
+    builds.mkdir(parents=True)
+    killed, writing = builds / ".staging-killed", builds / ".staging-writing"
+    for folder in (killed, writing):
+        folder.mkdir()
+        (folder / "counts.parquet").write_bytes(b"half a file")
+    hour_ago = killed.stat().st_mtime - store.STALE_STAGING_S - 1
+    os.utime(killed, (hour_ago, hour_ago))
+    written = [store.write_store(counts, demo.organisations, {"title": str(i)}, tmp_path)
+               for i in range(4)]
+    assert not killed.exists() and writing.exists()
+    assert sorted(p.name for p in builds.iterdir() if not p.name.startswith(".")) == \
+        sorted(p.name for p in written[-store.KEEP_BUILDS:])
+    assert store.load_store(tmp_path).path == written[-1]

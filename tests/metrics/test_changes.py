@@ -8,7 +8,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from metrics import changes
+from metrics import changes, trend
 from metrics.breakdown import breakdown
 from metrics.categories import ETHNICITY, QUINTILE, TOTAL
 from metrics.registry import METRICS
@@ -173,8 +173,8 @@ def test_ranking_edges():
     assert "rank" in changes.rank_changes([changes.empty()]).columns
     with pytest.raises(ValueError, match="at least 1"):
         changes.rank_changes([], limit=0)
-    assert changes.spc_period_kind(("rolling_12_months", "quarter")) == "quarter"
-    assert changes.spc_period_kind(("rolling_3_years",)) is None
+    assert trend.spc_period_kind(("rolling_12_months", "quarter")) == "quarter"
+    assert trend.spc_period_kind(("rolling_3_years",)) is None
 
 
 def test_the_planted_pph_story_is_a_closing_gap(demo, stories):

@@ -12,6 +12,7 @@ from components.viewstate import query_of
 from data import geo, queries
 from metrics import registry
 from tests.pages.conftest import by_id, find, text_of
+from views import map as map_facts
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +148,7 @@ def test_map_rings_the_trust_and_places_its_region(boardpack):
 def test_a_suppressed_region_is_said_to_have_no_ratio(boardpack):
     # Neonatal deaths of Black babies in 2024 are suppressed in some demo regions.
     selection = maps.MapSelection("neonatal_death", "2024", "ethnicity", "Black")
-    regions = maps.region_rows(selection)
+    regions = maps.region_rows(selection, map_facts.facts(selection))
     hidden = regions.filter(pl.col("status") == "suppressed")["region"]
     assert hidden.len()
     line = boardpack.region_line(hidden[0], regions, selection,

@@ -20,6 +20,7 @@ from data import geo, queries
 from data.geo import bng, shapes
 from metrics import registry
 from tests.pages.conftest import by_id, find, table_of, text_of
+from views import map as map_facts
 
 # The seven NHS England regions as ONS codes them (NHSER21CD), by name.
 ONS_REGIONS = {"London": "E40000003", "South East": "E40000005", "South West": "E40000006",
@@ -111,7 +112,7 @@ def test_every_region_is_drawn_and_tabled(map_page):
 
 def test_region_colours_follow_the_ratio(map_page):
     view, _ = map_page.MapView.parse({})
-    rows = maps.region_rows(view)
+    rows = maps.region_rows(view, map_facts.facts(view))
     figure = _figure(map_page.layout())
     traces = _region_traces(figure)
     extent = maps.ratio_extent(rows["ratio"].to_list())
@@ -170,7 +171,7 @@ def test_suppressed_regions_are_shown_as_suppressed(map_page):
 def test_reference_group_suppressed_hides_the_ratio_not_the_value(map_page):
     view, _ = map_page.MapView.parse({"metric": "neonatal_death", "period": "2024",
                                       "dim": "deprivation_quintile"})
-    rows = maps.region_rows(view)
+    rows = maps.region_rows(view, map_facts.facts(view))
     hidden = rows.filter(pl.col("status") == "reference suppressed")
     assert hidden.height, "Q5 neonatal deaths are suppressed in some demo regions"
     assert hidden["ratio"].is_null().all() and hidden["difference"].is_null().all()
@@ -185,7 +186,7 @@ def test_reference_group_suppressed_hides_the_ratio_not_the_value(map_page):
 
 def test_demo_trusts_sit_inside_their_own_region(map_page):
     view, _ = map_page.MapView.parse({})
-    trusts = maps.trust_rows(view)
+    trusts = maps.trust_rows(view, map_facts.facts(view))
     placed = trusts.filter(pl.col("x").is_not_null())
     assert placed.height == trusts.height > 100
     for row in placed.iter_rows(named=True):

@@ -266,7 +266,7 @@ def test_benchmark_breakdown_not_held_is_not_unknown(held, page):
 
 def test_definitions_say_what_the_store_holds(held, page):
     data_page = page("data")
-    frame = defs.metric_definitions()
+    frame = defs.metric_definitions(queries.held_by_metric())
     rows = {r["Id"]: r for r in frame.iter_rows(named=True)}
     assert rows["pph_1500"]["Breakdowns in this data store"] == "Every level: total"
     england = "england" in queries.figure_levels("stillbirth")

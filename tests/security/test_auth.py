@@ -57,13 +57,13 @@ def auth(user: str, password: str) -> dict[str, str]:
 
 
 def callback(client, **headers):
-    body = {"output": "..print-header.children...export-pdf.href...export-png.href..",
-            "outputs": [{"id": "print-header", "property": "children"},
-                        {"id": "export-pdf", "property": "href"},
-                        {"id": "export-png", "property": "href"}],
-            "inputs": [{"id": "url", "property": "pathname", "value": "/"},
-                       {"id": "url", "property": "search", "value": ""}],
-            "changedPropIds": ["url.pathname"]}
+    # The pages router: the callback every page view makes.
+    body = {"output": ".._pages_content.children..._pages_store.data..",
+            "outputs": [{"id": "_pages_content", "property": "children"},
+                        {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/about"},
+                       {"id": "_pages_location", "property": "search", "value": ""}],
+            "changedPropIds": ["_pages_location.pathname"]}
     return client.post("/_dash-update-component", data=json.dumps(body),
                        content_type="application/json", headers=headers)
 

@@ -1,8 +1,8 @@
 """Pages of one source's metrics by group (Mortality for MBRRACE-UK, Experience for CQC).
 
 Both pages answer the same question for different publishers: how do groups differ, is the
-gap real, and how has the national figure moved? This module holds their shared view, layout
-and downloads; each page module supplies a :class:`SourcePage` and its own callbacks.
+gap real, and how has the national figure moved? This module holds their shared view, layout,
+downloads and callbacks; each page module supplies a :class:`SourcePage` and its view class.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import ClassVar
 
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
-from components import controls, figures, pagekit, tables, viewstate
+from components import controls, figures, ids, pagekit, tables, viewstate
 from components import format as fmt
 from data import queries
 from data.schema import PERIOD_KINDS
@@ -73,8 +73,10 @@ class SourceView:
         labels = period_labels(metric)
         period = viewstate.choose(query, "period", labels, labels[-1] if labels else "",
                                   notices, "period")
-        dimension = controls.choose_dimension(query, metric, level, notices,
-                                               org_name=queries.org_name(org))
+        dimension = controls.choose_dimension(
+            query, metric, notices, org_name=queries.org_name(org),
+            offered=queries.dimensions_at(metric.id, level),
+            stored=queries.stored_dimensions(metric.id, level))
         return cls(metric_id, org, period, dimension), notices
 
     def search(self) -> str:
@@ -88,7 +90,7 @@ def comparator(view: SourceView) -> tuple[str, str | None]:
 
 
 def source_line(metric: registry.Metric, period: str) -> str:
-    synthetic = " Synthetic demonstration data." if queries.current().synthetic else ""
+    synthetic = fmt.synthetic_note(queries.current().synthetic)
     return f"Source: {metric.source}, {period}.{synthetic} Lines: 95% confidence intervals."
 
 
@@ -118,16 +120,11 @@ def trend_title(view: SourceView, metric: registry.Metric,
     return f"{metric.title} over time: {fmt.join_words(names)}, all {metric.subject}"
 
 
-def held_by_level(metric: registry.Metric) -> dict[str, tuple[str, ...]]:
-    """Level -> the breakdowns the store holds for the metric there."""
-    return {lv: queries.dimensions_at(metric.id, lv) for lv in metric.levels}
-
-
 def level_note(view: SourceView, metric: registry.Metric) -> dbc.Alert | None:
     """Which breakdowns the store holds, where some are missing for this organisation, and
     where to find them if another level has them."""
     level = queries.org_level(view.org)
-    held = held_by_level(metric)
+    held = queries.breakdowns_by_level(metric.id)
     note = fmt.breakdowns_note(metric, level, held)
     if not note:
         return None
@@ -232,7 +229,7 @@ def findings(frame: pl.DataFrame, view: SourceView, metric: registry.Metric) -> 
     elif gaps:
         said = html.Ul([html.Li(s) for s in gaps])
     elif view.dimension == TOTAL:
-        said = html.P(fmt.total_only_hint(metric, level, held_by_level(metric)))
+        said = html.P(fmt.total_only_hint(metric, level, queries.breakdowns_by_level(metric.id)))
     else:
         said = html.P("No group differs significantly from the reference group at the 95% "
                       "level.")
@@ -328,7 +325,7 @@ def page_layout(view_class: type[SourceView], query: dict) -> html.Div:
 
 
 def _preamble(metric: registry.Metric, title: str) -> list[str]:
-    return pagekit.preamble(title, metric.source)
+    return pagekit.preamble(title, metric.source, synthetic=queries.current().synthetic)
 
 
 def download_csv(view_class: type[SourceView], search: str) -> dict:
@@ -353,3 +350,36 @@ def download_trend_csv(view_class: type[SourceView], search: str) -> dict:
     return dict(content=pagekit.csv_text(rows, _preamble(metric, trend_title(view, metric))
                                          + notes),
                 filename=f"{view.page.slug}-{view.metric}-over-time.csv", type="text/csv")
+
+
+def callbacks(view_class: type[SourceView]):
+    """Register the page's callbacks (controls to URL, the two downloads); return
+    ``(update_url, download_csv, download_trend_csv)`` as plain functions of the page."""
+    page = view_class.page
+
+    @callback(Output(ids.PAGE_URL, "search", allow_duplicate=True),
+              Input(page.id("metric"), "value"), Input(page.id("org"), "value"),
+              Input(page.id("period"), "value"), Input(page.id("dimension"), "value"),
+              State(ids.URL, "search"), prevent_initial_call=True)
+    def update_url(metric, org, period, dimension, current):
+        return viewstate.next_search(view_class, {"metric": metric, "org": org,
+                                                  "period": period, "dim": dimension}, current)
+
+    def breakdown(search: str) -> dict:
+        return download_csv(view_class, search)
+
+    def over_time(search: str) -> dict:
+        return download_trend_csv(view_class, search)
+
+    @callback(Output(page.id("download"), "data"), Input(page.id("download-button"), "n_clicks"),
+              State(ids.URL, "search"), prevent_initial_call=True)
+    def on_download(_clicks, search):
+        return breakdown(search)
+
+    @callback(Output(page.id("trend-download"), "data"),
+              Input(page.id("trend-download-button"), "n_clicks"),
+              State(ids.URL, "search"), prevent_initial_call=True)
+    def on_trend_download(_clicks, search):
+        return over_time(search)
+
+    return update_url, breakdown, over_time

@@ -1,0 +1,96 @@
+"""Server requests a control change costs, measured in headless Chromium.
+
+Plain script, not a test: ``python bench/roundtrips.py [--data-dir STORE]``. It serves the app
+(gunicorn, 2 workers), opens Explore, Trends and Benchmark, waits until every chart is drawn,
+then changes one control (picks another metric from the menu) and counts the
+``/_dash-update-component`` POSTs the browser makes until the new view's charts are drawn,
+and how many of them had to wait for an earlier one (sequential rounds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+from load import CALLBACK, CHROMIUM, ROOT, free_port, start_gunicorn, stop, wait_for, warm_workers
+
+from export.render import CHARTS_DRAWN
+
+# page -> (control whose menu is changed, the option picked)
+PICKED = "Mode of birth: Instrumental birth (forceps or ventouse)"
+CHANGES = {"/explore": ("explore-metric", PICKED), "/trends": ("trends-metric", PICKED),
+           "/benchmark": ("benchmark-metric", PICKED)}
+
+
+def count_change(context, url: str, control: str, text: str) -> tuple[int, int, float]:
+    """(requests, sequential rounds, seconds) for one control change on ``url``."""
+    page = context.new_page()
+    try:
+        page.goto(url, timeout=60_000)
+        page.wait_for_selector("main h1", timeout=60_000)
+        page.wait_for_function(CHARTS_DRAWN, timeout=60_000, polling="raf")
+        page.wait_for_timeout(500)
+        sent: list[tuple[float, float]] = []  # (request start, response end)
+        started: dict = {}
+        outputs: list[str] = []
+        page.on("request", lambda r: (started.__setitem__(r, time.perf_counter()),
+                                      outputs.append(json.loads(r.post_data)["output"][:30] + str(json.loads(r.post_data).get("changedPropIds"))))
+                if CALLBACK in r.url else None)
+        page.on("requestfinished", lambda r: sent.append((started[r], time.perf_counter()))
+                if r in started else None)
+        begin = time.perf_counter()
+        page.click(f"#{control}")
+        page.wait_for_timeout(200)
+        page.get_by_role("option", name=text).first.click()
+        page.wait_for_timeout(300)
+        page.wait_for_function(CHARTS_DRAWN, timeout=60_000, polling="raf")
+        page.wait_for_load_state("networkidle")
+        elapsed = time.perf_counter() - begin
+    finally:
+        page.close()
+    if os.environ.get("ROUNDTRIPS_VERBOSE"):
+        print(url, outputs)
+    rounds, last_end = 0, 0.0
+    for start, end in sorted(sent):
+        if start >= last_end:  # waited for every earlier answer: a new round
+            rounds += 1
+        last_end = max(last_end, end)
+    return len(sent), rounds, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path,
+                        default=Path(os.environ.get("EQUALITIES_DATA_DIR", ROOT / "data/store")))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start_gunicorn(args.data_dir, port)
+    try:
+        wait_for(base + "/", process)
+        warm_workers(base)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            print("| page | requests per control change | sequential rounds | seconds |")
+            print("|---|--:|--:|--:|")
+            for path, (control, text) in CHANGES.items():
+                runs = [count_change(context, base + path, control, text)
+                        for _ in range(args.repeat)]
+                requests, rounds, seconds = runs[-1]  # the last: every cache warm
+                print(f"| {path} | {requests} | {rounds} | {seconds:.2f} |")
+            browser.close()
+    finally:
+        stop(process)
+
+
+if __name__ == "__main__":
+    main()

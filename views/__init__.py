@@ -1,0 +1,9 @@
+"""A view model per page: everything one view of a page shows, built once and cached.
+
+Each module here turns a page's parsed view (canonical primitives from its URL) into a
+frozen object holding the frames and facts the page draws from: values with their CIs,
+gaps, excess events, suppression, notes, the periods and breakdowns on offer, the
+organisation's name and level. The page's chart, table, sentences, CSV download and export
+all read that one object, so they cannot disagree. Models are memoized by store build and
+view (``data.queries.cached``); they hold data only, never Dash components.
+"""

@@ -1,0 +1,155 @@
+"""How pages are served: each layout cached per store build and view, failures as a notice.
+
+A page is a pure function of its URL and the store, so its rendered layout is kept (per
+store build, page and view) and a view seen before costs a cache lookup. A layout that fails
+shows a friendly notice instead of an error page, and a view that could not use part of its
+link logs which parameters, on every request. Every page comes with its print heading and
+export links for the view, made fresh (they state when they were generated), so a view costs
+one request to the server and no second callback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+import dash
+import dash_bootstrap_components as dbc
+import plotly.io.json
+from dash import dcc, html
+from flask import has_app_context
+
+from components import ids, shell, viewstate, viewwords
+from data import queries, store
+
+log = logging.getLogger(__name__)
+MAX_LOGGED_CHARS = 80  # of each parameter name and value in the server log
+MAX_LOGGED_PARAMETERS = 8
+
+_LAYOUTS: dict[str, Callable[..., object]] = {}
+
+
+def _render(layout: Callable[..., object], query: dict) -> tuple[object, tuple[str, ...]]:
+    """The layout for ``query`` and the link parameters it could not use (see ``unused``)."""
+    with viewstate.refusals() as refused:
+        try:
+            component = layout(**query)
+        except store.StoreError as error:
+            log.error("store unavailable: %s", error)
+            component = dbc.Alert(str(error), color="danger")
+        except Exception:  # noqa: BLE001 - any failure becomes a notice, logged in full
+            log.exception("layout failed for %s with %r", layout.__module__, query)
+            component = dbc.Alert(
+                "Sorry, this view could not be shown. The link may be damaged; try the "
+                "page without its options.", color="danger")
+    return component, unused(refused, query)
+
+
+def _short(text: object) -> str:
+    # repr keeps control characters and line breaks out of the log line.
+    return repr(str(text)[:MAX_LOGGED_CHARS])
+
+
+def unused(refused: viewstate.Refusals, query: dict) -> tuple[str, ...]:
+    """``key='value'`` for each link parameter a page showed a notice about.
+
+    Empty when no notice was shown. When the notice came from a check of the view as a
+    whole rather than of one parameter, every parameter of the link is named.
+    """
+    if not refused.notices or not query:
+        return ()
+    named = list(dict.fromkeys(refused.parameters)) or list(query.items())
+    return tuple(f"{_short(k)}={_short(v)}" for k, v in named[:MAX_LOGGED_PARAMETERS])
+
+
+def _log_unused(module: str, parameters: tuple[str, ...]) -> None:
+    if parameters:
+        page = dash.page_registry.get(module, {}).get("path", module)
+        log.warning("link parameters not used on %s: %s", page, ", ".join(parameters))
+
+
+@queries.cached
+def _view_json(module: str, search: str) -> tuple[dict, tuple[str, ...]]:
+    """A page's layout for one view (its canonical query), encoded once as the JSON Dash
+    sends to the browser, and the link parameters it could not use."""
+    component, parameters = _render(_LAYOUTS[module], viewstate.query_of(search))
+    return json.loads(plotly.io.json.to_json_plotly(component)), parameters
+
+
+def _view(layout: Callable[..., object], query: dict, search: str | None
+          ) -> tuple[object, tuple[str, ...]]:
+    """The layout for ``query``: from the cache under its canonical ``search`` when given
+    (so parameters the page does not know make no new entry), else drawn now."""
+    if search is None or not has_app_context():
+        return _render(layout, query)
+    try:
+        queries.build_id()  # a store that cannot be read gets the page's own notice
+    except store.StoreError:
+        return _render(layout, query)
+    return _view_json(layout.__module__, search)
+
+
+def canonical(module: str, query: dict) -> tuple[str, bool]:
+    """The page's own canonical query for ``query`` (defaults filled in, parameters it does
+    not know dropped), and whether the page could use the link as given (no value refused),
+    so an export states every selection and the cache holds one entry per view."""
+    page = dash.page_registry.get(module, {})
+    raw = viewstate.search({str(k): str(v) for k, v in query.items()})
+    if "canonical" not in page:
+        return raw, False
+    try:
+        with viewstate.refusals() as refused:
+            search = page["canonical"](query)
+    except Exception:  # noqa: BLE001 - a heading must never break the page
+        log.exception("could not describe %s%s", page.get("path"), raw)
+        return raw, False
+    return search, not (refused.parameters or refused.notices)
+
+
+def safe_layout(layout: Callable[..., object] | None = None, *, cache: bool = True):
+    """Render a friendly notice instead of an error page if a layout fails.
+
+    Inside the web app the rendered layout is cached per store build, page and view (a page
+    is a pure function of its URL and the store), so a view seen before costs a cache
+    lookup instead of rebuilding its figures and tables. ``cache=False`` for pages whose
+    content also depends on the clock. A view that shows a notice about its link logs a
+    warning naming the page and the parameters it could not use, on every request.
+    """
+    if layout is None:
+        return functools.partial(safe_layout, cache=cache)
+    _LAYOUTS[layout.__module__] = layout
+
+    @functools.wraps(layout)
+    def wrapper(**query):
+        search, exact = canonical(layout.__module__, query)
+        # A link the page could not use as given is drawn each time (with its notice),
+        # never cached: tampered links cannot fill the cache.
+        component, parameters = _view(layout, query, search if cache and exact else None)
+        # Every time, cached or not: a tampered link is worth a line per request.
+        _log_unused(layout.__module__, parameters)
+        return html.Div([dcc.Location(id=ids.PAGE_URL, refresh="callback-nav"),
+                         *print_frame(layout.__module__, search), component])
+
+    return wrapper
+
+
+
+
+def print_frame(module: str, search: str) -> list:
+    """What a page's view (its canonical ``search``) starts with: the heading printed on
+    paper and in exports (what, for whom, when, from where) and the links that export it."""
+    path = dash.page_registry.get(module, {}).get("path", "/")
+    try:
+        store_now = queries.current()
+    except store.StoreError:
+        return []
+    orgs = store_now.organisations
+    title, lines = viewwords.describe(path, search, dict(zip(orgs["org_code"], orgs["name"],
+                                                             strict=True)))
+    generated = datetime.now().strftime("%d %B %Y, %H:%M")
+    return [shell.print_header(title, lines, path + search, generated, store_now.manifest),
+            shell.export_bar(viewwords.export_href(path, search, "pdf"),
+                             viewwords.export_href(path, search, "png"))]
