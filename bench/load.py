@@ -6,8 +6,8 @@ Plain script, not a test: ``python bench/load.py [--data-dir STORE] [--clients 2
    start to the first 200 for ``/`` and for the first page-layout callback);
 2. loads every page once in headless Chromium (Playwright, Debian's ``/usr/bin/chromium``)
    and records the JSON bodies of the ``/_dash-update-component`` POSTs the browser makes:
-   the pages router (the page layout with its figures), the print-header/export-link
-   callback and the page's controls-to-URL callback;
+   the pages router (the page layout with its figures, print heading and export links)
+   and the page's controls-to-URL callback;
 3. times *uncached* callbacks: the first request for page layouts never requested before
    (one trust on Explore, Trends and Scorecard; all trusts on Benchmark, one per metric);
 4. times *warm* callbacks: each recorded body repeated by one client after a warm-up, so
@@ -158,9 +158,7 @@ def kind_of(body: str) -> str:
     output = json.loads(body)["output"]
     if ROUTER_OUTPUT in output:
         return "page layout"
-    if "print-header" in output:
-        return "print header + export links"
-    if output.startswith("url.search"):
+    if output.startswith(("url.search", "page-url.search")):
         return "controls -> URL"
     return output.split(".")[0][:40]
 

@@ -25,6 +25,12 @@ CHANGES = {"/explore": ("explore-metric", PICKED), "/trends": ("trends-metric", 
            "/benchmark": ("benchmark-metric", PICKED)}
 
 
+def _describe(body: str) -> str:
+    """A callback request in a few words: its outputs and the inputs that changed."""
+    sent = json.loads(body)
+    return f"{sent['output'][:40]} <- {', '.join(sent.get('changedPropIds') or ())}"
+
+
 def count_change(context, url: str, control: str, text: str) -> tuple[int, int, float]:
     """(requests, sequential rounds, seconds) for one control change on ``url``."""
     page = context.new_page()
@@ -37,7 +43,7 @@ def count_change(context, url: str, control: str, text: str) -> tuple[int, int, 
         started: dict = {}
         outputs: list[str] = []
         page.on("request", lambda r: (started.__setitem__(r, time.perf_counter()),
-                                      outputs.append(json.loads(r.post_data)["output"][:30] + str(json.loads(r.post_data).get("changedPropIds"))))
+                                      outputs.append(_describe(r.post_data)))
                 if CALLBACK in r.url else None)
         page.on("requestfinished", lambda r: sent.append((started[r], time.perf_counter()))
                 if r in started else None)

@@ -8,8 +8,8 @@ Plain script, not a test (it runs for minutes): ``python bench/soak.py [--data-d
 2. runs N client threads, each with its own keep-alive connection, for the given time. Each
    client walks a mix of what browsers ask for: page loads (``/``), the layout, page-layout
    callbacks for every page with a varied view (organisation, metric, period, breakdown;
-   some views are new, so the caches keep filling), the print-header callback, CSV
-   downloads, assets and ``/healthz``;
+   some views are new, so the caches keep filling; each comes with its print heading and
+   export links), CSV downloads, assets and ``/healthz``;
 3. every 10 s samples the resident memory (``VmRSS``) of the master and each worker;
 4. reports requests, requests/s, errors (any status other than 200/204, or a failed
    connection) with examples, latency percentiles, and memory over time: the first and last
@@ -65,17 +65,6 @@ def router(path: str, search: str) -> bytes:
         "changedPropIds": ["_pages_location.pathname"]}).encode()
 
 
-def header(path: str, search: str) -> bytes:
-    return json.dumps({
-        "output": "..print-header.children...export-pdf.href...export-png.href..",
-        "outputs": [{"id": "print-header", "property": "children"},
-                    {"id": "export-pdf", "property": "href"},
-                    {"id": "export-png", "property": "href"}],
-        "inputs": [{"id": "url", "property": "pathname", "value": path},
-                   {"id": "url", "property": "search", "value": search}],
-        "changedPropIds": ["url.pathname"]}).encode()
-
-
 def download(search: str) -> bytes:
     return json.dumps({
         "output": "explore-download.data",
@@ -90,10 +79,8 @@ def requests_for(rng: random.Random, orgs: list[str]) -> tuple[str, str, bytes |
     org = rng.choice(orgs)
     search = f"?org={org}&metric={rng.choice(METRICS)}&dim={rng.choice(DIMENSIONS)}"
     roll = rng.random()
-    if roll < 0.45:
-        return "POST", CALLBACK, router(rng.choice(PAGES), search)
     if roll < 0.6:
-        return "POST", CALLBACK, header(rng.choice(PAGES), search)
+        return "POST", CALLBACK, router(rng.choice(PAGES), search)
     if roll < 0.7:
         return "POST", CALLBACK, download(search)
     if roll < 0.8:

@@ -7,3 +7,12 @@ organisation's name and level. The page's chart, table, sentences, CSV download 
 all read that one object, so they cannot disagree. Models are memoized by store build and
 view (``data.queries.cached``); they hold data only, never Dash components.
 """
+
+from __future__ import annotations
+
+from metrics.categories import DIMENSIONS, TOTAL
+
+
+def by_breakdown(dimension: str) -> str:
+    """``, by ethnicity`` to end a title (nothing for the total)."""
+    return "" if dimension == TOTAL else f", by {DIMENSIONS[dimension].label.lower()}"

@@ -9,6 +9,7 @@ import polars as pl
 from data import queries
 from metrics import registry
 from metrics.categories import DIMENSIONS, TOTAL
+from views import by_breakdown
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,8 @@ class Explore:
 
     @property
     def title(self) -> str:
-        by = "" if self.dimension == TOTAL else \
-            f", by {DIMENSIONS[self.dimension].label.lower()}"
-        return f"{self.metric.title}: {self.org_name}, {self.period}{by}"
+        return (f"{self.metric.title}: {self.org_name}, {self.period}"
+                f"{by_breakdown(self.dimension)}")
 
     @property
     def comparator_label(self) -> str | None:

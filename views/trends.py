@@ -8,7 +8,8 @@ import polars as pl
 
 from data import queries
 from metrics import registry
-from metrics.categories import DIMENSIONS, TOTAL
+from metrics.categories import TOTAL
+from views import by_breakdown
 
 # Periods that overlap (each shares most of its months with the next): no SPC on them.
 OVERLAPPING = ("rolling_12_months",)
@@ -48,9 +49,7 @@ class Trends:
 
     @property
     def title(self) -> str:
-        by = "" if self.dimension == TOTAL else \
-            f", by {DIMENSIONS[self.dimension].label.lower()}"
-        return f"{self.metric.title}: {self.org_name}{by}"
+        return f"{self.metric.title}: {self.org_name}{by_breakdown(self.dimension)}"
 
     @property
     def group_points(self) -> pl.DataFrame:

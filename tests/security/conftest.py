@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from web import auth as app_auth
+
+PASSWORD = "correct horse battery staple"  # of the test users in the sign-in tests
+
 
 @pytest.fixture(scope="session")
 def dash_app(demo_root):
@@ -36,3 +40,13 @@ def data_dir(path: Path) -> Iterator[None]:
             os.environ.pop("EQUALITIES_DATA_DIR", None)
         else:
             os.environ["EQUALITIES_DATA_DIR"] = before
+
+
+@pytest.fixture(scope="module")
+def client(dash_app):
+    return dash_app.server.test_client()
+
+
+@pytest.fixture(scope="module")
+def alice_hash() -> str:
+    return app_auth.hash_password(PASSWORD)

@@ -15,10 +15,10 @@ import pytest
 from werkzeug.security import check_password_hash
 
 from cli import main
+from tests.security.conftest import PASSWORD
 from web import auth as app_auth
 from web import throttle
 
-PASSWORD = "correct horse battery staple"
 # Routes of every kind: a page, Dash's layout and callback, an asset, a component file,
 # the stylesheet, an export.
 ROUTES = ("/", "/explore?org=ENG", "/_dash-layout", "/_dash-dependencies",
@@ -34,15 +34,6 @@ def fresh_sign_ins(monkeypatch):
     monkeypatch.setattr(app_auth, "_signins",
                         throttle.RecentSignIns(app_auth._KNOWN_SIGNINS, app_auth.SIGNIN_TTL))
 
-
-@pytest.fixture(scope="module")
-def client(dash_app):
-    return dash_app.server.test_client()
-
-
-@pytest.fixture(scope="module")
-def alice_hash() -> str:
-    return app_auth.hash_password(PASSWORD)
 
 
 @pytest.fixture

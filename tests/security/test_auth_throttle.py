@@ -13,10 +13,10 @@ import time
 
 import pytest
 
+from tests.security.conftest import PASSWORD
 from web import auth as app_auth
 from web import throttle
 
-PASSWORD = "correct horse battery staple"
 ROUTE = "/assets/style.css"  # any route is covered; this one is cheap to answer
 FREE = throttle.Policy().free
 
@@ -33,15 +33,6 @@ class Clock:
     def advance(self, seconds: float) -> None:
         self.now += seconds
 
-
-@pytest.fixture(scope="module")
-def client(dash_app):
-    return dash_app.server.test_client()
-
-
-@pytest.fixture(scope="module")
-def alice_hash() -> str:
-    return app_auth.hash_password(PASSWORD)
 
 
 @pytest.fixture
