@@ -106,7 +106,10 @@ def canonical(module: str, query: dict) -> tuple[str, bool]:
     except Exception:  # noqa: BLE001 - a heading must never break the page
         log.exception("could not describe %s%s", page.get("path"), raw)
         return raw, False
-    return search, not (refused.parameters or refused.notices)
+    # Used as given: no value refused, and none the view holds was replaced by another.
+    kept = viewstate.query_of(search)
+    same = all(kept[k] == str(v) for k, v in query.items() if k in kept)
+    return search, same and not (refused.parameters or refused.notices)
 
 
 def safe_layout(layout: Callable[..., object] | None = None, *, cache: bool = True):

@@ -153,3 +153,7 @@ def test_links_with_unknown_parameters_share_the_cached_view(page, dash_app):
         assert entries() == first
         search, exact = layouts.canonical("pages.explore", {"org": "NOT-A-TRUST"})
         assert not exact and "org=ENG" in search
+        # A value the page replaces without refusing it (a breakdown not held there) is
+        # not the canonical view either: its notice must be drawn.
+        _, exact = layouts.canonical("pages.mortality", {"org": "SYN118", "dim": "ethnicity"})
+        assert not exact
