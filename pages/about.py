@@ -19,8 +19,8 @@ from components import definitions as defs
 from data import queries
 from web import layouts
 
-dash.register_page(__name__, path="/about", name="About", title="About · Equalities", order=9,
-                   canonical=lambda query: AboutView.parse(query)[0].search())
+# No canonical view: About notices every parameter it is given, so it is drawn each time.
+dash.register_page(__name__, path="/about", name="About", title="About · Equalities", order=9)
 
 ABOUT_COMMANDS_TABLE = "about-commands"
 ABOUT_STORIES = "about-stories"

@@ -135,14 +135,17 @@ def _where() -> str:
 
 def _layouts(app: Dash, module: str) -> list | None:
     """The app's frame and the layout (with no link parameters) of the page whose module
-    defines callbacks; None while the store is unavailable (a page would draw only its
-    notice)."""
+    defines callbacks, or of every page for callbacks in shared page code (such as
+    ``pages._source``, whose callbacks serve Mortality and Experience); None while the store
+    is unavailable (a page would draw only its notice)."""
     try:
         queries.build_id()
     except store.StoreError:
         return None
+    registered = list(dash.page_registry.values())
+    own = [page for page in registered if page.get("module") == module]
     pages = [page["layout"]() if callable(page["layout"]) else page["layout"]
-             for page in dash.page_registry.values() if page.get("module") == module]
+             for page in own or registered]
     return [app.get_layout(), *pages]
 
 
