@@ -10,24 +10,10 @@ for a user moving between pages). Target: median <= 1.5 s.
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import time
-from pathlib import Path
 
-from load import (
-    CHROMIUM,
-    PAGES,
-    ROOT,
-    describe_machine,
-    free_port,
-    percentile,
-    start_gunicorn,
-    stop,
-    wait_for,
-    warm_workers,
-)
+from load import PAGES, bench_parser, describe_machine, percentile, served_in_chromium
 
 from export.render import CHARTS_DRAWN
 
@@ -52,45 +38,28 @@ def time_page(context, url: str) -> tuple[float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path,
-                        default=Path(os.environ.get("EQUALITIES_DATA_DIR", ROOT / "data/store")))
+    parser = bench_parser(__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    from playwright.sync_api import sync_playwright
-
     print(describe_machine())
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = start_gunicorn(args.data_dir, port)
-    try:
-        wait_for(base + "/", process)
-        warm_workers(base)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                                 args=["--no-sandbox"])
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            for _ in range(2):  # warm both workers' query caches and the browser cache
-                for path in PAGES:
-                    time_page(context, base + path)
-            print(f"\nheadless Chromium, gunicorn 2 workers x 4 threads, median of "
-                  f"{args.repeat} warm loads (target <= {TARGET_S} s)\n")
-            print("| page | charts | median s | p95 s | max s | target |")
-            print("|---|--:|--:|--:|--:|---|")
-            medians = []
+    with served_in_chromium(args.data_dir) as (base, context):
+        for _ in range(2):  # warm both workers' query caches and the browser cache
             for path in PAGES:
-                runs = [time_page(context, base + path) for _ in range(args.repeat)]
-                times = [r[0] for r in runs]
-                median = statistics.median(times)
-                medians.append(median)
-                print(f"| {path} | {runs[0][1]} | {median:.2f} | {percentile(times, 95):.2f} | "
-                      f"{max(times):.2f} | {'met' if median <= TARGET_S else 'NOT met'} |")
-            browser.close()
-        print(f"\nworst page median {max(medians):.2f} s")
-    finally:
-        stop(process)
+                time_page(context, base + path)
+        print(f"\nheadless Chromium, gunicorn 2 workers x 4 threads, median of "
+              f"{args.repeat} warm loads (target <= {TARGET_S} s)\n")
+        print("| page | charts | median s | p95 s | max s | target |")
+        print("|---|--:|--:|--:|--:|---|")
+        medians = []
+        for path in PAGES:
+            runs = [time_page(context, base + path) for _ in range(args.repeat)]
+            times = [r[0] for r in runs]
+            median = statistics.median(times)
+            medians.append(median)
+            print(f"| {path} | {runs[0][1]} | {median:.2f} | {percentile(times, 95):.2f} | "
+                  f"{max(times):.2f} | {'met' if median <= TARGET_S else 'NOT met'} |")
+    print(f"\nworst page median {max(medians):.2f} s")
 
 
 if __name__ == "__main__":

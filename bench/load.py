@@ -23,6 +23,7 @@ JSON overhead; the client runs on the same machine and competes for its CPUs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -35,6 +36,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -131,6 +133,35 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def bench_parser(description: str | None) -> argparse.ArgumentParser:
+    """The benchmarks' command line: ``--data-dir`` (the store), as every script takes it."""
+    parser = argparse.ArgumentParser(description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path,
+                        default=Path(os.environ.get("EQUALITIES_DATA_DIR", ROOT / "data/store")))
+    return parser
+
+
+@contextlib.contextmanager
+def served_in_chromium(data_dir: Path) -> Iterator[tuple[str, object]]:
+    """Serve the app (gunicorn, workers warmed) and yield ``(base URL, a headless Chromium
+    context)`` on it; both are stopped after."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start_gunicorn(data_dir, port)
+    try:
+        wait_for(base + "/", process)
+        warm_workers(base)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            yield base, browser.new_context(viewport={"width": 1400, "height": 1000})
+            browser.close()
+    finally:
+        stop(process)
 
 
 # -- recorded callbacks ---------------------------------------------------------------------
@@ -286,10 +317,7 @@ def summary(label: str, values_ms: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path,
-                        default=Path(os.environ.get("EQUALITIES_DATA_DIR", ROOT / "data/store")))
+    parser = bench_parser(__doc__)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--clients", type=int, default=20)

@@ -9,13 +9,11 @@ and how many of them had to wait for an earlier one (sequential rounds).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
-from pathlib import Path
 
-from load import CALLBACK, CHROMIUM, ROOT, free_port, start_gunicorn, stop, wait_for, warm_workers
+from load import CALLBACK, bench_parser, served_in_chromium
 
 from export.render import CHARTS_DRAWN
 
@@ -68,34 +66,18 @@ def count_change(context, url: str, control: str, text: str) -> tuple[int, int, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path,
-                        default=Path(os.environ.get("EQUALITIES_DATA_DIR", ROOT / "data/store")))
+    parser = bench_parser(__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from playwright.sync_api import sync_playwright
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = start_gunicorn(args.data_dir, port)
-    try:
-        wait_for(base + "/", process)
-        warm_workers(base)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            print("| page | requests per control change | sequential rounds | seconds |")
-            print("|---|--:|--:|--:|")
-            for path, (control, text) in CHANGES.items():
-                runs = [count_change(context, base + path, control, text)
-                        for _ in range(args.repeat)]
-                requests, rounds, seconds = runs[-1]  # the last: every cache warm
-                print(f"| {path} | {requests} | {rounds} | {seconds:.2f} |")
-            browser.close()
-    finally:
-        stop(process)
+    with served_in_chromium(args.data_dir) as (base, context):
+        print("| page | requests per control change | sequential rounds | seconds |")
+        print("|---|--:|--:|--:|")
+        for path, (control, text) in CHANGES.items():
+            runs = [count_change(context, base + path, control, text)
+                    for _ in range(args.repeat)]
+            requests, rounds, seconds = runs[-1]  # the last: every cache warm
+            print(f"| {path} | {requests} | {rounds} | {seconds:.2f} |")
 
 
 if __name__ == "__main__":
