@@ -91,10 +91,6 @@ def comparator_label(view: ExploreView) -> str | None:
     return model(view).comparator_label
 
 
-def people(metric: registry.Metric) -> str:
-    return "babies" if metric.subject == "babies" else "women"
-
-
 def model(view: ExploreView) -> Explore:
     """The page's one call into the seam for a parsed view."""
     return explore(view.org, view.metric, view.period, view.dimension, view.comparator)

@@ -51,7 +51,7 @@ class Explore:
 
     @property
     def people(self) -> str:
-        return "babies" if self.metric.subject == "babies" else "women"
+        return people(self.metric)
 
     @property
     def drawn(self) -> bool:
@@ -68,6 +68,11 @@ class Explore:
     def england_shown(self) -> bool:
         """Whether England's figure appears (the view is England's, or compared with it)."""
         return self.org == "ENG" or self.comparator == "england"
+
+
+def people(metric: registry.Metric) -> str:
+    """Whom the metric counts, in words: "babies" or "women"."""
+    return "babies" if metric.subject == "babies" else "women"
 
 
 @queries.cached

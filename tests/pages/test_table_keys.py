@@ -24,6 +24,7 @@ from metrics.disclosure import (
     SYMBOL_ZERO,
 )
 from tests.pages.conftest import by_id, find, table_of, tables_of, text_of
+from views.explore import people
 
 SYMBOLS = (SYMBOL_SUPPRESSED, SYMBOL_NOT_AVAILABLE, SYMBOL_NOT_APPLICABLE, SYMBOL_ZERO)
 # Cells that would be symbols nobody defined (fmt.number's "–" for a missing number).
@@ -174,7 +175,7 @@ def test_excess_words_say_the_table_the_same_way_round(page, org, metric_id, dim
     metric = registry.get(metric_id)
     tree = explore.layout(org=org, metric=metric_id, dim=dimension)
     records = table_of(tree, "explore-table").records()
-    column = f"{explore.EXCESS_PREFIX}{explore.people(metric)} (95% CI)"
+    column = f"{explore.EXCESS_PREFIX}{people(metric)} (95% CI)"
     total = by_id(tree, explore.EXPLORE_EXCESS)
     lines = _excess_lines(tree, explore)
     compared = 0
