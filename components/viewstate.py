@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
-from dash import no_update
+from dash import Input, Output, State, clientside_callback, no_update
+
+from components import ids
 
 
 @dataclass
@@ -107,6 +110,45 @@ def query_of(search: str | None) -> dict[str, str]:
     if not isinstance(search, str):
         return {}
     return dict(parse_qsl(search.lstrip("?"), keep_blank_values=False))
+
+
+@dataclass(frozen=True)
+class FollowedControls:
+    """Which controls a page writes into its URL, by URL parameter (see
+    :func:`follow_controls`)."""
+
+    controls: dict[str, str]  # URL parameter -> id of the control holding its value
+    empty: dict[str, str]  # URL parameter -> value written for an empty list
+    keep: bool  # whether the link's other parameters stay
+
+    def script(self) -> str:
+        """The browser-side callback: the controls' values and the current search in, the
+        new search (or no update) out, by ``window.equalities.viewSearch``."""
+        return ("function(...values) { const current = values.pop(); return "
+                f"window.equalities.viewSearch({json.dumps(list(self.controls))}, values, "
+                f"{json.dumps(self.empty)}, {json.dumps(self.keep)}, current); }}")
+
+
+def follow_controls(controls: dict[str, str], empty: dict[str, str] | None = None,
+                    keep: bool = False) -> FollowedControls:
+    """Write the page's controls into its URL in the browser (``assets/viewurl.js``).
+
+    ``controls`` maps each URL parameter to the id of the control whose ``value`` it holds;
+    a list value is joined with commas, and an empty list is dropped or, for a key in
+    ``empty``, written as the value given there (a switch turned off). With ``keep`` the
+    link's other parameters stay (a page with several controls callbacks). No request is made
+    for the URL itself: the new URL brings the new view, one request to the server. The
+    page's parser still reads the link, so a value the view cannot use is noticed there.
+    """
+    followed = FollowedControls(dict(controls), dict(empty or {}), keep)
+    clientside_callback(
+        followed.script(),
+        Output(ids.PAGE_URL, "search", allow_duplicate=True),
+        *(Input(control, "value") for control in controls.values()),
+        State(ids.URL, "search"),
+        prevent_initial_call=True,
+    )
+    return followed
 
 
 def next_search(view_class, controls: dict, current: str | None):

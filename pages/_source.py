@@ -354,16 +354,12 @@ def download_trend_csv(view_class: type[SourceView], search: str) -> dict:
 
 def callbacks(view_class: type[SourceView]):
     """Register the page's callbacks (controls to URL, the two downloads); return
-    ``(update_url, download_csv, download_trend_csv)`` as plain functions of the page."""
+    ``(followed controls, download_csv, download_trend_csv)`` for the page."""
     page = view_class.page
 
-    @callback(Output(ids.PAGE_URL, "search", allow_duplicate=True),
-              Input(page.id("metric"), "value"), Input(page.id("org"), "value"),
-              Input(page.id("period"), "value"), Input(page.id("dimension"), "value"),
-              State(ids.URL, "search"), prevent_initial_call=True)
-    def update_url(metric, org, period, dimension, current):
-        return viewstate.next_search(view_class, {"metric": metric, "org": org,
-                                                  "period": period, "dim": dimension}, current)
+    followed = viewstate.follow_controls({"metric": page.id("metric"), "org": page.id("org"),
+                                          "period": page.id("period"),
+                                          "dim": page.id("dimension")})
 
     def breakdown(search: str) -> dict:
         return download_csv(view_class, search)
@@ -382,4 +378,4 @@ def callbacks(view_class: type[SourceView]):
     def on_trend_download(_clicks, search):
         return over_time(search)
 
-    return update_url, breakdown, over_time
+    return followed, breakdown, over_time

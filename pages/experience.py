@@ -45,4 +45,4 @@ def layout(**query) -> html.Div:
     return source.page_layout(ExperienceView, query)
 
 
-update_url, download_csv, download_trend_csv = source.callbacks(ExperienceView)
+FOLLOWED, download_csv, download_trend_csv = source.callbacks(ExperienceView)

@@ -283,19 +283,9 @@ def layout(**query) -> html.Div:
     ])
 
 
-@callback(
-    Output(ids.PAGE_URL, "search", allow_duplicate=True),
-    Input(EXPLORE_ORG, "value"),
-    Input(EXPLORE_METRIC, "value"),
-    Input(EXPLORE_PERIOD, "value"),
-    Input(EXPLORE_DIMENSION, "value"),
-    Input(EXPLORE_COMPARATOR, "value"),
-    State(ids.URL, "search"),
-    prevent_initial_call=True,
-)
-def update_url(org, metric, period, dimension, comparator, current):
-    return viewstate.next_search(ExploreView, {"org": org, "metric": metric, "period": period,
-                                               "dim": dimension, "vs": comparator}, current)
+FOLLOWED = viewstate.follow_controls({"org": EXPLORE_ORG, "metric": EXPLORE_METRIC,
+                                      "period": EXPLORE_PERIOD, "dim": EXPLORE_DIMENSION,
+                                      "vs": EXPLORE_COMPARATOR})
 
 
 def download_csv(search: str) -> dict:

@@ -248,20 +248,9 @@ def layout(**query) -> html.Div:
     ])
 
 
-@callback(
-    Output(ids.PAGE_URL, "search", allow_duplicate=True),
-    Input(MAP_METRIC, "value"),
-    Input(MAP_PERIOD, "value"),
-    Input(MAP_DIMENSION, "value"),
-    Input(MAP_GROUP, "value"),
-    Input(MAP_TRUSTS, "value"),
-    State(ids.URL, "search"),
-    prevent_initial_call=True,
-)
-def update_url(metric, period, dimension, group, trusts, current):
-    return viewstate.next_search(MapView, {"metric": metric, "period": period,
-                                           "dim": dimension, "group": group,
-                                           "points": trusts}, current)
+FOLLOWED = viewstate.follow_controls({"metric": MAP_METRIC, "period": MAP_PERIOD,
+                                      "dim": MAP_DIMENSION, "group": MAP_GROUP,
+                                      "points": MAP_TRUSTS})
 
 
 def _preamble(metric: registry.Metric, heading: str) -> list[str]:

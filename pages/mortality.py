@@ -46,4 +46,4 @@ def layout(**query) -> html.Div:
     return source.page_layout(MortalityView, query)
 
 
-update_url, download_csv, download_trend_csv = source.callbacks(MortalityView)
+FOLLOWED, download_csv, download_trend_csv = source.callbacks(MortalityView)

@@ -564,21 +564,10 @@ def layout(**query) -> html.Div:
     ])
 
 
-@callback(
-    Output(ids.PAGE_URL, "search", allow_duplicate=True),
-    Input(TRENDS_ORG, "value"),
-    Input(TRENDS_METRIC, "value"),
-    Input(TRENDS_DIMENSION, "value"),
-    Input(TRENDS_KIND, "value"),
-    Input(TRENDS_GROUP, "value"),
-    Input(TRENDS_PROJECTION, "value"),
-    State(ids.URL, "search"),
-    prevent_initial_call=True,
-)
-def update_url(org, metric, dimension, kind, group, shown, current):
-    return viewstate.next_search(TrendsView, {"org": org, "metric": metric, "dim": dimension,
-                                              "kind": kind, "group": group,
-                                              "proj": "1" if shown else "0"}, current)
+FOLLOWED = viewstate.follow_controls({"org": TRENDS_ORG, "metric": TRENDS_METRIC,
+                                      "dim": TRENDS_DIMENSION, "kind": TRENDS_KIND,
+                                      "group": TRENDS_GROUP, "proj": TRENDS_PROJECTION},
+                                     empty={"proj": "0"})
 
 
 def _preamble(m: Trends, heading: str) -> list[str]:

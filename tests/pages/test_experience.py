@@ -13,6 +13,7 @@ from dash import dcc
 from data import queries
 from metrics import registry
 from tests.pages.conftest import find, table_of, text_of
+from tests.pages.viewurl import written_search
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +97,9 @@ def test_downloads_match_the_tables(experience):
 
 def test_url_callback_writes_only_real_changes(experience):
     view = experience.ExperienceView.parse({})[0]
-    current = view.search()
-    assert experience.update_url(view.metric, view.org, view.period, view.dimension,
-                                 current) is dash.no_update
-    changed = experience.update_url(view.metric, "Y56", view.period, view.dimension, current)
+    shown = {"metric": view.metric, "org": view.org, "period": view.period,
+             "dim": view.dimension}
+    current = written_search(experience.FOLLOWED, shown, "")
+    assert written_search(experience.FOLLOWED, shown, current) is dash.no_update
+    changed = written_search(experience.FOLLOWED, shown | {"org": "Y56"}, current)
     assert "org=Y56" in changed

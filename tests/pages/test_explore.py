@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import urlencode
 
 import dash
 import pytest
 from dash import dcc
 
 from tests.pages.conftest import find, table_of, text_of
+from tests.pages.viewurl import written_search
 
 
 @pytest.fixture(scope="module")
@@ -77,11 +79,16 @@ def test_sii_shown_for_deprivation(explore):
 
 
 def test_url_callback_writes_only_real_changes(explore):
-    current = explore.ExploreView.parse({"org": "ENG"})[0].search()
-    unchanged = explore.update_url("ENG", "pph_1500", None, "ethnicity", "england", current)
-    assert unchanged is dash.no_update
-    changed = explore.update_url("ENG", "preterm", None, "ethnicity", "england", current)
+    view = explore.ExploreView.parse({"org": "ENG"})[0]
+    shown = {"org": "ENG", "metric": view.metric, "period": view.period, "dim": view.dimension,
+             "vs": view.comparator}
+    current = "?" + urlencode(shown)
+    assert written_search(explore.FOLLOWED, shown, current) is dash.no_update
+    changed = written_search(explore.FOLLOWED, shown | {"metric": "preterm"}, current)
     assert "metric=preterm" in changed
+    # The page reads the written link as the view the controls describe.
+    parsed = explore.ExploreView.parse(explore.viewstate.query_of(changed))[0]
+    assert (parsed.metric, parsed.org, parsed.dimension) == ("preterm", "ENG", view.dimension)
 
 
 def test_download_matches_the_table(explore):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import parse_qsl
 
 import dash
 import polars as pl
@@ -14,6 +15,7 @@ from components import format as fmt
 from data import queries
 from metrics import registry
 from tests.pages.conftest import find, table_of, text_of
+from tests.pages.viewurl import written_search
 
 
 @pytest.fixture(scope="module")
@@ -123,13 +125,15 @@ def test_downloads_match_the_tables(mortality):
 
 
 def test_url_callback_writes_only_real_changes(mortality):
-    current = mortality.MortalityView.parse({})[0].search()
     view = mortality.MortalityView.parse({})[0]
-    assert mortality.update_url(view.metric, view.org, view.period, view.dimension,
-                                current) is dash.no_update
-    changed = mortality.update_url("neonatal_death", "ENG", view.period, "ethnicity", current)
+    shown = {"metric": view.metric, "org": view.org, "period": view.period,
+             "dim": view.dimension}
+    current = written_search(mortality.FOLLOWED, shown, "")
+    assert written_search(mortality.FOLLOWED, shown, current) is dash.no_update
+    changed = written_search(mortality.FOLLOWED, shown | {"metric": "neonatal_death"}, current)
     assert "metric=neonatal_death" in changed
-    # Switching to a metric with other periods picks that metric's latest period.
-    switched = mortality.update_url("maternal_death", "ENG", "2024", "ethnicity", current)
-    assert f"period={queries.periods('maternal_death')[-1]}".replace("–", "%E2%80%93") in \
-        switched
+    # Switching to a metric with other periods shows that metric's latest period.
+    switched = written_search(mortality.FOLLOWED, shown | {"metric": "maternal_death",
+                                                            "period": "2024"}, current)
+    parsed = mortality.MortalityView.parse(dict(parse_qsl(switched.lstrip("?"))))[0]
+    assert parsed.period == queries.periods("maternal_death")[-1]

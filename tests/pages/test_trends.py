@@ -13,6 +13,7 @@ import pytest
 from dash import dcc
 
 from tests.pages.conftest import by_id, find, table_of, tables_of, text_of
+from tests.pages.viewurl import written_search
 
 
 @pytest.fixture(scope="module")
@@ -219,15 +220,19 @@ def test_spc_download_matches_the_table(trends):
 
 
 def test_url_callback_writes_only_real_changes(trends):
-    current = trends.TrendsView.parse({})[0].search()
-    same = trends.update_url("ENG", "pph_1500", "ethnicity", "quarter", "White", ["1"],
-                             current)
-    assert same is dash.no_update
-    changed = trends.update_url("ENG", "pph_1500", "ethnicity", "quarter", "Black", ["1"],
-                                current)
-    assert "group=Black" in changed and "proj" not in changed
-    hidden = trends.update_url("ENG", "pph_1500", "ethnicity", "quarter", "White", [], current)
-    assert "proj=0" in hidden
+    controls = {"org": "ENG", "metric": "pph_1500", "dim": "ethnicity", "kind": "quarter",
+                "group": "White", "proj": ["1"]}
+    current = written_search(trends.FOLLOWED, controls, "")
+    assert written_search(trends.FOLLOWED, controls, current) is dash.no_update
+
+    def shown(search):
+        return trends.TrendsView.parse(trends.viewstate.query_of(search))[0]
+
+    changed = written_search(trends.FOLLOWED, controls | {"group": "Black"}, current)
+    assert "group=Black" in changed
+    assert (shown(changed).group, shown(changed).projection) == ("Black", True)
+    hidden = written_search(trends.FOLLOWED, controls | {"proj": []}, current)
+    assert "proj=0" in hidden and shown(hidden).projection is False
 
 
 # -- projection ------------------------------------------------------------------------------
