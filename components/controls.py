@@ -16,11 +16,13 @@ COMPARATORS = {"england": "England", "peer": "Peer group", "none": "No comparato
 
 
 def org_options(organisations: pl.DataFrame, levels: tuple[str, ...]) -> list[dict]:
-    """Organisations grouped by level, England first; closed trusts marked."""
+    """England, then regions, ICBs and trusts, each in name order with closed ones last
+    (and marked)."""
     order = {"england": 0, "region": 1, "icb": 2, "trust": 3}
+    closed = pl.col("closed").is_not_null() if "closed" in organisations.columns else pl.lit(False)
     rows = organisations.filter(pl.col("org_level").is_in(list(levels))).with_columns(
-        rank=pl.col("org_level").replace_strict(order, default=9)
-    ).sort("rank", "name")
+        rank=pl.col("org_level").replace_strict(order, default=9), is_closed=closed,
+    ).sort("rank", "is_closed", "name")
     options = []
     for row in rows.iter_rows(named=True):
         label = row["name"] if row["org_level"] == "england" else \
