@@ -6,3 +6,5 @@ URL = "url"
 # when the page is drawn (it would if it wrote into the shell's URL).
 PAGE_URL = "page-url"
 NOTICE = "page-notice"
+# The navigation links carrying the view's selection (web.follow), sent with each page.
+NAV_LINKS = "nav-links"

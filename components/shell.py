@@ -31,10 +31,17 @@ def header(manifest: dict) -> html.Header:
     ), synthetic_banner(manifest)])
 
 
+def nav_id(path: str) -> str:
+    """The id of the navigation link to ``path``."""
+    return "nav-" + (path.strip("/") or "overview")
+
+
 def navigation() -> html.Nav:
+    """The main navigation; each page's layout sets the links' addresses to carry its view
+    (``web.follow``), and which one is current."""
     pages = {p["path"]: p for p in dash.page_registry.values()}
     links = [
-        dbc.NavItem(dbc.NavLink(pages[path]["name"], href=path, active="exact"))
+        dbc.NavItem(dbc.NavLink(pages[path]["name"], href=path, id=nav_id(path), active=False))
         for path in NAV_ORDER if path in pages
     ]
     return html.Nav(
@@ -94,6 +101,15 @@ def export_bar(pdf_href: str, png_href: str) -> html.Div:
                    className="btn btn-sm btn-outline-primary"),
         ],
     )
+
+
+def see_also(links: list[tuple[str, str]]) -> html.Nav | None:
+    """Links from a view to the same selection on other pages (``web.follow.see_also``)."""
+    if not links:
+        return None
+    items = [dcc.Link(label, href=href, className="me-3") for label, href in links]
+    return html.Nav([html.Span("See also: ", className="me-1"), *items],
+                    className="see-also small mb-2", **{"aria-label": "This view elsewhere"})
 
 
 def print_header(title: str, lines: list[tuple[str, str]], link: str, generated: str,

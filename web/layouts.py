@@ -24,6 +24,7 @@ from flask import has_app_context
 
 from components import ids, shell, viewstate, viewwords
 from data import queries, store
+from web import follow
 
 log = logging.getLogger(__name__)
 MAX_LOGGED_CHARS = 80  # of each parameter name and value in the server log
@@ -134,6 +135,8 @@ def safe_layout(layout: Callable[..., object] | None = None, *, cache: bool = Tr
         # Every time, cached or not: a tampered link is worth a line per request.
         _log_unused(layout.__module__, parameters)
         return html.Div([dcc.Location(id=ids.PAGE_URL, refresh="callback-nav"),
+                         dcc.Store(id=ids.NAV_LINKS,
+                                   data=follow.nav_links(layout.__module__, search)),
                          *print_frame(layout.__module__, search), component])
 
     return wrapper
@@ -155,4 +158,5 @@ def print_frame(module: str, search: str) -> list:
     generated = datetime.now().strftime("%d %B %Y, %H:%M")
     return [shell.print_header(title, lines, path + search, generated, store_now.manifest),
             shell.export_bar(viewwords.export_href(path, search, "pdf"),
-                             viewwords.export_href(path, search, "png"))]
+                             viewwords.export_href(path, search, "png")),
+            shell.see_also(follow.see_also(path, search))]
