@@ -2,7 +2,8 @@
 
 Proportions use the Fingertips Wilson-based limits (``sigma_adjustment``); ratios (O/E) and
 crude rates use exact Poisson limits found by the Fingertips bisection (``poisson_funnel``).
-"Low/High (0.025)" is outside the 95% limits, "(0.001)" outside the 99.8% limits.
+"Low/High (0.025)" is outside the 95% limits, "(0.001)" outside the 99.8% limits. Limits
+widened for over-dispersion (an option beside these) are in :mod:`metrics.overdispersion`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ SIGNIFICANCE_LABELS = (
     "Not significant",
 )
 # Funnel probability per limit: 2s = 95% (p = 0.975 / tail 0.025), 3s = 99.8% (0.999 / 0.001).
-_LEVELS = (("2s", 0.975, 0.025), ("3s", 0.999, 0.001))
+FUNNEL_LEVELS = (("2s", 0.975, 0.025), ("3s", 0.999, 0.001))
 _AXIS_POINTS = 100
 
 
@@ -215,7 +216,7 @@ def _axis(
 # --- Limits table ---------------------------------------------------------------------------
 
 
-def _pooled_average(
+def pooled_average(
     numerator: ArrayLike | None,
     denominator: ArrayLike | None,
     average: float | None,
@@ -295,7 +296,7 @@ def funnel_limits(
         check_one_of(ratio_type, RATIO_TYPES, "ratio_type")
         av = 1.0
     else:
-        av = _pooled_average(numerator, denominator, average, multiplier)
+        av = pooled_average(numerator, denominator, average, multiplier)
     if points is None:
         if denominator is None:
             raise ValueError("give points, or denominator to build the PHE axis")
@@ -313,7 +314,7 @@ def funnel_limits(
 
 def _proportion_table(population: np.ndarray, av: float, multiplier: float) -> pl.DataFrame:
     columns: dict[str, np.ndarray] = {"population": population}
-    for name, p, _ in _LEVELS:
+    for name, p, _ in FUNNEL_LEVELS:
         low = sigma_adjustment(p, population, av, "low", multiplier)
         high = sigma_adjustment(p, population, av, "high", multiplier)
         columns[f"lower_{name}"] = np.maximum(0.0, low)
@@ -326,7 +327,7 @@ def _proportion_table(population: np.ndarray, av: float, multiplier: float) -> p
 def _ratio_table(observed: np.ndarray, ratio_type: str) -> pl.DataFrame:
     scale, shift = {"count": (1.0, -1.0), "isr": (100.0, 0.0), "ratio": (1.0, 0.0)}[ratio_type]
     columns: dict[str, np.ndarray] = {"observed_events": observed}
-    for name, _, tail in _LEVELS:
+    for name, _, tail in FUNNEL_LEVELS:
         for bound, side in (("lower", "high"), ("upper", "low")):
             expected = np.asarray(poisson_funnel(observed, tail, side), dtype=np.float64)
             columns[f"{bound}_{name}_exp_events"] = expected
@@ -342,7 +343,7 @@ def _rate_table(
     if not av > 0:
         raise ValueError("rate funnels need a positive average rate")
     columns: dict[str, np.ndarray] = {"events": events}
-    for name, _, tail in _LEVELS:
+    for name, _, tail in FUNNEL_LEVELS:
         for bound, side in (("lower", "high"), ("upper", "low")):
             population = np.asarray(poisson_funnel(events, tail, side), dtype=np.float64) / av
             columns[f"{bound}_{name}_population_1_year"] = population / years_of_data
@@ -410,7 +411,7 @@ def funnel_significance(
     if statistic == "ratio":
         av = 1.0 if average is None else float(average) / multiplier
     else:
-        av = _pooled_average(x[valid], n[valid], average, multiplier)
+        av = pooled_average(x[valid], n[valid], average, multiplier)
 
     labels[valid] = "Not significant"
     with np.errstate(divide="ignore", invalid="ignore"):
