@@ -11,7 +11,11 @@ import polars as pl
 import pytest
 from dash import dcc, html
 
+from components import benchmark as builders
+from components import figures
+from data import queries
 from tests.pages.conftest import by_id, find, table_of, text_of
+from views import benchmark as models
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +23,9 @@ def bench(page):
     return page("benchmark")
 
 
+def _peer_groups(bench) -> list[str]:
+    """Every trust peer group (the same for every metric)."""
+    return list(models.choices("pph_1500").peer_groups)
 
 
 def _csv_rows(payload: dict) -> list[list[str]]:
@@ -54,7 +61,7 @@ def test_metric_choices_are_those_published_for_trusts(bench):
 def test_view_round_trips_through_the_url(bench):
     query = {"metric": "booked_by_10_weeks", "period": "2023-24", "dim": "deprivation_quintile",
              "group": "Q1 (most deprived)", "trusts": "SYN010,SYN020",
-             "peer": bench.peer_groups()[0]}
+             "peer": _peer_groups(bench)[0]}
     view, notices = bench.BenchmarkView.parse(query)
     assert notices == []
     assert view.trusts == ("SYN010", "SYN020")
@@ -102,10 +109,10 @@ def test_small_multiples_share_one_axis_and_label_suppression(bench):
     assert any("suppressed" in (t.text or ()) for t in bars)
     table = table_of(tree, bench.BENCHMARK_MULTIPLES_TABLE)
     assert "*" in table.text
-    names = [bench.queries.org_name(c) for c in ("SYN010", "SYN020", "SYN030")]
+    names = [queries.org_name(c) for c in ("SYN010", "SYN020", "SYN030")]
     assert all(name in table.text for name in names)
     assert [a.text for a in figure.layout.annotations][:3] == [
-        bench.figures.wrap(n, 30) for n in names]
+        figures.wrap(n, 30) for n in names]
 
 
 def test_funnel_outlier_is_beyond_the_998_limit(bench, stories):
@@ -114,28 +121,27 @@ def test_funnel_outlier_is_beyond_the_998_limit(bench, stories):
     figure = by_id(tree, bench.BENCHMARK_FUNNEL).figure
     chosen = [t for t in figure.data if t.name == "Chosen trusts"][0]
     assert "Above the 99.8% limit (worse)" in chosen.customdata[0][5]
-    frame = bench.queries.benchmark("pph_1500", "2024-25", "total", "All")
+    frame = queries.benchmark("pph_1500", "2024-25", "total", "All")
     row = frame.filter(pl.col("org_code") == outlier).row(0, named=True)
     assert row["funnel"] == "High (0.001)"
     # The England line is England's published value for the same group.
-    england = bench.queries.breakdown("pph_1500", "ENG", "2024-25", "total", "none")["value"][0]
-    assert bench.england_value(bench.BenchmarkView.parse({"period": "2024-25",
-                                                          "dim": "total"})[0]) == england
+    england = queries.breakdown("pph_1500", "ENG", "2024-25", "total", "none")["value"][0]
+    assert bench.model(bench.BenchmarkView.parse({"period": "2024-25",
+                                                  "dim": "total"})[0]).england == england
 
 
 def test_funnel_sentence_counts_match_the_funnel_column(bench):
     view, _ = bench.BenchmarkView.parse({"metric": "pph_1500", "period": "2024-25",
                                          "dim": "ethnicity", "group": "Black"})
-    frame = bench.queries.benchmark("pph_1500", "2024-25", "ethnicity", "Black")
+    frame = queries.benchmark("pph_1500", "2024-25", "ethnicity", "Black")
     counts = frame["funnel"].value_counts()
     expected = dict(counts.iter_rows())
-    sentence = bench.funnel_sentence(frame, bench.registry.get("pph_1500"), view,
-                                     bench.england_value(view))
+    sentence = bench.funnel_sentence(bench.model(view))
     high3, low3 = expected.get("High (0.001)", 0), expected.get("Low (0.001)", 0)
-    assert f"{bench._trusts(high3)} {'is' if high3 == 1 else 'are'} above the 99.8% limit " \
-        f"and {expected.get('High (0.025)', 0)} more above the 95% limit" in sentence
-    assert f"{bench._trusts(low3)} {'is' if low3 == 1 else 'are'} below the 99.8% limit" \
-        in sentence
+    assert f"{builders.trusts_word(high3)} {'is' if high3 == 1 else 'are'} above the 99.8% " \
+        f"limit and {expected.get('High (0.025)', 0)} more above the 95% limit" in sentence
+    assert f"{builders.trusts_word(low3)} {'is' if low3 == 1 else 'are'} below the 99.8% " \
+        "limit" in sentence
     assert f"{expected.get('Not significant', 0)} are within the limits" in sentence
     suppressed = frame.filter(pl.col("status") == "suppressed").height
     assert suppressed > 0 and f"{suppressed} trusts suppressed" in sentence
@@ -170,7 +176,7 @@ def test_rank_table_shows_numbers_as_the_csv_and_suppressed_as_symbols(bench):
     assert all(r["Funnel plot"] == "Suppressed (small numbers)" for r in suppressed)
     assert all(r["Rank in peer group"] == "*" for r in suppressed)
     # Counts as published, with thousands separators, worked out from the stored figures.
-    frame = bench.queries.benchmark("pph_1500", "2024-25", "ethnicity", "Black")
+    frame = queries.benchmark("pph_1500", "2024-25", "ethnicity", "Black")
     stored = {c: d for c, d, sup in frame.select("org_code", "denominator", "suppressed")
               .iter_rows() if d is not None and not sup}
     shown = {r["Code"]: r["Denominator"] for r in records if r["Code"] in stored}
@@ -187,7 +193,7 @@ def test_rank_table_shows_numbers_as_the_csv_and_suppressed_as_symbols(bench):
 
 
 def test_peer_filter_limits_the_rank_table(bench):
-    peer = bench.peer_groups()[-1]
+    peer = _peer_groups(bench)[-1]
     tree = bench.layout(metric="pph_1500", period="2024-25", peer=peer)
     records = table_of(tree, bench.BENCHMARK_RANK_TABLE).records()
     assert records and {r["Peer group"] for r in records} == {peer}
@@ -211,16 +217,16 @@ def test_rank_download_matches_the_table(bench):
 def test_long_rank_table_shows_both_ends_and_the_chosen_trusts(bench):
     """With more trusts than the page shows, the first and last ranked trusts and the
     chosen ones stay, in rank order; unranked rows and the middle go to the download."""
-    frame = bench.queries.benchmark("booked_by_10_weeks", "2024-25")
-    rows = bench.rank_rows(frame, bench.registry.get("booked_by_10_weeks"), bench.ALL_PEERS)
+    view, _ = bench.BenchmarkView.parse({"metric": "booked_by_10_weeks", "period": "2024-25"})
+    rows = bench.rank_rows(bench.model(view))
     ranked = [c for c, r in zip(rows["Code"], rows["Rank in peer group"], strict=True)
               if r[0].isdigit()]
     middle = ranked[len(ranked) // 2]
-    shown, note = bench.shown_rank_rows(rows, (middle,), limit=20)
+    shown, note = builders.shown_rank_rows(rows, (middle,), limit=20)
     codes = shown["Code"].to_list()
     assert codes == ranked[:10] + [middle] + ranked[-10:]
     assert f"21 of {rows.height}" in note and f"{rows.height - 21} not shown" in note
-    whole, none = bench.shown_rank_rows(rows, (), limit=rows.height)
+    whole, none = builders.shown_rank_rows(rows, (), limit=rows.height)
     assert whole.equals(rows) and none == ""
 
 
@@ -267,7 +273,7 @@ def test_all_suppressed_group_explains_itself(bench):
 def test_merged_trust_without_data_is_named(bench, stories):
     gone = stories["merged_away"]
     tree = bench.layout(metric="pph_1500", period="2024-25", trusts=f"{gone},SYN010")
-    assert f"No figures to show for {bench.queries.org_name(gone)}" in text_of(tree)
+    assert f"No figures to show for {queries.org_name(gone)}" in text_of(tree)
     figure = by_id(tree, bench.BENCHMARK_MULTIPLES).figure
     gone_panel = [t for t in figure.data if t.type == "bar"][0]
     assert set(gone_panel.text) == {"no data"}, "no data is not the same as suppressed"
