@@ -7,6 +7,8 @@ intervals only, never gaps to a reference group, ratios or better/worse words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -31,15 +33,15 @@ def _share(row: dict | None, metric: Metric) -> tuple[str, str]:
             f"{fmt.number(row['lower95'], d)} to {fmt.number(row['upper95'], d)}")
 
 
-def profile_rows(frames: list[tuple[str, pl.DataFrame, pl.DataFrame | None]],
+def profile_rows(frames: Sequence[tuple[str, pl.DataFrame, pl.DataFrame | None]],
                  metric: Metric) -> pl.DataFrame:
     """The profile table as shown on screen and downloaded (DATA.md symbols).
 
     Parameters
     ----------
     frames : per breakdown, ``(dimension, organisation's breakdown, England's breakdown)``
-        from :func:`data.queries.breakdown`; England's is None when the organisation is
-        England.
+        (frames of :func:`data.queries.breakdown`); England's is None when the
+        organisation is England.
     metric : the profile's registry entry.
 
     Returns

@@ -21,14 +21,22 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
-from components import controls, figures, ids, pagekit, tables, viewstate
+from components import completeness, controls, figures, ids, pagekit, tables, viewstate
 from components import format as fmt
 from components import profile as profile_kit
 from data import queries
 from metrics import registry
-from metrics.benchmark import polarity_word
 from metrics.breakdown import COMPLETENESS_THRESHOLD
-from metrics.categories import DECILE, DIMENSIONS, ETHNICITY, QUINTILE, TOTAL
+from metrics.categories import DECILE, DIMENSIONS, QUINTILE
+from views.data_quality import (
+    ALL_REGIONS,
+    PAGE_METRICS,
+    PROFILE,
+    DataQuality,
+    Profile,
+    data_quality,
+    regions,
+)
 from web import layouts
 
 dash.register_page(__name__, path="/data-quality", name="Data quality",
@@ -53,10 +61,7 @@ DATA_QUALITY_PROFILE_TABLE = "data-quality-profile-table"
 DATA_QUALITY_PROFILE_DOWNLOAD_BUTTON = "data-quality-profile-download-button"
 DATA_QUALITY_PROFILE_DOWNLOAD = "data-quality-profile-download"
 
-PAGE_METRICS = tuple(m for m in registry.METRICS_LIST if m.id in COMPLETENESS_THRESHOLD)
-PROFILE = registry.PROFILE_METRICS[0]  # women booked, by group
 PROFILE_DEPRIVATION = (QUINTILE, DECILE)
-ALL_REGIONS = "all"
 SORTS = {
     "lowest": "Lowest completeness first",
     "highest": "Highest completeness first",
@@ -64,18 +69,7 @@ SORTS = {
     "region": "Region, then lowest first",
     "size": "Most women booked first",
 }
-# PHE funnel labels as words: which limit a trust is beyond, and on which side.
-FUNNEL_WORDS = {"High (0.001)": ("Above the 99.8% limit", "high"),
-                "High (0.025)": ("Above the 95% limit", "high"),
-                "Low (0.001)": ("Below the 99.8% limit", "low"),
-                "Low (0.025)": ("Below the 95% limit", "low"),
-                "Not significant": ("Within the limits", None)}
-
-
-def regions() -> pl.DataFrame:
-    """Region codes and names, by name."""
-    return queries.organisations().filter(pl.col("org_level") == "region").select(
-        "org_code", "name").sort("name")
+TABLE_MAX = tables.PAGE_ROWS_MAX
 
 
 @dataclass(frozen=True)
@@ -115,136 +109,31 @@ class DataQualityView:
                                  "pdim": None if self.deprivation == QUINTILE
                                  else self.deprivation})
 
-    @property
-    def threshold(self) -> float:
-        return COMPLETENESS_THRESHOLD[self.metric]
 
-    @property
-    def region_name(self) -> str | None:
-        return None if self.region == ALL_REGIONS else queries.org_name(self.region)
+def model(view: DataQualityView) -> DataQuality:
+    """The page's one call into the seam for a parsed view."""
+    return data_quality(view.metric, view.period, view.region, view.sort, view.org,
+                        view.deprivation)
 
 
-def all_trusts(view: DataQualityView) -> pl.DataFrame:
-    """Every trust's completeness, CI and funnel label against England for the period."""
-    return queries.benchmark(view.metric, view.period, TOTAL)
+def table_rows(m: DataQuality, limit: int | None = None) -> pl.DataFrame:
+    """The trust table as shown on screen (the first ``limit`` trusts) and downloaded
+    (every trust)."""
+    trusts = m.selected if limit is None else m.selected.head(limit)
+    return completeness.trust_rows(trusts, m.metric, m.threshold)
 
 
-def selected_trusts(view: DataQualityView) -> pl.DataFrame:
-    """The trusts of the view's region (all when none is chosen), in the view's order."""
-    frame = all_trusts(view)
-    if view.region_name is not None:
-        frame = frame.filter(pl.col("region") == view.region_name)
-    return sort_trusts(frame, view.sort)
-
-
-def sort_trusts(frame: pl.DataFrame, sort: str) -> pl.DataFrame:
-    """``frame`` in the order ``sort`` names; trusts without a figure always come last."""
-    order = {
-        "lowest": (["value", "name"], [False, False]),
-        "highest": (["value", "name"], [True, False]),
-        "name": (["name"], [False]),
-        "region": (["region", "value", "name"], [False, False, False]),
-        "size": (["denominator", "name"], [True, False]),
-    }[sort]
-    return frame.sort(*order[0], descending=order[1], nulls_last=True)
-
-
-def england_value(view: DataQualityView) -> float | None:
-    frame = queries.breakdown(view.metric, "ENG", view.period, TOTAL, "none")
-    return frame["value"][0] if frame.height else None
-
-
-def funnel_words(label: str | None, status: str, metric: registry.Metric) -> str:
-    """A trust's funnel position in words, with the metric's polarity."""
-    if status == "suppressed":
-        return "*"
-    if label is None or label not in FUNNEL_WORDS:
-        return ":"
-    words, side = FUNNEL_WORDS[label]
-    if side is None:
-        return words
-    high, low = polarity_word(metric)
-    return f"{words} ({high if side == 'high' else low})"
-
-
-def threshold_words(value: float | None, status: str, threshold: float) -> str:
-    """"Below 90%" or "Meets 90%": the flag in words, never colour alone."""
-    if status == "suppressed":
-        return "*"
-    if fmt.missing(value):
-        return ":"
-    return f"Below {threshold:g}%" if value < threshold else f"Meets {threshold:g}%"
-
-
-def table_rows(frame: pl.DataFrame, view: DataQualityView) -> pl.DataFrame:
-    """The trust table as shown on screen and downloaded (DATA.md symbols)."""
-    metric = registry.get(view.metric)
-    out = []
-    for row in frame.iter_rows(named=True):
-        shown = row["status"] == "ok"
-        symbol = "*" if row["status"] == "suppressed" else ":"
-        out.append({
-            "Trust": row["name"],
-            "Region": row["region"] or ":",
-            "ICB / LMNS": row["icb"] or ":",
-            "Peer group": row["peer_group"] or ":",
-            "Women booked": fmt.count_cell(row["denominator"], row["suppressed"]),
-            "Recorded": fmt.count_cell(row["numerator"], row["suppressed"]),
-            f"{metric.short_title} (%)": fmt.number(row["value"], metric.decimals)
-            if shown else symbol,
-            "95% CI": f"{fmt.number(row['lower95'], metric.decimals)} to "
-                      f"{fmt.number(row['upper95'], metric.decimals)}" if shown else symbol,
-            "Against England (funnel)": funnel_words(row["funnel"], row["status"], metric),
-            f"Threshold ({view.threshold:g}%)": threshold_words(row["value"], row["status"],
-                                                                view.threshold),
-        })
-    return pl.DataFrame(out) if out else pl.DataFrame()
-
-
-def headline(frame: pl.DataFrame, view: DataQualityView) -> dict:
-    """Counts behind the headline: trusts with a figure, below the threshold, without one,
-    and the lowest trust."""
-    shown = frame.filter(pl.col("value").is_not_null())
-    below = shown.filter(pl.col("value") < view.threshold).sort("value")
-    return {"trusts": frame.height, "shown": shown.height, "below": below.height,
-            "missing": frame.height - shown.height,
-            "lowest": below.row(0, named=True) if below.height else None}
-
-
-def headline_block(frame: pl.DataFrame, view: DataQualityView) -> html.Div:
-    metric = registry.get(view.metric)
-    counts = headline(frame, view)
-    where = f" in {view.region_name}" if view.region_name else ""
-    eng = england_value(view)
-    if not counts["shown"]:
-        lead = f"No trust{where} has a figure for {view.period}."
-    elif counts["below"]:
-        lead = (f"{counts['below']} of {counts['shown']} trusts{where} are below the "
-                f"{view.threshold:g}% threshold for {metric.short_title.lower()} in "
-                f"{view.period}.")
-    else:
-        lead = (f"Every one of the {counts['shown']} trusts{where} meets the "
-                f"{view.threshold:g}% threshold for {metric.short_title.lower()} in "
-                f"{view.period}.")
-    details = []
-    if counts["lowest"]:
-        low = counts["lowest"]
-        details.append(f"Lowest: {low['name']}, {fmt.value(metric, low['value'])}.")
-    if eng is not None:
-        details.append(f"England: {fmt.value(metric, eng)}.")
-    if counts["missing"]:
-        details.append(f"{counts['missing']} trusts have no figure (suppressed or not "
-                       "submitted).")
+def headline_block(m: DataQuality) -> html.Div:
+    lead, details = completeness.headline_sentences(
+        m.headline, m.metric, threshold=m.threshold, period=m.period,
+        region_name=m.region_name, england=m.england)
     return html.Div([
         html.P(html.Strong(lead), className="lead mb-1"),
         html.P(" ".join(details), className="mb-0"),
-        html.P(f"{' '.join(metric.caveats)} The women whose group is not recorded may "
+        html.P(f"{' '.join(m.metric.caveats)} The women whose group is not recorded may "
                "differ from those whose group is, so gaps can be hidden or exaggerated.",
                className="small text-muted mb-0"),
     ], id=DATA_QUALITY_HEADLINE, className="mb-3 p-3 bg-white border rounded")
-
-
-TABLE_MAX = tables.PAGE_ROWS_MAX
 
 
 def left_out(trusts: int) -> str:
@@ -255,93 +144,79 @@ def left_out(trusts: int) -> str:
             "region or another order, or download the CSV, for the rest.")
 
 
-def source_line(metric: registry.Metric, period: str) -> str:
-    synthetic = fmt.synthetic_note(queries.current().synthetic)
-    return (f"Source: {metric.source}, {period}.{synthetic} Funnel limits around England's "
-            "value: 95% (dashed) and 99.8% (solid).")
+def source_line(m: DataQuality) -> str:
+    return (f"Source: {m.metric.source}, {m.period}.{fmt.synthetic_note(m.synthetic)} Funnel "
+            "limits around England's value: 95% (dashed) and 99.8% (solid).")
 
 
-def chart_title(view: DataQualityView, metric: registry.Metric) -> str:
-    where = f", {view.region_name} highlighted" if view.region_name else ""
-    return f"{metric.title}: every trust, {view.period}{where}"
+def chart_title(m: DataQuality) -> str:
+    where = f", {m.region_name} highlighted" if m.region_name else ""
+    return f"{m.metric.title}: every trust, {m.period}{where}"
 
 
-def caption(view: DataQualityView, metric: registry.Metric) -> str:
-    where = view.region_name or "all regions"
-    return f"{metric.title} by trust, {view.period}, {where}; {SORTS[view.sort].lower()}."
+def caption(m: DataQuality) -> str:
+    where = m.region_name or "all regions"
+    return f"{m.metric.title} by trust, {m.period}, {where}; {SORTS[m.sort].lower()}."
 
 
-def controls_card(view: DataQualityView) -> dbc.Card:
-    metric = registry.get(view.metric)
-    periods = [p for kind in metric.period_kinds for p in reversed(queries.periods(metric.id,
-                                                                                    kind))]
+def controls_card(m: DataQuality) -> dbc.Card:
     region_options = [{"label": "All regions", "value": ALL_REGIONS}] + [
-        {"label": name, "value": code} for code, name in regions().iter_rows()]
+        {"label": name, "value": code} for code, name in m.regions.iter_rows()]
     return controls.card("Choose a view", dbc.Row([
         dbc.Col(html.Fieldset([
             html.Legend("Measure", className="form-label fw-bold fs-6 mb-2"),
-            dbc.RadioItems(id=DATA_QUALITY_METRIC, value=view.metric, options=[
-                {"label": f"{m.title} (threshold {COMPLETENESS_THRESHOLD[m.id]:g}%)",
-                 "value": m.id} for m in PAGE_METRICS]),
+            dbc.RadioItems(id=DATA_QUALITY_METRIC, value=m.metric.id, options=[
+                {"label": f"{metric.title} (threshold {COMPLETENESS_THRESHOLD[metric.id]:g}%)",
+                 "value": metric.id} for metric in PAGE_METRICS]),
         ]), md=6, className="mb-2"),
         controls.labelled("Period", controls.dropdown(
-            DATA_QUALITY_PERIOD, [{"label": p, "value": p} for p in periods], view.period),
+            DATA_QUALITY_PERIOD, [{"label": p, "value": p} for p in m.periods], m.period),
             DATA_QUALITY_PERIOD, 6),
         controls.labelled("Region", controls.dropdown(
-            DATA_QUALITY_REGION, region_options, view.region), DATA_QUALITY_REGION, 6),
+            DATA_QUALITY_REGION, region_options, m.region), DATA_QUALITY_REGION, 6),
         controls.labelled("Sort the table by", controls.dropdown(
             DATA_QUALITY_SORT, [{"label": v, "value": k} for k, v in SORTS.items()],
-            view.sort), DATA_QUALITY_SORT, 6),
+            m.sort), DATA_QUALITY_SORT, 6),
     ]))
+
+
+def trust_table(m: DataQuality) -> html.Div:
+    return html.Div([
+        tables.html_table(table_rows(m, TABLE_MAX),
+                          caption=caption(m) + left_out(m.selected.height),
+                          table_id=DATA_QUALITY_TABLE)
+        if m.selected.height else dbc.Alert(f"No trust in {m.region_name or 'England'} "
+                                            f"has a figure for {m.period}.", color="info"),
+        pagekit.download_button(DATA_QUALITY_DOWNLOAD_BUTTON, DATA_QUALITY_DOWNLOAD),
+    ], className="mt-2 table-responsive")
 
 
 # -- who is booked (the population profile) -------------------------------------------------
 
 
-def profile_period(view: DataQualityView) -> str | None:
-    """The view's period when the store holds the profile for it, else the profile's
-    latest period (None when the store holds no profile)."""
-    held = [p for kind in PROFILE.period_kinds for p in queries.periods(PROFILE.id, kind)]
-    return view.period if view.period in held else queries.latest_period(PROFILE.id)
+def profile_rows(p: Profile) -> pl.DataFrame:
+    return profile_kit.profile_rows(p.frames, PROFILE)
 
 
-def profile_frames(view: DataQualityView, period: str
-                   ) -> list[tuple[str, pl.DataFrame, pl.DataFrame | None]]:
-    """Per breakdown the store holds for the organisation: (dimension, its profile with
-    England's share as comparator, England's own profile, or None for England)."""
-    level = queries.org_level(view.org)
-    held = queries.dimensions_at(PROFILE.id, level)
-    out = []
-    for dimension in (ETHNICITY, view.deprivation):
-        if dimension in held:
-            england = None if view.org == "ENG" else queries.breakdown(
-                PROFILE.id, "ENG", period, dimension, "none")
-            out.append((dimension, queries.breakdown(PROFILE.id, view.org, period, dimension,
-                                                     "england"), england))
-    return out
+def profile_source(p: Profile, synthetic: bool) -> str:
+    return f"Source: {PROFILE.source}, {p.period}.{fmt.synthetic_note(synthetic)}"
 
 
-def profile_source(period: str) -> str:
-    synthetic = fmt.synthetic_note(queries.current().synthetic)
-    return f"Source: {PROFILE.source}, {period}.{synthetic}"
-
-
-def profile_caption(view: DataQualityView, period: str) -> str:
-    beside = "" if view.org == "ENG" else ", beside England"
-    return (f"Women booked by ethnicity and {DIMENSIONS[view.deprivation].label.lower()}: "
-            f"{queries.org_name(view.org)}, {period}{beside}. Share of all women booked, "
+def profile_caption(p: Profile) -> str:
+    beside = "" if p.org == "ENG" else ", beside England"
+    return (f"Women booked by ethnicity and {DIMENSIONS[p.deprivation].label.lower()}: "
+            f"{p.org_name}, {p.period or ''}{beside}. Share of all women booked, "
             "the not known groups included.")
 
 
-def profile_controls(view: DataQualityView) -> dbc.Row:
+def profile_controls(p: Profile) -> dbc.Row:
     return dbc.Row([
         controls.labelled("Organisation", controls.dropdown(
-            DATA_QUALITY_PROFILE_ORG, controls.org_options(queries.organisations(),
-                                                           PROFILE.levels), view.org),
-            DATA_QUALITY_PROFILE_ORG, 6),
+            DATA_QUALITY_PROFILE_ORG, controls.org_options(p.organisations, PROFILE.levels),
+            p.org), DATA_QUALITY_PROFILE_ORG, 6),
         dbc.Col(html.Fieldset([
             html.Legend("Deprivation in", className="form-label fw-bold fs-6 mb-2"),
-            dbc.RadioItems(id=DATA_QUALITY_PROFILE_DEPRIVATION, value=view.deprivation,
+            dbc.RadioItems(id=DATA_QUALITY_PROFILE_DEPRIVATION, value=p.deprivation,
                            inline=True, options=[
                                {"label": "Quintiles" if d == QUINTILE else "Deciles",
                                 "value": d} for d in PROFILE_DEPRIVATION]),
@@ -349,38 +224,38 @@ def profile_controls(view: DataQualityView) -> dbc.Row:
     ])
 
 
-def profile_section(view: DataQualityView) -> html.Section:
+def profile_graph(p: Profile, dimension: str, frame: pl.DataFrame, source: str) -> dcc.Graph:
+    return dcc.Graph(id={"type": DATA_QUALITY_PROFILE_GRAPH, "dimension": dimension},
+                     config=figures.CONFIG, figure=profile_kit.profile_figure(
+                         frame, PROFILE, dimension=dimension, org_code=p.org,
+                         org_name=p.org_name, period=p.period, source=source))
+
+
+def profile_section(m: DataQuality) -> html.Section:
     """"Who is booked": the chosen organisation's profile beside England's."""
-    period = profile_period(view)
+    p = m.profile
     parts: list = [html.H2("Who is booked", className="h4 mt-4"),
                    pagekit.content_markdown("data_quality", section="Who is booked",
                                             class_name="small")]
-    frames = profile_frames(view, period) if period else []
-    if not frames:
+    if not p.frames:
         parts.append(dbc.Alert("This data store holds no count of women booked by group for "
-                               f"{queries.org_name(view.org)}, so there is no profile to "
-                               "show.", color="info"))
+                               f"{p.org_name}, so there is no profile to show.", color="info"))
         return html.Section(parts, id=DATA_QUALITY_PROFILE)
-    name = queries.org_name(view.org)
-    if period != view.period:
-        parts.append(html.P(f"Shown for {period}, the latest period with a profile.",
+    if p.period != m.period:
+        parts.append(html.P(f"Shown for {p.period}, the latest period with a profile.",
                             className="small"))
-    parts.append(profile_controls(view))
-    parts.append(dbc.Row([
-        dbc.Col(dcc.Graph(id={"type": DATA_QUALITY_PROFILE_GRAPH, "dimension": dimension},
-                          config=figures.CONFIG,
-                          figure=profile_kit.profile_figure(
-                              frame, PROFILE, dimension=dimension, org_code=view.org,
-                              org_name=name, period=period, source=profile_source(period))),
-                lg=6)
-        for dimension, frame, _england in frames]))
-    parts.append(html.Div([
-        tables.html_table(profile_kit.profile_rows(frames, PROFILE),
-                          caption=profile_caption(view, period),
-                          table_id=DATA_QUALITY_PROFILE_TABLE),
-        pagekit.download_button(DATA_QUALITY_PROFILE_DOWNLOAD_BUTTON,
-                                DATA_QUALITY_PROFILE_DOWNLOAD),
-    ], className="mt-2 table-responsive"))
+    source = profile_source(p, m.synthetic)
+    parts += [
+        profile_controls(p),
+        dbc.Row([dbc.Col(profile_graph(p, dimension, frame, source), lg=6)
+                 for dimension, frame, _england in p.frames]),
+        html.Div([
+            tables.html_table(profile_rows(p), caption=profile_caption(p),
+                              table_id=DATA_QUALITY_PROFILE_TABLE),
+            pagekit.download_button(DATA_QUALITY_PROFILE_DOWNLOAD_BUTTON,
+                                    DATA_QUALITY_PROFILE_DOWNLOAD),
+        ], className="mt-2 table-responsive"),
+    ]
     return html.Section(parts, id=DATA_QUALITY_PROFILE)
 
 
@@ -394,34 +269,22 @@ def layout(**query) -> html.Div:
         return html.Div([heading, controls.notices(notices), dbc.Alert(
             "This data store holds no completeness figures, so there is nothing to show here.",
             color="info")])
-    metric = registry.get(view.metric)
-    everyone = all_trusts(view)
-    frame = selected_trusts(view)
-    focus = tuple(frame["org_code"]) if view.region_name else None
+    m = model(view)
     return html.Div([
         heading,
         html.P(["Below the trust table: ", html.A("who is booked", href=f"#{DATA_QUALITY_PROFILE}"),
                 ", each group's share of the women an organisation books, beside England."],
                className="mb-3"),
         controls.notices(notices),
-        controls_card(view),
-        headline_block(frame, view),
+        controls_card(m),
+        headline_block(m),
         dcc.Graph(id=DATA_QUALITY_GRAPH, config=figures.CONFIG,
                   figure=figures.completeness_funnel(
-                      figures.plain_columns(everyone, "name"),
-                      queries.funnel(view.metric, view.period, TOTAL), metric,
-                      average=england_value(view), threshold=view.threshold, focus=focus,
-                      title=figures.wrap(chart_title(view, metric), 90),
-                      source=source_line(metric, view.period))),
-        html.Div([
-            tables.html_table(table_rows(frame.head(TABLE_MAX), view),
-                              caption=caption(view, metric) + left_out(frame.height),
-                              table_id=DATA_QUALITY_TABLE)
-            if frame.height else dbc.Alert(f"No trust in {view.region_name or 'England'} "
-                                           f"has a figure for {view.period}.", color="info"),
-            pagekit.download_button(DATA_QUALITY_DOWNLOAD_BUTTON, DATA_QUALITY_DOWNLOAD),
-        ], className="mt-2 table-responsive"),
-        profile_section(view),
+                      figures.plain_columns(m.trusts, "name"), m.funnel, m.metric,
+                      average=m.england, threshold=m.threshold, focus=m.focus,
+                      title=figures.wrap(chart_title(m), 90), source=source_line(m))),
+        trust_table(m),
+        profile_section(m),
         pagekit.content_markdown("data_quality", section="About these figures",
                                  class_name="small mt-3"),
     ])
@@ -457,14 +320,11 @@ def update_profile_url(org, deprivation, current):
 
 def download_csv(search: str) -> dict:
     """The trust table for the view in ``search`` as a CSV download."""
-    view, _ = DataQualityView.parse(viewstate.query_of(search))
-    metric = registry.get(view.metric)
-    rows = table_rows(selected_trusts(view), view)
-    preamble = [caption(view, metric), pagekit.source_line(
-        metric.source, queries.current().synthetic),
-                f"Threshold: below {view.threshold:g}% the breakdown is unreliable"]
-    return dict(content=pagekit.csv_text(rows, preamble),
-                filename=f"data-quality-{view.metric}.csv", type="text/csv")
+    m = model(DataQualityView.parse(viewstate.query_of(search))[0])
+    preamble = [caption(m), pagekit.source_line(m.metric.source, m.synthetic),
+                f"Threshold: below {m.threshold:g}% the breakdown is unreliable"]
+    return dict(content=pagekit.csv_text(table_rows(m), preamble),
+                filename=f"data-quality-{m.metric.id}.csv", type="text/csv")
 
 
 @callback(Output(DATA_QUALITY_DOWNLOAD, "data"),
@@ -476,15 +336,11 @@ def on_download(_clicks, search):
 
 def download_profile_csv(search: str) -> dict:
     """The profile table for the view in ``search`` as a CSV download."""
-    view, _ = DataQualityView.parse(viewstate.query_of(search))
-    period = profile_period(view)
-    frames = profile_frames(view, period) if period else []
-    rows = profile_kit.profile_rows(frames, PROFILE)
-    preamble = [profile_caption(view, period or ""), pagekit.source_line(
-        PROFILE.source, queries.current().synthetic),
+    m = model(DataQualityView.parse(viewstate.query_of(search))[0])
+    preamble = [profile_caption(m.profile), pagekit.source_line(PROFILE.source, m.synthetic),
                 "A description of who is booked, not an outcome: no share is better or worse"]
-    return dict(content=pagekit.csv_text(rows, preamble),
-                filename=f"who-is-booked-{view.org}.csv", type="text/csv")
+    return dict(content=pagekit.csv_text(profile_rows(m.profile), preamble),
+                filename=f"who-is-booked-{m.profile.org}.csv", type="text/csv")
 
 
 @callback(Output(DATA_QUALITY_PROFILE_DOWNLOAD, "data"),

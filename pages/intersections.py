@@ -23,7 +23,8 @@ from components import controls, crosstab, figures, ids, pagekit, tables, viewst
 from components import format as fmt
 from data import queries
 from metrics import registry
-from metrics.categories import DECILE, DIMENSIONS, ETHNICITY, ETHNICITY_BY_QUINTILE, QUINTILE, TOTAL
+from metrics.categories import DECILE, DIMENSIONS, ETHNICITY, QUINTILE, TOTAL
+from views.intersections import CROSS, Intersections, intersections
 from web import layouts
 
 dash.register_page(__name__, path="/intersections", name="Intersections",
@@ -41,7 +42,6 @@ INTERSECTIONS_NOT_PUBLISHED = "intersections-not-published"
 INTERSECTIONS_DOWNLOAD_BUTTON = "intersections-download-button"
 INTERSECTIONS_DOWNLOAD = "intersections-download"
 
-CROSS = ETHNICITY_BY_QUINTILE
 PREFERRED_METRIC = "pph_1500"  # the default view, where the store holds its cross-tabulation
 LEVEL_WORDS = {"england": "for England", "region": "for regions", "icb": "for ICBs / LMNSs",
                "trust": "for trusts"}
@@ -79,62 +79,38 @@ class IntersectionsView:
     def search(self) -> str:
         return viewstate.search({"org": self.org, "metric": self.metric, "period": self.period})
 
-    @property
-    def level(self) -> str | None:
-        return queries.org_level(self.org)
 
-    @property
-    def held(self) -> bool:
-        """Whether the store holds the cross-tabulation for this view."""
-        return bool(self.period) and queries.holds(self.metric, self.level, CROSS)
+def model(view: IntersectionsView) -> Intersections:
+    """The page's one call into the seam for a parsed view."""
+    return intersections(view.org, view.metric, view.period)
 
 
-def cells(view: IntersectionsView):
-    """The cross-tabulation's cells for the view (:func:`data.queries.breakdown`)."""
-    return queries.breakdown(view.metric, view.org, view.period, CROSS, "none")
-
-
-def title_of(view: IntersectionsView, metric: registry.Metric) -> str:
-    return (f"{metric.title}: {queries.org_name(view.org)}, {view.period}, by ethnicity and "
-            "deprivation quintile")
-
-
-def source_line(metric: registry.Metric, view: IntersectionsView) -> str:
-    synthetic = fmt.synthetic_note(queries.current().synthetic)
-    return (f"Source: {metric.source}, {view.period}.{synthetic}<br>Cells: ratio to "
-            f"{crosstab.reference()}; bold with ▲/▼: 95% CI of the ratio excludes 1; "
+def source_line(m: Intersections) -> str:
+    return (f"Source: {m.metric.source}, {m.period}.{fmt.synthetic_note(m.synthetic)}<br>Cells: "
+            f"ratio to {crosstab.reference()}; bold with ▲/▼: 95% CI of the ratio excludes 1; "
             "grey *: suppressed; grey :, no figures.")
 
 
-def quality_warnings(view: IntersectionsView) -> list[dbc.Alert]:
+def quality_warnings(m: Intersections) -> list[dbc.Alert]:
     """A warning for each of ethnicity and deprivation recorded too rarely to rely on."""
-    out = []
-    for dimension, what in ((ETHNICITY, "Ethnicity"), (QUINTILE, "Deprivation")):
-        info = queries.completeness(view.org, view.period, dimension)
-        if info and info["poor"]:
-            out.append(dbc.Alert([html.Strong("Data quality warning: "),
-                                  f"{what} was recorded for only {info['value']:.1f}% of women "
-                                  f"here (below {info['threshold']:.0f}%), so these cells may "
-                                  "be unreliable."], color="warning"))
-    return out
+    return [dbc.Alert([html.Strong("Data quality warning: "),
+                       f"{what} was recorded for only {info['value']:.1f}% of women here "
+                       f"(below {info['threshold']:.0f}%), so these cells may be unreliable."],
+                      color="warning") for what, info in m.poor_recording]
 
 
-def controls_card(view: IntersectionsView) -> html.Div:
-    metric = registry.get(view.metric)
-    held = queries.metrics_holding(CROSS)
-    # The menu offers the metrics with the cross-tabulation, and the one shown if it has none.
-    offered = tuple(m for m in registry.OUTCOME_METRICS if m.id in held or m.id == view.metric)
-    periods = list(reversed(queries.dimension_periods(view.metric, view.level, CROSS)))
+def controls_card(m: Intersections) -> html.Div:
     return html.Div(controls.card("Choose a view", dbc.Row([
         controls.labelled("Organisation", controls.dropdown(
-            INTERSECTIONS_ORG, controls.org_options(queries.organisations(), metric.levels),
-            view.org), INTERSECTIONS_ORG, 4),
+            INTERSECTIONS_ORG, controls.org_options(m.organisations, m.metric.levels), m.org),
+            INTERSECTIONS_ORG, 4),
+        # The menu offers the metrics with the cross-tabulation, and the one shown if it has none.
         controls.labelled("Metric", controls.dropdown(
-            INTERSECTIONS_METRIC, controls.metric_options(offered), view.metric),
+            INTERSECTIONS_METRIC, controls.metric_options(m.offered), m.metric.id),
             INTERSECTIONS_METRIC, 4),
         controls.labelled("Period", controls.dropdown(
-            INTERSECTIONS_PERIOD, [{"label": p, "value": p} for p in periods],
-            view.period or None, placeholder="None with this breakdown"),
+            INTERSECTIONS_PERIOD, [{"label": p, "value": p} for p in m.periods],
+            m.period or None, placeholder="None with this breakdown"),
             INTERSECTIONS_PERIOD, 4),
     ])), className="d-print-none")
 
@@ -148,10 +124,9 @@ def publisher_sentence(metric: registry.Metric, where: str) -> str:
             f"deprivation together {where}, so there is nothing to show here.")
 
 
-def separately_sentence(view: IntersectionsView, metric: registry.Metric) -> str:
+def separately_sentence(m: Intersections) -> str:
     """What Explore can show instead, from what the store holds for the metric."""
-    level = view.level
-    held = queries.breakdowns_by_level(metric.id)
+    metric, level, held = m.metric, m.level, m.breakdowns
     here = [d for d in held.get(level or "", ()) if d != TOTAL]
     if ETHNICITY in here and any(d in here for d in (QUINTILE, DECILE)):
         return "Explore shows it by ethnicity and by deprivation separately."
@@ -168,31 +143,32 @@ def separately_sentence(view: IntersectionsView, metric: registry.Metric) -> str
             "deprivation; Explore shows the totals.")
 
 
-def not_published(view: IntersectionsView, metric: registry.Metric) -> dbc.Alert:
-    where = LEVEL_WORDS.get(view.level or "", "here")
-    explore = "/explore?" + urlencode({"org": view.org, "metric": view.metric})
-    return dbc.Alert([publisher_sentence(metric, where), " ",
-                      separately_sentence(view, metric), " ",
+def not_published(m: Intersections) -> dbc.Alert:
+    where = LEVEL_WORDS.get(m.level or "", "here")
+    explore = "/explore?" + urlencode({"org": m.org, "metric": m.metric.id})
+    return dbc.Alert([publisher_sentence(m.metric, where), " ", separately_sentence(m), " ",
                       dcc.Link("Open Explore for this metric", href=explore,
                                className="alert-link"), "."],
                      color="info", id=INTERSECTIONS_NOT_PUBLISHED)
 
 
-def heatmap_section(view: IntersectionsView, metric: registry.Metric) -> html.Div:
-    frame = cells(view)
-    title = title_of(view, metric)
-    rows = crosstab.cell_rows(frame, metric)
+def table_rows(m: Intersections) -> pl.DataFrame:
+    """Every cell as on screen and in the CSV (none where the store holds no cells)."""
+    return crosstab.cell_rows(m.cells, m.metric) if m.held else pl.DataFrame()
+
+
+def heatmap_section(m: Intersections) -> html.Div:
     return html.Div([
-        *quality_warnings(view),
-        html.P(crosstab.summary(frame), id=INTERSECTIONS_SUMMARY),
+        *quality_warnings(m),
+        html.P(crosstab.summary(m.cells), id=INTERSECTIONS_SUMMARY),
         dcc.Graph(id=INTERSECTIONS_GRAPH, config=figures.CONFIG,
                   figure=figures.intersection_heatmap(
-                      frame, metric, title=figures.wrap(title, 100),
-                      source=source_line(metric, view))),
+                      m.cells, m.metric, title=figures.wrap(m.title, 100),
+                      source=source_line(m))),
         html.Div([
-            tables.html_table(rows, caption=f"{title}. Ratio to {crosstab.reference()} with "
-                              "its 95% CI; ▲/▼ significantly higher or lower.",
-                              table_id=INTERSECTIONS_TABLE),
+            tables.html_table(table_rows(m), caption=f"{m.title}. Ratio to "
+                              f"{crosstab.reference()} with its 95% CI; ▲/▼ significantly "
+                              "higher or lower.", table_id=INTERSECTIONS_TABLE),
             pagekit.download_button(INTERSECTIONS_DOWNLOAD_BUTTON, INTERSECTIONS_DOWNLOAD),
         ], className="mt-2"),
     ])
@@ -201,18 +177,18 @@ def heatmap_section(view: IntersectionsView, metric: registry.Metric) -> html.Di
 @layouts.safe_layout
 def layout(**query) -> html.Div:
     view, notices = IntersectionsView.parse(query)
-    metric = registry.get(view.metric)
+    m = model(view)
     return html.Div([
         pagekit.heading("Intersections", "Ethnicity and deprivation together: each ethnic "
                         "group in each deprivation quintile, compared with White women in "
                         "the least deprived areas."),
         controls.notices(notices),
-        controls_card(view),
+        controls_card(m),
         html.Details([html.Summary("About this page: how to read the heat map, and caveats"),
                       pagekit.content_markdown("intersections")], className="mb-3"),
-        heatmap_section(view, metric) if view.held else not_published(view, metric),
-        html.P(html.Small(" ".join(metric.caveats)), className="text-muted mt-3")
-        if metric.caveats else None,
+        heatmap_section(m) if m.held else not_published(m),
+        html.P(html.Small(" ".join(m.metric.caveats)), className="text-muted mt-3")
+        if m.metric.caveats else None,
     ])
 
 
@@ -231,13 +207,10 @@ def update_url(org, metric, period, current):
 
 def download_csv(search: str) -> dict:
     """The table on screen for the view in ``search`` as a CSV download."""
-    view, _ = IntersectionsView.parse(viewstate.query_of(search))
-    metric = registry.get(view.metric)
-    rows = crosstab.cell_rows(cells(view), metric) if view.held else pl.DataFrame()
-    preamble = pagekit.preamble(title_of(view, metric), metric.source,
-                                synthetic=queries.current().synthetic)
-    return dict(content=pagekit.csv_text(rows, preamble),
-                filename=f"intersections-{view.metric}-{view.org}.csv", type="text/csv")
+    m = model(IntersectionsView.parse(viewstate.query_of(search))[0])
+    preamble = pagekit.preamble(m.title, m.metric.source, synthetic=m.synthetic)
+    return dict(content=pagekit.csv_text(table_rows(m), preamble),
+                filename=f"intersections-{m.metric.id}-{m.org}.csv", type="text/csv")
 
 
 @callback(Output(INTERSECTIONS_DOWNLOAD, "data"),

@@ -61,7 +61,7 @@ def test_england_profile_renders_with_no_arguments(dq):
 
 def test_trust_profile_beside_england_matches_the_store(dq, trust):
     view, _ = dq.DataQualityView.parse({"org": trust})
-    period = dq.profile_period(view)
+    period = dq.model(view).profile.period
     tree = dq.layout(org=trust)
     name = queries.org_name(trust)
     assert name in table_of(tree, dq.DATA_QUALITY_PROFILE_TABLE).caption
