@@ -294,22 +294,9 @@ def layout(**query) -> html.Div:
     ])
 
 
-@callback(
-    Output(ids.PAGE_URL, "search", allow_duplicate=True),
-    Input(BENCHMARK_METRIC, "value"),
-    Input(BENCHMARK_PERIOD, "value"),
-    Input(BENCHMARK_DIMENSION, "value"),
-    Input(BENCHMARK_GROUP, "value"),
-    Input(BENCHMARK_TRUSTS, "value"),
-    Input(BENCHMARK_PEER, "value"),
-    State(ids.URL, "search"),
-    prevent_initial_call=True,
-)
-def update_url(metric, period, dimension, group, trusts, peer, current):
-    chosen = ",".join(trusts) if isinstance(trusts, (list, tuple)) else trusts
-    return viewstate.next_search(BenchmarkView, {
-        "metric": metric, "period": period, "dim": dimension, "group": group,
-        "trusts": chosen, "peer": peer}, current)
+FOLLOWED = viewstate.follow_controls({
+    "metric": BENCHMARK_METRIC, "period": BENCHMARK_PERIOD, "dim": BENCHMARK_DIMENSION,
+    "group": BENCHMARK_GROUP, "trusts": BENCHMARK_TRUSTS, "peer": BENCHMARK_PEER})
 
 
 def _model_of(search: str) -> Benchmark:

@@ -290,32 +290,13 @@ def layout(**query) -> html.Div:
     ])
 
 
-@callback(
-    Output(ids.PAGE_URL, "search", allow_duplicate=True),
-    Input(DATA_QUALITY_METRIC, "value"),
-    Input(DATA_QUALITY_PERIOD, "value"),
-    Input(DATA_QUALITY_REGION, "value"),
-    Input(DATA_QUALITY_SORT, "value"),
-    State(ids.URL, "search"),
-    prevent_initial_call=True,
-)
-def update_url(metric, period, region, sort, current):
-    return viewstate.next_search(DataQualityView, viewstate.query_of(current) | {
-        "metric": metric, "period": period, "region": region, "sort": sort}, current)
-
-
+FOLLOWED = viewstate.follow_controls(
+    {"metric": DATA_QUALITY_METRIC, "period": DATA_QUALITY_PERIOD,
+     "region": DATA_QUALITY_REGION, "sort": DATA_QUALITY_SORT}, keep=True)
 # The profile's controls are absent when the store holds no profile, so they write the URL
 # in a callback of their own.
-@callback(
-    Output(ids.PAGE_URL, "search", allow_duplicate=True),
-    Input(DATA_QUALITY_PROFILE_ORG, "value"),
-    Input(DATA_QUALITY_PROFILE_DEPRIVATION, "value"),
-    State(ids.URL, "search"),
-    prevent_initial_call=True,
-)
-def update_profile_url(org, deprivation, current):
-    return viewstate.next_search(DataQualityView, viewstate.query_of(current) | {
-        "org": org, "pdim": deprivation}, current)
+PROFILE_FOLLOWED = viewstate.follow_controls(
+    {"org": DATA_QUALITY_PROFILE_ORG, "pdim": DATA_QUALITY_PROFILE_DEPRIVATION}, keep=True)
 
 
 def download_csv(search: str) -> dict:

@@ -192,17 +192,8 @@ def layout(**query) -> html.Div:
     ])
 
 
-@callback(
-    Output(ids.PAGE_URL, "search", allow_duplicate=True),
-    Input(INTERSECTIONS_ORG, "value"),
-    Input(INTERSECTIONS_METRIC, "value"),
-    Input(INTERSECTIONS_PERIOD, "value"),
-    State(ids.URL, "search"),
-    prevent_initial_call=True,
-)
-def update_url(org, metric, period, current):
-    return viewstate.next_search(IntersectionsView, {"org": org, "metric": metric,
-                                                     "period": period}, current)
+FOLLOWED = viewstate.follow_controls({"org": INTERSECTIONS_ORG, "metric": INTERSECTIONS_METRIC,
+                                      "period": INTERSECTIONS_PERIOD})
 
 
 def download_csv(search: str) -> dict:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import dcc, html
 
-from components import controls, ids, pagekit, viewstate, whatchanged
+from components import controls, pagekit, viewstate, whatchanged
 from components import format as fmt
 from data import queries
 from metrics.categories import ETHNICITY
@@ -173,7 +173,4 @@ def layout(**query) -> html.Div:
     ])
 
 
-@callback(Output(ids.PAGE_URL, "search", allow_duplicate=True), Input(OVERVIEW_ORG, "value"),
-          State(ids.URL, "search"), prevent_initial_call=True)
-def update_url(org, current):
-    return viewstate.next_search(OverviewView, {"org": org}, current)
+FOLLOWED = viewstate.follow_controls({"org": OVERVIEW_ORG})

@@ -178,10 +178,7 @@ def layout(**query) -> html.Div:
     ])
 
 
-@callback(Output(ids.PAGE_URL, "search", allow_duplicate=True), Input(SCORECARD_ORG, "value"),
-          State(ids.URL, "search"), prevent_initial_call=True)
-def update_url(org, current):
-    return viewstate.next_search(ScorecardView, {"org": org}, current)
+FOLLOWED = viewstate.follow_controls({"org": SCORECARD_ORG})
 
 
 @callback(Output(SCORECARD_DOWNLOAD, "data"), Input(SCORECARD_DOWNLOAD_BUTTON, "n_clicks"),

@@ -15,6 +15,7 @@ from components import benchmark as builders
 from components import figures
 from data import queries
 from tests.pages.conftest import by_id, find, table_of, text_of
+from tests.pages.viewurl import written_search
 from views import benchmark as models
 
 
@@ -239,13 +240,14 @@ def test_multiples_download_matches_the_table(bench):
 
 
 def test_url_callback_writes_only_real_changes(bench):
-    current = bench.BenchmarkView.parse({})[0].search()
     view = bench.BenchmarkView.parse({})[0]
-    same = bench.update_url(view.metric, view.period, view.dimension, view.group, [], None,
-                            current)
+    shown = {"metric": view.metric, "period": view.period, "dim": view.dimension,
+             "group": view.group, "trusts": [], "peer": None}
+    current = written_search(bench.FOLLOWED, shown, "")
+    assert bench.BenchmarkView.parse(bench.viewstate.query_of(current))[0] == view
+    same = written_search(bench.FOLLOWED, shown, current)
     assert same is dash.no_update
-    changed = bench.update_url(view.metric, view.period, view.dimension, view.group,
-                               ["SYN010", "SYN020"], None, current)
+    changed = written_search(bench.FOLLOWED, shown | {"trusts": ["SYN010", "SYN020"]}, current)
     assert "trusts=SYN010%2CSYN020" in changed
 
 

@@ -14,6 +14,7 @@ from components.viewstate import query_of
 from data import queries
 from metrics.breakdown import COMPLETENESS_THRESHOLD
 from tests.pages.conftest import find, table_of, text_of
+from tests.pages.viewurl import written_search
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +146,9 @@ def test_long_table_lists_the_first_trusts_in_the_chosen_order(dq, monkeypatch):
 
 def test_url_callback_writes_only_real_changes(dq):
     view = dq.DataQualityView.parse({})[0]
-    current = view.search()
-    assert dq.update_url(view.metric, view.period, "all", "lowest", current) is dash.no_update
-    changed = dq.update_url(view.metric, view.period, "Y56", "lowest", current)
+    shown = {"metric": view.metric, "period": view.period, "region": "all", "sort": "lowest"}
+    current = written_search(dq.FOLLOWED, shown, "")
+    assert written_search(dq.FOLLOWED, shown, current) is dash.no_update
+    changed = written_search(dq.FOLLOWED, shown | {"region": "Y56"}, current)
     assert "region=Y56" in changed
+    assert dq.DataQualityView.parse(dq.viewstate.query_of(changed))[0].region == "Y56"

@@ -15,6 +15,7 @@ from data import queries
 from metrics import registry
 from metrics.categories import DECILE, DIMENSIONS, ETHNICITY, QUINTILE
 from tests.pages.conftest import by_id, find, table_of, text_of
+from tests.pages.viewurl import written_search
 
 PROFILE = "booking_population"
 
@@ -136,13 +137,15 @@ def test_bad_profile_parameters_fall_back_with_a_notice(dq, query, message):
 
 def test_url_callbacks_keep_each_others_parameters(dq, trust):
     current = f"?org={trust}&pdim={DECILE}"
-    search = dq.update_url("deprivation_known", None, "all", "name", current)
-    assert query_of(search) | {"period": None} == {"metric": "deprivation_known",
-                                                   "sort": "name", "org": trust,
-                                                   "pdim": DECILE, "period": None}
-    assert query_of(dq.update_profile_url("ENG", QUINTILE, search)) == {
-        "metric": "deprivation_known", "sort": "name"} | (
-        {"period": query_of(search)["period"]} if "period" in query_of(search) else {})
+    search = written_search(dq.FOLLOWED, {"metric": "deprivation_known", "period": None,
+                                          "region": "all", "sort": "name"}, current)
+    view = dq.DataQualityView.parse(query_of(search))[0]
+    assert (view.metric, view.sort, view.org, view.deprivation) == (
+        "deprivation_known", "name", trust, DECILE)
+    profile = written_search(dq.PROFILE_FOLLOWED, {"org": "ENG", "pdim": QUINTILE}, search)
+    again = dq.DataQualityView.parse(query_of(profile))[0]
+    assert (again.metric, again.sort, again.org, again.deprivation) == (
+        "deprivation_known", "name", "ENG", QUINTILE)
 
 
 # -- the profile is not an outcome: no other page offers it ------------------------------------

@@ -13,6 +13,7 @@ import pytest
 from dash import dcc
 
 from tests.pages.conftest import by_id, find, table_of, text_of
+from tests.pages.viewurl import written_search
 
 
 @pytest.fixture(scope="module")
@@ -161,9 +162,13 @@ def test_download_matches_the_table(intersections):
 
 
 def test_url_callback_writes_only_real_changes(intersections):
-    current = intersections.IntersectionsView.parse({})[0].search()
-    assert intersections.update_url("ENG", "pph_1500", "2024-25", current) is dash.no_update
-    assert "metric=preterm" in intersections.update_url("ENG", "preterm", "2024-25", current)
+    shown = {"org": "ENG", "metric": "pph_1500", "period": "2024-25"}
+    current = written_search(intersections.FOLLOWED, shown, "")
+    assert intersections.IntersectionsView.parse(intersections.viewstate.query_of(current))[0] \
+        == intersections.IntersectionsView.parse({})[0]
+    assert written_search(intersections.FOLLOWED, shown, current) is dash.no_update
+    assert "metric=preterm" in written_search(intersections.FOLLOWED,
+                                              shown | {"metric": "preterm"}, current)
 
 
 def test_board_pack_has_the_section(page, stories):

@@ -14,6 +14,7 @@ from data import queries
 from metrics import registry
 from metrics.scorecard import RAG
 from tests.pages.conftest import find, text_of
+from tests.pages.viewurl import written_search
 
 ARROWS = "".join(card.CHANGE_ARROWS.values())
 
@@ -159,8 +160,8 @@ def test_download_matches_the_table(scorecard):
 
 def test_url_callback_writes_only_real_changes(scorecard):
     current = scorecard.ScorecardView("SYN118").search()
-    assert scorecard.update_url("SYN118", current) is dash.no_update
-    assert scorecard.update_url("SYN010", current) == "?org=SYN010"
+    assert written_search(scorecard.FOLLOWED, {"org": "SYN118"}, current) is dash.no_update
+    assert written_search(scorecard.FOLLOWED, {"org": "SYN010"}, current) == "?org=SYN010"
 
 
 def test_dot_chart_labels_every_panel_in_words(scorecard):
