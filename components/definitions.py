@@ -10,7 +10,6 @@ applicable, ``-`` zero (or rounds to zero at the decimals written).
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -333,7 +332,7 @@ def published_counts(counts: pl.DataFrame, metrics: dict[str, Metric] = registry
     rare = [m.id for m in metrics.values() if m.rare_event]
     columns = [c.name for c in TABLES["counts"]]
     frame = counts.select(columns).with_columns(
-        pl.col(c).cast(pl.String) for c in columns if counts.schema[c] == pl.Categorical
+        pl.col(c).cast(pl.String) for c in columns if counts.schema[c] in (pl.Categorical, pl.Enum)
     )
     return _strings(frame.with_columns(
         _count_cell("numerator"),
@@ -384,27 +383,6 @@ def download_order(frame: pl.DataFrame) -> pl.DataFrame:
     keys = [k for k in ("org_code", "period_kind", "period_start", "period_end", "dimension",
                         "group_order", "group") if k in frame.columns]
     return frame.sort([_level_rank(), *keys])
-
-
-def large_csv_text(frame: pl.DataFrame, preamble: list[str] | None = None) -> str:
-    """Exactly :func:`components.pagekit.csv_text`, fast enough for 200,000-row files.
-
-    ``csv_text`` neutralises cell by cell; here :func:`pagekit.neutralise` runs once per
-    distinct value of each column and the results are mapped back, which gives the same
-    text (a test checks) in a fraction of the time.
-    """
-    def safe(column: str) -> pl.Expr:
-        text = frame[column].cast(pl.String)
-        changed = {v: pagekit.neutralise(v) for v in text.unique().drop_nulls().to_list()}
-        changed = {k: v for k, v in changed.items() if k != v}
-        expr = pl.col(column).cast(pl.String)
-        return expr.replace(changed) if changed else expr
-
-    buffer = io.StringIO()
-    for line in pagekit.csv_header(frame, preamble):
-        buffer.write(pagekit.header_line(line) + "\n")
-    buffer.write(frame.with_columns(safe(c) for c in frame.columns).write_csv())
-    return buffer.getvalue()
 
 
 def symbols_table() -> pl.DataFrame:

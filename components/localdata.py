@@ -168,7 +168,7 @@ def comparison_csv(cells: pl.DataFrame, *, file: str, store_title: str, syntheti
         "are from the dashboard's data store. Values in each row's unit with 95% CIs.",
     ]
     if synthetic:
-        preamble.append("SYNTHETIC DEMONSTRATION DATA: the national figures are invented.")
+        preamble.append(pagekit.synthetic_line("the national figures are invented."))
     if left_out:
         preamble.append(f"{left_out} further comparison(s) in the file were not worked out "
                         f"(at most {compare.MAX_COMPARISONS} per upload).")

@@ -10,11 +10,13 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dcc, html
 
+from components import format as fmt
 from components import tables
 
 log = logging.getLogger(__name__)
 # Cells starting with these are read as formulas by spreadsheets (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_SYNTHETIC_WORDS = fmt.SYNTHETIC.rstrip(".")  # "Synthetic demonstration data"
 
 
 def heading(title: str, lead: str) -> html.Div:
@@ -53,7 +55,13 @@ def _header_piece(piece: str) -> str:
 
 def source_line(source: str, synthetic: bool) -> str:
     """"Source: MSDS", marked as synthetic for the demo store."""
-    return f"Source: {source}" + (" (synthetic demonstration data)" if synthetic else "")
+    return f"Source: {source}" + (f" ({_SYNTHETIC_WORDS.lower()})" if synthetic else "")
+
+
+def synthetic_line(detail: str) -> str:
+    """The warning line above a file of synthetic data: "SYNTHETIC DEMONSTRATION DATA:
+    ``detail``"."""
+    return f"{_SYNTHETIC_WORDS.upper()}: {detail}"
 
 
 def preamble(heading: str, source: str, *notes: str, synthetic: bool) -> list[str]:
@@ -70,18 +78,25 @@ def csv_header(frame: pl.DataFrame, preamble: list[str] | None = None) -> list[s
 
 
 def csv_text(frame: pl.DataFrame, preamble: list[str] | None = None) -> str:
-    """CSV of ``frame`` with every string cell neutralised, under :func:`csv_header`'s
-    ``#`` lines (:func:`header_line`)."""
-    preamble = csv_header(frame, preamble)
-    safe = frame.with_columns(
-        pl.col(c).cast(pl.String).map_elements(neutralise, return_dtype=pl.String)
-        for c in frame.columns
-    )
+    """The one CSV writer: ``frame`` with every cell neutralised (:func:`neutralise`), under
+    :func:`csv_header`'s ``#`` lines (:func:`header_line`).
+
+    Each column's distinct values are neutralised once and mapped back, so a 200,000-row
+    data file takes a fraction of a second.
+    """
     buffer = io.StringIO()
-    for line in preamble or []:
+    for line in csv_header(frame, preamble):
         buffer.write(header_line(line) + "\n")
-    buffer.write(safe.write_csv())
+    buffer.write(frame.with_columns(_neutralised(frame, c) for c in frame.columns).write_csv())
     return buffer.getvalue()
+
+
+def _neutralised(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """``column`` as text, each value that a spreadsheet would run as a formula quoted."""
+    text = pl.col(column).cast(pl.String)
+    values = frame[column].cast(pl.String).unique().drop_nulls().to_list()
+    changed = {v: safe for v in values if (safe := neutralise(v)) != v}
+    return text.replace(changed) if changed else text
 
 
 def download_button(button_id: str, download_id: str, label: str = "Download CSV") -> html.Div:

@@ -39,7 +39,7 @@ def data_page(demo_root):
     from app import get_app
 
     get_app()
-    return sys.modules["pages.data"]
+    return sys.modules["pages.downloads"]
 
 
 

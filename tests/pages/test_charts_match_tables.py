@@ -489,7 +489,7 @@ def _upload(rows: list[tuple[str, int]], dimension: str) -> str:
 
 @pytest.mark.parametrize("dimension", (ETHNICITY, DECILE, QUINTILE))
 def test_local_comparison_matches_its_table(page, dimension):
-    data_page = page("data")
+    data_page = page("_local_data")
     groups = DIMENSIONS[dimension].groups
     # Some groups small enough to be withheld (1 to 7), one zero, the rest shown; for
     # deciles the withheld set ("2", "3", "7", "9") is not its own mirror, so notes placed

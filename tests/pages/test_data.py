@@ -33,7 +33,13 @@ SMALL = {str(n) for n in range(1, SMALL_MAX + 1)}
 
 @pytest.fixture(scope="module")
 def data_page(page):
-    return page("data")
+    return page("downloads")
+
+
+@pytest.fixture(scope="module")
+def local_data(page):
+    """The page's local data part (shared page code, like ``pages._source``)."""
+    return page("_local_data")
 
 
 def rows_of(text: str) -> list[dict]:
@@ -49,7 +55,7 @@ def ids_in(tree) -> set[str]:
 # -- layout ---------------------------------------------------------------------------------
 
 
-def test_layout_renders_with_no_arguments(data_page):
+def test_layout_renders_with_no_arguments(data_page, local_data):
     tree = data_page.layout()
     text = text_of(tree)
     assert "Data and definitions" in text
@@ -60,7 +66,7 @@ def test_layout_renders_with_no_arguments(data_page):
     assert "Synthetic demonstration data" in text  # the demo store is synthetic
     buttons = {data_page.DATA_COUNTS_BUTTON, data_page.DATA_VALUES_BUTTON,
                data_page.DATA_ORGS_BUTTON, data_page.DATA_DEFINITIONS_BUTTON,
-               data_page.DATA_COLUMNS_BUTTON, data_page.DATA_LOCAL_TEMPLATE_BUTTON}
+               data_page.DATA_COLUMNS_BUTTON, local_data.DATA_LOCAL_TEMPLATE_BUTTON}
     assert buttons <= ids_in(tree)
     # Files are made on click: no download holds data in the layout.
     downloads = find(tree, lambda c: isinstance(c, dcc.Download))
@@ -290,10 +296,21 @@ def _hostile_counts() -> pl.DataFrame:
     }, schema={c.name: c.dtype for c in TABLES["counts"]})
 
 
+def cell_by_cell_csv(frame: pl.DataFrame, preamble: list[str]) -> str:
+    """The CSV writer's text worked out the slow, obvious way: every cell neutralised on
+    its own (the writer neutralises each distinct value once)."""
+    safe = frame.with_columns(
+        pl.col(c).cast(pl.String).map_elements(pagekit.neutralise, return_dtype=pl.String)
+        for c in frame.columns)
+    lines = "".join(pagekit.header_line(line) + "\n"
+                    for line in pagekit.csv_header(frame, preamble))
+    return lines + safe.write_csv()
+
+
 def test_formula_injection_is_neutralised():
     published = defs.published_counts(_hostile_counts())
-    text = defs.large_csv_text(published, ["=cmd|' /C calc'!A0"])
-    assert text == pagekit.csv_text(published, ["=cmd|' /C calc'!A0"])
+    text = pagekit.csv_text(published, ["=cmd|' /C calc'!A0"])
+    assert text == cell_by_cell_csv(published, ["=cmd|' /C calc'!A0"])
     rows = rows_of(text)
     assert text.splitlines()[0] == "# '=cmd|' /C calc'!A0"
     assert [r["org_code"] for r in rows] == ["'=HYPERLINK(\"http://evil\")", "'+SUM(A1)",
@@ -310,7 +327,7 @@ def test_formula_injection_is_neutralised():
 
 def test_fast_csv_equals_pagekit_csv_on_real_data(data_page):
     frame = defs.published_counts(queries.download_counts("stillbirth"))
-    assert defs.large_csv_text(frame, ["x"]) == pagekit.csv_text(frame, ["x"])
+    assert pagekit.csv_text(frame, ["x"]) == cell_by_cell_csv(frame, ["x"])
 
 
 # -- sizes, sources, store ------------------------------------------------------------------
@@ -393,30 +410,30 @@ def wilson_text(x: int, n: int) -> str:
     return f"{low:.1f} to {high:.1f}"
 
 
-def test_local_section_offers_the_template_and_a_limited_csv_upload(data_page):
+def test_local_section_offers_the_template_and_a_limited_csv_upload(data_page, local_data):
     tree = data_page.layout()
     assert ("local", "Your local data") in data_page.SECTIONS
-    upload = by_id(tree, data_page.DATA_LOCAL_UPLOAD)
+    upload = by_id(tree, local_data.DATA_LOCAL_UPLOAD)
     assert isinstance(upload, dcc.Upload) and upload.accept == ".csv"
     assert upload.max_size == local_parse.UPLOAD_MAX_BYTES and upload.multiple is False
-    # Nothing about an upload is held by the page: no store of any kind.
-    assert not find(tree, lambda c: isinstance(c, dcc.Store))
+    # Nothing about an upload is held by the page: no store but the navigation's links.
+    assert not find(tree, lambda c: isinstance(c, dcc.Store) and c.id != "nav-links")
     text = " ".join(text_of(tree).split())
     assert "never added to the national data" in text and "up to 1.4 MB" in text
     assert "An upload is never stored." in text
     assert "No local files are kept on this server." in text
-    template = data_page.template_download()
+    template = local_data.template_download()
     assert template["content"] == local_parse.TEMPLATE.read_text(encoding="utf-8")
     assert template["filename"].endswith(".csv")
 
 
-def test_uploading_the_template_shows_local_figures_beside_england(data_page):
-    view = data_page.on_upload(data_url(local_parse.TEMPLATE.read_bytes()), "template.csv")
+def test_uploading_the_template_shows_local_figures_beside_england(local_data):
+    view = local_data.on_upload(data_url(local_parse.TEMPLATE.read_bytes()), "template.csv")
     badges = find(view, lambda c: getattr(c, "className", None) == "badge local-badge")
     assert len(badges) == 3 and {text_of(b) for b in badges} == {"Local"}
     # One comparison (booked by 10 weeks by ethnicity) with its chart and table.
     (graph,) = find(view, lambda c: isinstance(c, dcc.Graph))
-    assert graph.id == {"type": data_page.DATA_LOCAL_GRAPH, "index": 0}
+    assert graph.id == {"type": local_data.DATA_LOCAL_GRAPH, "index": 0}
     traces = {t.name: t for t in graph.figure.data}
     assert set(traces) == {"Local: Example LMNS", "England (national)"}
     assert traces["Local: Example LMNS"].marker.symbol == "diamond"
@@ -437,7 +454,7 @@ def test_uploading_the_template_shows_local_figures_beside_england(data_page):
     assert rows[0][5] == "reference" and rows[1][5].startswith(
         f"{(412 / 731) / (5230 / 7415):.2f} (")
     # The local indicator is listed with its own rate and CI.
-    indicators = table_of(view, data_page.DATA_LOCAL_INDICATORS).rows
+    indicators = table_of(view, local_data.DATA_LOCAL_INDICATORS).rows
     assert indicators == [["Example LMNS", "Perinatal mental health referrals seen within 28 "
                            "days", "2022-23", "All women and babies", "All", "61", "88",
                            f"{100 * 61 / 88:.1f}", wilson_text(61, 88), "z",
@@ -446,20 +463,21 @@ def test_uploading_the_template_shows_local_figures_beside_england(data_page):
     assert "never added to the national data" in summary and "keeps no copy" in summary
 
 
-def test_a_bad_upload_lists_its_problems(data_page):
+def test_a_bad_upload_lists_its_problems(local_data):
     body = (LOCAL_HEADER + "RX1,pph_1500,2023-24,Black,ethnicity,40,1200,s\n"
             "RX1,pph_1500,2023-24,White,ethnicity,50,40,s\n"
             "RX1,pph_1500,2023-24,Purple,ethnicity,5,40,s\n")
-    view = data_page.on_upload(data_url(body), "audit.csv")
+    view = local_data.on_upload(data_url(body), "audit.csv")
     assert table_of(view, "data-local-problems").rows == [
         ["audit.csv", "3", "numerator", "50", "larger than the denominator 40"],
         ["audit.csv", "4", "group", "Purple", "not a group of ethnicity; use one of: White, "
          "Mixed, Asian, Black, Other, Not stated, Not known, Missing"]]
     assert "2 problem(s). Nothing was kept." in text_of(view)
-    assert not find(view, lambda c: getattr(c, "id", None) == data_page.DATA_LOCAL_DOWNLOAD_BUTTON)
-    view = data_page.on_upload(data_url(b"PK\x03\x04..."), "audit.xlsx")
+    assert not find(view, lambda c: getattr(c, "id", None) ==
+                    local_data.DATA_LOCAL_DOWNLOAD_BUTTON)
+    view = local_data.on_upload(data_url(b"PK\x03\x04..."), "audit.xlsx")
     assert "only .csv files can be used" in text_of(view)
-    assert data_page.on_upload(None, None) is no_update
+    assert local_data.on_upload(None, None) is no_update
 
 
 HOSTILE = (LOCAL_HEADER + "SYN001,pph_1500,2023-24,Black,ethnicity,40,1200,trust\n"
@@ -467,10 +485,10 @@ HOSTILE = (LOCAL_HEADER + "SYN001,pph_1500,2023-24,Black,ethnicity,40,1200,trust
            "@SUM(1)\n")
 
 
-def test_local_download_is_worked_out_again_from_the_file_alone(data_page):
+def test_local_download_is_worked_out_again_from_the_file_alone(local_data):
     # No upload callback has run: the download has only what the browser sends with the
     # click, as when another server process (or a restarted one) answers it.
-    result, notice = data_page.on_local_download(1, data_url(HOSTILE), "my audit.csv")
+    result, notice = local_data.on_local_download(1, data_url(HOSTILE), "my audit.csv")
     assert notice == "" and result["filename"] == "equalities-local-my audit.csv"
     rows = rows_of(result["content"])
     assert [r["Flag"] for r in rows] == ["Local", "Local"]
@@ -482,14 +500,14 @@ def test_local_download_is_worked_out_again_from_the_file_alone(data_page):
     assert "Local data from your file my audit.csv" in result["content"]
 
 
-def test_local_download_without_a_usable_file_says_so(data_page):
-    assert data_page.on_local_download(1, None, None) == (no_update, data_page.NO_UPLOAD)
-    result, notice = data_page.on_local_download(1, "data:text/csv;base64,@@@", "a.csv")
+def test_local_download_without_a_usable_file_says_so(local_data):
+    assert local_data.on_local_download(1, None, None) == (no_update, local_data.NO_UPLOAD)
+    result, notice = local_data.on_local_download(1, "data:text/csv;base64,@@@", "a.csv")
     assert result is no_update
     assert notice == "a.csv could not be used: the upload arrived damaged; please try " \
         "again. Upload it again."
     bad = LOCAL_HEADER + "RX1,pph_1500,2023-24,White,ethnicity,50,40,s\n"
-    result, notice = data_page.on_local_download(1, data_url(bad), "bad.csv")
+    result, notice = local_data.on_local_download(1, data_url(bad), "bad.csv")
     assert result is no_update
     assert notice == "bad.csv could not be used: larger than the denominator 40. Upload it again."
 
@@ -513,32 +531,32 @@ def kept(demo_root):
     path.unlink()
 
 
-def test_kept_files_are_listed_and_one_is_chosen_from_the_url(data_page, kept):
+def test_kept_files_are_listed_and_one_is_chosen_from_the_url(data_page, local_data, kept):
     assert kept == "North-LMNS-audit"
     tree = data_page.layout()
-    rows = table_of(tree, data_page.DATA_KEPT_TABLE).rows
+    rows = table_of(tree, local_data.DATA_KEPT_TABLE).rows
     assert [r[:5] for r in rows] == [["Local", "North-LMNS-audit", "3", "1", "2"],
                                      ["Local", "damaged", ":", ":", ":"]]
     assert rows[0][6] == "Ready" and rows[1][6].startswith(
         "Cannot be shown: damaged.parquet cannot be read (")
     assert rows[0][5].endswith("UTC") and " at " in rows[0][5]
-    choice = by_id(tree, data_page.DATA_KEPT_FILE)
+    choice = by_id(tree, local_data.DATA_KEPT_FILE)
     assert [o["value"] for o in choice.options] == ["North-LMNS-audit", "damaged"]
     assert choice.value is None
-    assert by_id(tree, data_page.DATA_KEPT_RESULT).children is None
+    assert by_id(tree, local_data.DATA_KEPT_RESULT).children is None
 
     tree = data_page.layout(local=kept, metric="pph_1500")
     assert "Some of the link could not be used" not in text_of(tree)
-    assert by_id(tree, data_page.DATA_KEPT_FILE).value == kept
-    view = by_id(tree, data_page.DATA_KEPT_RESULT)
+    assert by_id(tree, local_data.DATA_KEPT_FILE).value == kept
+    view = by_id(tree, local_data.DATA_KEPT_RESULT)
     # The same comparison as the upload of the same file: the same figures, flagged Local.
-    upload = data_page.upload(data_url(local_parse.TEMPLATE.read_bytes()), "template.csv")
+    upload = local_data.upload(data_url(local_parse.TEMPLATE.read_bytes()), "template.csv")
     table = lambda v: next(t for t in tables_of(v) if t.id is None)  # noqa: E731
     assert table(view).rows == table(upload).rows
-    assert table_of(view, data_page.DATA_KEPT_INDICATORS).rows == table_of(
-        upload, data_page.DATA_LOCAL_INDICATORS).rows
+    assert table_of(view, local_data.DATA_KEPT_INDICATORS).rows == table_of(
+        upload, local_data.DATA_LOCAL_INDICATORS).rows
     (graph,) = find(view, lambda c: isinstance(c, dcc.Graph))
-    assert graph.id == {"type": data_page.DATA_KEPT_GRAPH, "index": 0}
+    assert graph.id == {"type": local_data.DATA_KEPT_GRAPH, "index": 0}
     assert "Local: Example LMNS" in {t.name for t in graph.figure.data}
     badges = find(view, lambda c: getattr(c, "className", None) == "badge local-badge")
     assert len(badges) == 3
@@ -555,26 +573,26 @@ def test_kept_files_are_listed_and_one_is_chosen_from_the_url(data_page, kept):
     assert data_page.update_kept_url("damaged", "?metric=pph_1500") == \
         "?metric=pph_1500&local=damaged"
     # Its comparison downloads, worked out from the kept file.
-    result, notice = data_page.on_kept_download(1, search)
+    result, notice = local_data.on_kept_download(1, search)
     assert notice == "" and result["filename"] == f"equalities-local-{kept}.csv"
     assert [r["Flag"] for r in rows_of(result["content"])] == ["Local"] * 3
 
 
-def test_a_damaged_or_unknown_kept_file_gives_a_clear_notice(data_page, kept):
+def test_a_damaged_or_unknown_kept_file_gives_a_clear_notice(data_page, local_data, kept):
     tree = data_page.layout(local="damaged")
-    alert = by_id(tree, data_page.DATA_KEPT_RESULT).children
+    alert = by_id(tree, local_data.DATA_KEPT_RESULT).children
     assert alert.role == "alert" and "damaged cannot be shown: damaged.parquet cannot be " \
         "read (" in " ".join(text_of(alert).split())
     assert not find(alert, lambda c: isinstance(c, dcc.Graph))
-    result, notice = data_page.on_kept_download(1, "?local=damaged")
+    result, notice = local_data.on_kept_download(1, "?local=damaged")
     assert result is no_update and notice.startswith("damaged.parquet cannot be read (")
 
     tree = data_page.layout(local="../../etc/passwd")
     notice = text_of(by_id(tree, "page-notice"))
     assert "Unknown local file “../../etc/passwd”: no file of that name is kept" in notice
-    assert by_id(tree, data_page.DATA_KEPT_FILE).value is None
-    assert by_id(tree, data_page.DATA_KEPT_RESULT).children is None
-    assert data_page.on_kept_download(1, "?local=nothing")[0] is no_update
+    assert by_id(tree, local_data.DATA_KEPT_FILE).value is None
+    assert by_id(tree, local_data.DATA_KEPT_RESULT).children is None
+    assert local_data.on_kept_download(1, "?local=nothing")[0] is no_update
 
 
 def test_definition_cells_keep_the_spaces_around_code_and_escape_markup():

@@ -29,6 +29,7 @@ VIEWS = {
     "/data-quality": [{"org": "SYN010"}],
     "/mortality": [{"org": "SYN010"}],
     "/experience": [{"org": "SYN010"}],
+    "/board-pack": [{"full": "1"}],  # the full pack (the summary draws a chart a headline)
 }
 # Pages that always draw at least one chart.
 CHARTED = {"/explore", "/benchmark", "/map", "/trends", "/intersections", "/scorecard",
@@ -187,7 +188,7 @@ def check_local_view(view: object) -> None:
 
 
 def test_an_uploaded_files_names_are_drawn_as_text(page):
-    data_page = page("data")
+    data_page = page("_local_data")
     view = data_page.on_upload(data_url(HOSTILE_FILE), FILE)
     check_local_view(view)
     source = next(a["text"] for g in nodes(as_json(view), "Graph")
@@ -215,9 +216,9 @@ def hostile_kept(demo_root, tmp_path):
 def test_a_kept_files_names_are_drawn_as_text_on_the_page_the_export_prints(
         page, dash_app, hostile_kept):
     # The PDF and PNG exports print the page at this URL, drawn from this layout.
-    data_page = page("data")
+    data_page = page("downloads")
     with dash_app.server.app_context():
         tree = data_page.layout(local=hostile_kept)
     check_local_view(tree)
-    rows = table_of(tree, data_page.DATA_KEPT_TABLE).rows
+    rows = table_of(tree, page("_local_data").DATA_KEPT_TABLE).rows
     assert [r[1] for r in rows] == [hostile_kept]

@@ -265,7 +265,7 @@ def test_benchmark_breakdown_not_held_is_not_unknown(held, page):
 
 
 def test_definitions_say_what_the_store_holds(held, page):
-    data_page = page("data")
+    data_page = page("downloads")
     frame = defs.metric_definitions(queries.held_by_metric())
     rows = {r["Id"]: r for r in frame.iter_rows(named=True)}
     assert rows["pph_1500"]["Breakdowns in this data store"] == "Every level: total"
@@ -280,7 +280,7 @@ def test_definitions_say_what_the_store_holds(held, page):
 
 
 def test_local_stillbirth_row_says_the_store_has_no_england_figure(no_england, page):
-    data_page = page("data")
+    data_page = page("_local_data")
     trust = _trust_with("stillbirth")
     period = queries.latest_period("stillbirth")
     body = ("organisation,metric,period,group,dimension,numerator,denominator,source\n"
@@ -357,7 +357,7 @@ def test_scorecard_rates_trusts_against_england_summed_from_the_file(real, page)
 
 @pytest.mark.realdata
 def test_pages_say_england_is_a_sum_of_trusts(real, page):
-    explore, mortality, data_page = page("explore"), page("mortality"), page("data")
+    explore, mortality, data_page = page("explore"), page("mortality"), page("downloads")
     period = queries.latest_period("stillbirth")
     note = _england_note("stillbirth", period)
     assert "English organisations in the MBRRACE-UK file" in note

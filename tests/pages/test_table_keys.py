@@ -71,7 +71,7 @@ VIEWS = [
     ("experience", {}),
     ("boardpack", {"org": "SYN008"}),
     ("overview", {"org": "SYN008"}),
-    ("data", {}),
+    ("downloads", {}),
 ]
 
 
@@ -99,7 +99,7 @@ def test_explore_states_the_zero_it_uses(page):
 
 
 def test_local_tables_key_their_symbols(page):
-    data_page = page("data")
+    data_page = page("_local_data")
     body = ("organisation,metric,period,group,dimension,numerator,denominator,source\n"
             + "".join(f"SYN008,pph_1500,2023-24,{g},deprivation_quintile,{n},900,audit\n"
                       for g, n in zip(("Q1 (most deprived)", "Q2", "Q3", "Q4",
@@ -140,7 +140,7 @@ def test_every_csv_keys_the_symbols_it_uses(page, name, function, query):
 
 
 def test_bulk_files_key_the_symbols_they_use(page):
-    data_page = page("data")
+    data_page = page("downloads")
     _csv_check({"content": data_page.values_csv("stillbirth")}, "values stillbirth")
     _csv_check({"content": data_page.counts_csv("pph_1500")}, "counts pph_1500")
 

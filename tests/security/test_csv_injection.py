@@ -70,7 +70,7 @@ def downloads(page) -> dict[str, str]:
     out["benchmark multiples"] = page("benchmark").multiples_csv(trusts)["content"]
     for code in ("SYN001", "SYN002"):
         out[f"scorecard {code}"] = page("scorecard").download_csv(f"?org={code}")["content"]
-    out["organisations"] = page("data").organisations_download()["content"]
+    out["organisations"] = page("downloads").organisations_download()["content"]
     return out
 
 

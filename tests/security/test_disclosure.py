@@ -199,7 +199,7 @@ class Outputs:
 
     def __init__(self, root: Path, raw: pl.DataFrame):
         self.store = store.load_store(root)
-        self.counts = self.store.counts.with_columns(pl.col(pl.Categorical).cast(pl.String))
+        self.counts = store.as_text(self.store.counts)
         raw = raw.with_columns(pl.col(pl.Categorical).cast(pl.String))
         key = ["metric", "org_code", "period_label", "dimension", "group"]
         self.cells = {tuple(r[k] for k in key): r for r in self.counts.join(
@@ -336,9 +336,9 @@ def _check_peer(out, metric, period, dimension, frame, members) -> None:
 
 def _check_downloads(out: Outputs, metric: registry.Metric, pages, trusts) -> None:
     search = f"?metric={metric.id}"
-    out.table(_csv_rows(pages("data").counts_csv(metric.id)).filter(
+    out.table(_csv_rows(pages("downloads").counts_csv(metric.id)).filter(
         pl.col("org_level") != "england"), "counts download")
-    values = _csv_rows(pages("data").values_csv(metric.id))
+    values = _csv_rows(pages("downloads").values_csv(metric.id))
     out.table(values.filter(pl.col("org_level") != "england"), "values download")
     if "suppressed" in values.columns:
         hidden = values.filter(pl.col("suppressed") == "true")

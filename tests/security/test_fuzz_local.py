@@ -281,7 +281,7 @@ def test_out_of_range_years_are_local_labels():
 
 @pytest.fixture(scope="module")
 def data_page(page):
-    return page("data")
+    return page("_local_data")
 
 
 def test_the_upload_path_refuses_clearly(data_page):
