@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
-from dash import Input, Output, State, clientside_callback, no_update
+from dash import Input, Output, State, clientside_callback
 
 from components import ids
 
@@ -149,15 +149,3 @@ def follow_controls(controls: dict[str, str], empty: dict[str, str] | None = Non
         prevent_initial_call=True,
     )
     return followed
-
-
-def next_search(view_class, controls: dict, current: str | None):
-    """The search string for the view the controls describe, or ``no_update``.
-
-    Views are compared after parsing, so controls that merely echo the view already in the
-    URL (including one whose bad parameters fell back to defaults) leave the URL, and any
-    notice about it, alone.
-    """
-    wanted, _ = view_class.parse(controls)
-    shown, _ = view_class.parse(query_of(current))
-    return no_update if wanted == shown else wanted.search()

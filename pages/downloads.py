@@ -350,19 +350,9 @@ def layout(**query) -> html.Div:
 # -- callbacks ------------------------------------------------------------------------------
 
 
-@callback(Output(ids.PAGE_URL, "search", allow_duplicate=True), Input(DATA_METRIC, "value"),
-          State(ids.URL, "search"), prevent_initial_call=True)
-def update_url(metric, current):
-    return viewstate.next_search(DataView, {**viewstate.query_of(current), "metric": metric},
-                                 current)
-
-
-@callback(Output(ids.PAGE_URL, "search", allow_duplicate=True),
-          Input(local.DATA_KEPT_FILE, "value"), State(ids.URL, "search"),
-          prevent_initial_call=True)
-def update_kept_url(name, current):
-    return viewstate.next_search(DataView, {**viewstate.query_of(current), "local": name},
-                                 current)
+FOLLOWED = viewstate.follow_controls({"metric": DATA_METRIC}, keep=True)
+# The kept files' menu is absent when none is kept, so it writes the URL on its own.
+KEPT_FOLLOWED = viewstate.follow_controls({"local": local.DATA_KEPT_FILE}, keep=True)
 
 
 @callback(Output(DATA_COUNTS_DOWNLOAD, "data"), Input(DATA_COUNTS_BUTTON, "n_clicks"),

@@ -26,6 +26,7 @@ from metrics.inequality import SII_REPS
 from metrics.spc import SCREEN
 from metrics.trend import MIN_SPC_POINTS
 from tests.pages.conftest import by_id, find, table_of, tables_of, text_of
+from tests.pages.viewurl import written_search
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {str(n) for n in range(1, SMALL_MAX + 1)}
@@ -119,8 +120,10 @@ def test_metric_choice_states_rows_and_size(data_page):
 def test_view_round_trips_and_url_callback(data_page):
     view, notices = data_page.DataView.parse({"metric": "all"})
     assert notices == [] and view.search() == "?metric=all"
-    assert data_page.update_url("stillbirth", "?metric=pph_1500") == "?metric=stillbirth"
-    assert data_page.update_url("pph_1500", "?metric=pph_1500") is no_update
+    followed = data_page.FOLLOWED
+    assert written_search(followed, {"metric": "stillbirth"}, "?metric=pph_1500") == \
+        "?metric=stillbirth"
+    assert written_search(followed, {"metric": "pph_1500"}, "?metric=pph_1500") is no_update
 
 
 # -- definitions as frames ------------------------------------------------------------------
@@ -566,11 +569,12 @@ def test_kept_files_are_listed_and_one_is_chosen_from_the_url(data_page, local_d
     assert "Kept on this server (ingested " in text and "never added to the national data" in text
     # The URL holds the choice; the metric control keeps it.
     search = f"?metric=pph_1500&local={kept}"
-    assert data_page.update_url("booked_by_10_weeks", search) == \
+    assert written_search(data_page.FOLLOWED, {"metric": "booked_by_10_weeks"}, search) == \
         f"?metric=booked_by_10_weeks&local={kept}"
-    assert data_page.update_kept_url(None, search) == "?metric=pph_1500"
-    assert data_page.update_kept_url(kept, search) is no_update
-    assert data_page.update_kept_url("damaged", "?metric=pph_1500") == \
+    kept_url = data_page.KEPT_FOLLOWED
+    assert written_search(kept_url, {"local": None}, search) == "?metric=pph_1500"
+    assert written_search(kept_url, {"local": kept}, search) is no_update
+    assert written_search(kept_url, {"local": "damaged"}, "?metric=pph_1500") == \
         "?metric=pph_1500&local=damaged"
     # Its comparison downloads, worked out from the kept file.
     result, notice = local_data.on_kept_download(1, search)
