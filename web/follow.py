@@ -68,10 +68,12 @@ NEXT = (("/trends", "This view over time", "metric"),
 
 
 def see_also(path: str, search: str) -> list[tuple[str, str]]:
-    """``(label, href)`` for the next steps from the view at ``path`` + ``search``: only to
-    other pages that can show the view's metric (or its trust, for the scorecard)."""
+    """``(label, href)`` for the next steps from the view at ``path`` + ``search`` (a page's
+    canonical view): only to other pages that can show the view's metric (or its trust, for
+    the scorecard); none from a page without views of its own."""
+    pages = {page["path"]: page for page in dash.page_registry.values()}
     shared = selection(search)
-    if not shared:
+    if not shared or "canonical" not in pages.get(path, {}):
         return []
     carried = links(shared)
     out = []
@@ -81,6 +83,8 @@ def see_also(path: str, search: str) -> list[tuple[str, str]]:
         key = RENAMED.get(target, {}).get(needs, needs)
         if target != path and href and held and \
                 viewstate.query_of(href.partition("?")[2]).get(key) == held:
+            if needs == "org" and queries.org_level(held) != "trust":
+                label = f"The scorecard for {queries.org_name(held)}"
             out.append((label, href))
     return out
 
