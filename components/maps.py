@@ -260,7 +260,6 @@ def trust_hover(name: str, region: str | None, metric: Metric, who: str, value, 
 
 # -- what the map shows, from the store ---------------------------------------------------
 
-MAP_DIMENSIONS = (ETHNICITY, QUINTILE)
 # The group each breakdown opens on: the one the equity letters single out.
 DEFAULT_GROUP = {ETHNICITY: "Black", QUINTILE: "Q1 (most deprived)"}
 GAP_COLUMNS = ("ratio", "ratio_lower95", "ratio_upper95", "difference", "difference_lower95",

@@ -14,6 +14,8 @@ ETHNICITY = "ethnicity"
 DECILE = "deprivation_decile"
 QUINTILE = "deprivation_quintile"
 ETHNICITY_BY_QUINTILE = "ethnicity_by_quintile"
+# The breakdowns a map of regions shows a gap in.
+MAP_DIMENSIONS = (ETHNICITY, QUINTILE)
 
 ALL_GROUP = "All"
 

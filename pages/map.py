@@ -19,7 +19,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from components import controls, figures, ids, maps, pagekit, tables, viewstate
 from components import format as fmt
-from data import geo, queries
+from data import geo
 from metrics import registry
 from metrics.categories import DIMENSIONS, ETHNICITY
 from views import map as map_facts
@@ -51,13 +51,12 @@ TRUSTS_SHOW = {"all": "All women and babies", "group": "The chosen group"}
 
 def map_metrics() -> list[str]:
     """Metrics published for regions by ethnicity or deprivation quintile."""
-    return [m.id for m in registry.OUTCOME_METRICS
-            if any(d in queries.dimensions_at(m.id, "region") for d in maps.MAP_DIMENSIONS)]
+    return list(map_facts.choices().metrics)
 
 
 def metric_periods(metric: registry.Metric) -> list[str]:
     """Every period of the metric, newest first within each kind."""
-    return [p for kind in metric.period_kinds for p in reversed(queries.periods(metric.id, kind))]
+    return list(map_facts.choices().periods.get(metric.id, ()))
 
 
 def group_choices(dimension: str) -> list[str]:
@@ -72,23 +71,23 @@ class MapView(maps.MapSelection):
     @classmethod
     def parse(cls, query: dict) -> tuple["MapView", list[str]]:
         notices: list[str] = []
-        choices = map_metrics()
+        offered = map_facts.choices()
+        choices = offered.metrics
         metric_id = viewstate.choose(query, "metric", choices,
                                      DEFAULT_METRIC if DEFAULT_METRIC in choices else
                                      (choices or [DEFAULT_METRIC])[0], notices,
                                      "metric with regional breakdowns")
-        metric = registry.get(metric_id)
-        period = viewstate.choose(query, "period", metric_periods(metric),
-                                  queries.latest_period(metric_id) or "", notices, "period")
-        dims = [d for d in maps.MAP_DIMENSIONS if d in queries.dimensions_at(metric_id, "region")]
-        dimension = viewstate.choose(query, "dim", dims, (dims or [ETHNICITY])[0], notices,
+        period = viewstate.choose(query, "period", offered.periods.get(metric_id, ()),
+                                  offered.latest.get(metric_id, ""), notices, "period")
+        dims = offered.region_dimensions.get(metric_id, ())
+        dimension = viewstate.choose(query, "dim", dims, (dims or (ETHNICITY,))[0], notices,
                                      "breakdown")
         group = viewstate.choose(query, "group", group_choices(dimension),
                                  maps.DEFAULT_GROUP[dimension], notices, "group")
         trusts = viewstate.choose(query, "points", list(TRUSTS_SHOW), "all", notices,
                                   "choice for the trust points")
         return cls(metric_id, period, dimension, group, trusts,
-                   queries.dimensions_at(metric_id, "trust")), notices
+                   offered.trust_dimensions.get(metric_id, ())), notices
 
     def search(self) -> str:
         return viewstate.search({"metric": self.metric, "period": self.period,
@@ -161,7 +160,7 @@ def controls_card(view: MapView) -> html.Div:
     metric = registry.get(view.metric)
     choices = map_metrics()
     metrics = tuple(m for m in registry.OUTCOME_METRICS if m.id in choices)
-    dims = [d for d in maps.MAP_DIMENSIONS if d in queries.dimensions_at(metric.id, "region")]
+    dims = map_facts.choices().region_dimensions.get(metric.id, ())
     return html.Div(controls.card("Choose a view", dbc.Row([
         controls.labelled("Metric", controls.dropdown(
             MAP_METRIC, controls.metric_options(metrics), view.metric), MAP_METRIC, 5),
@@ -255,7 +254,7 @@ FOLLOWED = viewstate.follow_controls({"metric": MAP_METRIC, "period": MAP_PERIOD
 
 def _preamble(metric: registry.Metric, heading: str) -> list[str]:
     return pagekit.preamble(heading, metric.source, f"Boundaries: {geo.ATTRIBUTION}",
-                            synthetic=queries.current().synthetic)
+                            synthetic=map_facts.choices().synthetic)
 
 
 def region_csv(search: str) -> dict:

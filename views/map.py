@@ -7,7 +7,39 @@ from dataclasses import dataclass
 import polars as pl
 
 from data import queries
-from metrics.categories import ALL_GROUP, TOTAL
+from metrics import registry
+from metrics.categories import ALL_GROUP, MAP_DIMENSIONS, TOTAL
+
+
+@dataclass(frozen=True)
+class MapChoices:
+    """What the Map offers, worked out once per store build: the metrics published for
+    regions by a mapped breakdown and, for each, its periods and breakdowns."""
+
+    metrics: tuple[str, ...]
+    periods: dict[str, tuple[str, ...]]  # metric -> periods, newest first within each kind
+    latest: dict[str, str]  # metric -> its latest period
+    region_dimensions: dict[str, tuple[str, ...]]  # metric -> mapped breakdowns for regions
+    trust_dimensions: dict[str, tuple[str, ...]]  # metric -> breakdowns held for trusts
+    synthetic: bool  # whether the store's figures are invented (for the files' first lines)
+
+
+@queries.cached
+def choices() -> MapChoices:
+    """The Map's menus (see :class:`MapChoices`)."""
+    region = {m.id: tuple(d for d in MAP_DIMENSIONS
+                          if d in queries.dimensions_at(m.id, "region"))
+              for m in registry.OUTCOME_METRICS}
+    metrics = tuple(m for m, dims in region.items() if dims)
+    return MapChoices(
+        metrics=metrics,
+        periods={m: tuple(p for kind in registry.get(m).period_kinds
+                          for p in reversed(queries.periods(m, kind))) for m in metrics},
+        latest={m: queries.latest_period(m) or "" for m in metrics},
+        region_dimensions={m: region[m] for m in metrics},
+        trust_dimensions={m: tuple(queries.dimensions_at(m, "trust")) for m in metrics},
+        synthetic=queries.current().synthetic,
+    )
 
 
 @dataclass(frozen=True)
