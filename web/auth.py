@@ -147,18 +147,6 @@ def internal_headers() -> dict[str, str]:
     return {INTERNAL_HEADER: internal_token()}
 
 
-def forwarded_headers() -> dict[str, str]:
-    """The current request's credentials, for a browser drawing a page on its behalf (so an
-    export works whichever worker process answers the browser)."""
-    config = load_config()
-    headers = internal_headers()
-    if config and config.mode == "basic" and request.authorization:
-        headers["Authorization"] = request.headers.get("Authorization", "")
-    elif config and config.mode == "header" and request.headers.get(config.header):
-        headers[config.header] = request.headers[config.header]
-    return headers
-
-
 _dummy_hash = functools.cache(lambda: hash_password(secrets.token_hex(8)))
 _key = secrets.token_bytes(32)
 _signins = RecentSignIns(_KNOWN_SIGNINS, SIGNIN_TTL)
