@@ -16,6 +16,7 @@ from dash import dcc, html
 from commands import COMMANDS, sentence
 from components import controls, pagekit, viewstate
 from components import definitions as defs
+from components import format as fmt
 from data import queries
 from web import layouts
 
@@ -97,7 +98,7 @@ def data_section() -> html.Section:
              f"data from {period.get('start', '?')} to {period.get('end', '?')}, built "
              f"{defs.when_words(manifest.get('built_at'))}.")
     if store.synthetic:
-        status = dbc.Alert([html.Strong("Synthetic demonstration data. "), which,
+        status = dbc.Alert([html.Strong(f"{fmt.SYNTHETIC} "), which,
                             " Every trust, ICB and figure is invented; no figure describes a "
                             "real organisation."], color="warning")
         demo = [pagekit.content_markdown("about", section="Demonstration data"),
