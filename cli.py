@@ -130,7 +130,9 @@ def cmd_list_periods(args: argparse.Namespace) -> int:
 
 # -- compute ---------------------------------------------------------------------------------
 
-MEASURES = ("breakdown", "inequality", "trend", "benchmark")
+MEASURES = ("breakdown", "inequality", "trend", "benchmark", "gap-trend")
+SERIES_MEASURES = ("trend", "gap-trend")  # the whole series: no --period
+OVERDISPERSION = ("phi", "tau2")
 ALL_DIMENSIONS = "all"
 # Friendly names accepted for --dimension.
 DIMENSION_ALIASES = {"deprivation": "deprivation_decile"}
@@ -156,6 +158,14 @@ BENCHMARK_OUTPUT = ("metric", "period", "dimension", "group", "org_code", "name"
                     "value", "lower95", "upper95", "lower998", "upper998", "england_value",
                     "funnel", "rank_in_peer_group", "peers_ranked", "rank_overall", "ranked",
                     "highlight", "unit")
+# Added to the benchmark's columns with --overdispersion.
+OVERDISPERSION_OUTPUT = ("overdispersion", "phi", "tau2", "funnel_adjusted")
+GAP_TREND_OUTPUT = ("metric", "org_code", "dimension", "period_kind", "group", "period",
+                    "period_start", "years", "ratio", "ratio_lower95", "ratio_upper95",
+                    "difference", "difference_lower95", "difference_upper95", "unit",
+                    "trend_periods", "trend_slope", "trend_slope_lower95",
+                    "trend_slope_upper95", "trend_ratio_change_per_year", "trend_p_value",
+                    "trend_dispersion", "trend_verdict", "trend_direction")
 # A cell starting with one of these is run as a formula by spreadsheet programs.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -170,6 +180,7 @@ class Selection:
     period: str | None
     dimensions: tuple[str, ...]
     period_kind: str
+    overdispersion: str | None = None
 
 
 @contextlib.contextmanager
@@ -291,7 +302,7 @@ def _resolve(args: argparse.Namespace) -> Selection:
                          f"{level} level; choose one of: "
                          f"{_choices((*available, ALL_DIMENSIONS))}{alias}")
     labels = {kind: queries.periods(metric.id, kind) for kind in metric.period_kinds}
-    if args.period is None and args.measure != "trend":
+    if args.period is None and args.measure not in SERIES_MEASURES:
         latest = labels[metric.default_period_kind][-1:]
         raise UsageError(f"--period is required for the {args.measure} measure"
                          + (f", e.g. --period {latest[0]!r}" if latest else "")
@@ -306,7 +317,33 @@ def _resolve(args: argparse.Namespace) -> Selection:
     if kind not in metric.period_kinds:
         raise UsageError(f"period kind {kind!r} is not published for {metric.id}; choose one "
                          f"of: {_choices(metric.period_kinds)}")
-    return Selection(metric, org, level, args.period, dimensions, kind)
+    if args.measure == "gap-trend":
+        dimensions = _gap_dimensions(metric, level, dimensions, kind)
+    if args.overdispersion and args.measure != "benchmark":
+        raise UsageError("--overdispersion widens the benchmark's funnel; use it with "
+                         "--measure benchmark")
+    return Selection(metric, org, level, args.period, dimensions, kind,
+                     overdispersion=args.overdispersion)
+
+
+def _gap_dimensions(metric, level: str, dimensions: tuple[str, ...], kind: str
+                    ) -> tuple[str, ...]:
+    """The dimensions a gap trend can use (those with a reference group), on periods that
+    do not overlap; :class:`UsageError` if none."""
+    from metrics.categories import DIMENSIONS
+    from metrics.trend import spc_valid
+
+    if not spc_valid(kind):
+        independent = [k for k in metric.period_kinds if spc_valid(k)]
+        raise UsageError(f"a gap trend needs periods that do not overlap, not {kind}; choose "
+                         f"--period-kind {' or '.join(independent) or '(none published)'}")
+    with_reference = tuple(d for d in dimensions if DIMENSIONS[d].reference)
+    if not with_reference:
+        possible = [d for d in metric.dimensions_at(level) if DIMENSIONS[d].reference]
+        raise UsageError(f"a gap trend compares groups with a reference group; for "
+                         f"{metric.id} at {level} level choose --dimension "
+                         f"{_choices(possible) if possible else '(none published)'}")
+    return with_reference
 
 
 def _breakdown_records(sel: Selection) -> list[dict]:
@@ -393,6 +430,8 @@ def _benchmark_records(sel: Selection) -> list[dict]:
         for group in DIMENSIONS[dimension].groups:
             row = england.filter(pl.col("group") == group)
             frame = queries.benchmark(sel.metric.id, sel.period, dimension, group)
+            if sel.overdispersion:
+                frame = _overdispersed(frame, sel, row["value"][0] if row.height else None)
             frame = _blank_suppressed(frame).with_columns(
                 metric=pl.lit(sel.metric.id), period=pl.lit(sel.period),
                 dimension=pl.lit(dimension), group=pl.lit(group),
@@ -404,11 +443,52 @@ def _benchmark_records(sel: Selection) -> list[dict]:
     return records
 
 
+def _overdispersed(frame, sel: Selection, england: float | None):
+    """The benchmark with its trusts' labels against the funnel widened for
+    over-dispersion, and the estimates it used (null with fewer than 2 trusts shown)."""
+    import polars as pl
+
+    from metrics.overdispersion import adjusted_benchmark, benchmark_dispersion
+
+    fit = benchmark_dispersion(frame, metric=sel.metric, average=england)
+    frame = adjusted_benchmark(frame, metric=sel.metric, method=sel.overdispersion,
+                               average=england, fit=fit)
+    return frame.with_columns(
+        overdispersion=pl.lit(sel.overdispersion),
+        phi=pl.lit(fit.phi if fit else None, pl.Float64),
+        tau2=pl.lit(fit.tau2 if fit else None, pl.Float64),
+    )
+
+
+def _gap_trend_records(sel: Selection) -> list[dict]:
+    import polars as pl
+
+    from data import queries
+    from metrics.gap_trend import gap_trend
+
+    records = []
+    for dimension in sel.dimensions:
+        points, _ = queries.trend(sel.metric.id, sel.org_code, sel.period_kind, dimension)
+        if points.is_empty():
+            continue
+        result = gap_trend(points, metric=sel.metric, dimension=dimension)
+        tests = result.tests.drop("group_order").rename(
+            {c: f"trend_{c}" for c in result.tests.columns if c not in ("group", "group_order")})
+        frame = result.series.join(tests, on="group", how="left").with_columns(
+            metric=pl.lit(sel.metric.id), org_code=pl.lit(sel.org_code),
+            dimension=pl.lit(dimension), period_kind=pl.lit(sel.period_kind),
+            unit=pl.lit(sel.metric.unit),
+        )
+        records += frame.to_dicts()
+    return records
+
+
 _MEASURE_OUTPUT = {
     "breakdown": (_breakdown_records, BREAKDOWN_OUTPUT + BREAKDOWN_EXTRA),
     "inequality": (_inequality_records, INEQUALITY_OUTPUT),
     "trend": (_trend_records, TREND_OUTPUT),
     "benchmark": (_benchmark_records, BENCHMARK_OUTPUT),
+    "gap-trend": (_gap_trend_records, GAP_TREND_OUTPUT),
 }
 
 
@@ -418,6 +498,8 @@ def cmd_compute(args: argparse.Namespace) -> int:
         selection = _resolve(args)
         build, columns = _MEASURE_OUTPUT[args.measure]
         records = build(selection)
+    if selection.overdispersion:
+        columns += OVERDISPERSION_OUTPUT
     _write_records(records, columns, args.format)
     return 0
 
@@ -432,7 +514,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.what == "view":
             export_view(args.url, Path(args.out), get_app())
         else:
-            export_board_pack(args.org, args.period, Path(args.out), get_app())
+            export_board_pack(args.org, args.period, Path(args.out), get_app(),
+                              full=args.full)
     except ExportUsageError as error:
         raise UsageError(str(error)) from None
     return 0
@@ -480,7 +563,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                   "hold every gunicorn thread: bind to 127.0.0.1 behind nginx "
                   "(docs/nginx.conf)", file=sys.stderr)
         # Workers are processes (the store is read-only, so they share nothing but the
-        # optional Redis cache); threads overlap the waits of each request.
+        # optional Redis cache); threads overlap the waits of each request. They share the
+        # store through the page cache (its Arrow files are mapped), not by gunicorn's
+        # --preload: Polars' thread pool does not survive fork, and a worker forked after
+        # the master ran a query would hang on its first one.
         os.execv(gunicorn, gunicorn_command(gunicorn, args))
     from app import get_app
 
@@ -622,7 +708,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", help="organisation code (see `equalities list-orgs`); for "
                    "benchmark optional and only highlighted")
     p.add_argument("--period", help="period label (see `equalities list-periods`); not used "
-                   "by trend, which gives the whole series")
+                   "by trend or gap-trend, which give the whole series")
     p.add_argument("--dimension", default="total",
                    help="ethnicity, deprivation_decile (or deprivation), deprivation_quintile, "
                    "total, or all (every breakdown published at the organisation's level)")
@@ -630,23 +716,35 @@ def build_parser() -> argparse.ArgumentParser:
                    help="breakdown (default): each group with 95%%/99.8%% CIs, gap to the "
                    "reference group and comparison with England; inequality: SII and RII "
                    "across deprivation; trend: the series with SPC limits; benchmark: every "
-                   "trust with funnel-plot significance and ranks")
-    p.add_argument("--period-kind", help="trend only: quarter, financial_year, ... (default "
-                   "quarter where published, else the metric's own kind)")
+                   "trust with funnel-plot significance and ranks; gap-trend: each group's "
+                   "ratio and difference to the reference group per period (SII/RII for "
+                   "deprivation) and whether the gap is narrowing or widening")
+    p.add_argument("--period-kind", help="trend and gap-trend only: quarter, financial_year, "
+                   "... (default quarter where published, else the metric's own kind)")
+    p.add_argument("--overdispersion", choices=OVERDISPERSION,
+                   help="benchmark only: also label each trust against the funnel widened for "
+                   "over-dispersion, by a multiplicative factor (phi) or an additive "
+                   "between-trust variance (tau2); the PHE labels stay in 'funnel'")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.set_defaults(func=cmd_compute)
 
     p = sub.add_parser("export", help=COMMANDS["export"])
     export_sub = p.add_subparsers(dest="what", required=True)
-    q = export_sub.add_parser("view", help="any view of the app as PNG or PDF")
+    q = export_sub.add_parser("view", help="any view of the app as PDF, PNG or slides")
     q.add_argument("--url", required=True, help="app URL with its query, e.g. "
                    "'http://127.0.0.1:8050/explore?org=ENG&metric=pph_1500'")
-    q.add_argument("--out", required=True, help="output file ending in .pdf or .png")
+    q.add_argument("--out", required=True, help="output file ending in .pdf, .png or .pptx "
+                   "(a slide per chart)")
     q.set_defaults(func=cmd_export)
-    q = export_sub.add_parser("board-pack", help="every metric for one trust, one PDF")
+    q = export_sub.add_parser("board-pack", help="a trust's board summary (PDF or slides), "
+                              "or with --full every metric")
     q.add_argument("--org", required=True, help="trust code (see list-orgs --level trust)")
     q.add_argument("--period", help="period label, e.g. 2024-25 (default: the latest)")
-    q.add_argument("--out", required=True, help="output file ending in .pdf")
+    q.add_argument("--full", action="store_true",
+                   help="the full pack: a page or more per metric (PDF only)")
+    q.add_argument("--out", required=True, help="output file ending in .pdf, .pptx (slides) "
+                   "or .xlsx (the summary's tables), or a folder (a PDF named after the trust "
+                   "and period)")
     q.set_defaults(func=cmd_export)
 
     p = sub.add_parser("serve", help=COMMANDS["serve"])

@@ -13,7 +13,7 @@ COMMANDS: dict[str, str] = {
     "list-orgs": "organisations in the store",
     "list-periods": "periods available for a metric",
     "compute": "compute a breakdown, inequality index, trend or benchmark as CSV or JSON",
-    "export": "export a view or a trust's board pack (PDF/PNG)",
+    "export": "export a view (PDF/PNG/slides) or a trust's board summary or full pack",
     "serve": "serve the dashboard",
     "hash-password": "hash a password for EQUALITIES_USERS (sign-in with "
     "EQUALITIES_AUTH=basic)",

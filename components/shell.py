@@ -6,7 +6,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components import ids
+from components import format as fmt
+from components import ids, publiclink
 
 NAV_ORDER = ("/", "/explore", "/benchmark", "/map", "/trends", "/intersections",
              "/scorecard", "/mortality", "/experience", "/data-quality", "/data", "/about")
@@ -58,7 +59,7 @@ def synthetic_banner(manifest: dict) -> html.Div | None:
         className="synthetic-banner",
         role="note",
         children=dbc.Container(
-            [html.Strong("Synthetic demonstration data. "),
+            [html.Strong(f"{fmt.SYNTHETIC} "),
              "Every trust, ICB and figure here is invented and calibrated to national "
              "published rates. No figure describes a real organisation."],
             fluid="xl",
@@ -126,7 +127,7 @@ def print_header(title: str, lines: list[tuple[str, str]], link: str, generated:
         html.P(" · ".join(f"{label}: {value}" for label, value in lines)),
         html.P(f"Generated {generated}. Data store: {manifest.get('title', '')}, covering "
                f"{period.get('start', '?')} to {period.get('end', '?')}. "
-               f"Reproduce this view: {link}", className="small"),
+               f"Reproduce this view: {publiclink.printed(link)}", className="small"),
     ])
 
 

@@ -44,3 +44,9 @@ def internal_token() -> str | None:
     """``EQUALITIES_INTERNAL_TOKEN``: lets the app's own export browser in when login is on;
     set one shared value for all workers of a server (``serve --prod`` does)."""
     return os.environ.get("EQUALITIES_INTERNAL_TOKEN") or None
+
+
+def public_url() -> str | None:
+    """``EQUALITIES_PUBLIC_URL``: the dashboard's address as its readers reach it (such as
+    ``https://equalities.example.nhs.uk``), so printed links can be followed from paper."""
+    return os.environ.get("EQUALITIES_PUBLIC_URL", "").strip().rstrip("/") or None

@@ -1,24 +1,31 @@
-"""Board pack: every metric for one trust, composed for printing as one numbered PDF.
+"""Board pack: what a trust's board reads, composed for printing as one numbered PDF.
 
-Answers "what do we put in front of the board this month?": a contents page, the Annex 3
-scorecard against England, what changed since a year earlier, then a page per metric with
-the breakdowns by ethnicity and by deprivation, the trend with SPC and the trust's place
-among all trusts (funnel plot and peer-group rank); then ethnicity and deprivation together,
-and the trust's region on the map of England. Reached from the Scorecard page and
-``equalities export board-pack``.
+Answers "what do we put in front of the board this month?". By default a board summary of
+two to six pages, read in five minutes: the Annex 3 scorecard against England, the largest
+significant gaps with their 95% CIs and the women or babies behind them, what changed since
+a year earlier and one chart per headline gap (all from ``views.boardpack``, which the slide
+deck reads too). With ``full=1`` the full pack: a contents page, the scorecard, what
+changed, then a page per metric with the breakdowns by ethnicity and by deprivation, the
+trend with SPC and the trust's place among all trusts (funnel plot and peer-group rank);
+then ethnicity and deprivation together, and the trust's region on the map of England.
+Reached from the Scorecard page and ``equalities export board-pack``.
 
 URL parameters: ``org`` (a trust code), ``period`` (a period label, e.g. ``2024-25``; each
-metric uses it where it publishes it, otherwise its own latest period).
+metric uses it where it publishes it, otherwise its own latest period), ``full`` (``1`` for
+the full pack).
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
 import dash
 import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
 import polars as pl
 from dash import dcc, html
 
+from components import boardsummary as words
 from components import (
     controls,
     crosstab,
@@ -26,6 +33,7 @@ from components import (
     gapwords,
     maps,
     pagekit,
+    publiclink,
     tables,
     viewstate,
     whatchanged,
@@ -34,8 +42,17 @@ from components import format as fmt
 from components import scorecard as card
 from data import queries
 from metrics import registry
-from metrics.categories import DIMENSIONS, ETHNICITY, ETHNICITY_BY_QUINTILE, QUINTILE, TOTAL
+from metrics.categories import (
+    DIMENSIONS,
+    ETHNICITY,
+    ETHNICITY_BY_QUINTILE,
+    MAP_DIMENSIONS,
+    QUINTILE,
+    TOTAL,
+)
+from views import boardpack as summary_model
 from views import map as map_facts
+from views.boardpack import pack_metrics, period_for
 from web import layouts
 
 dash.register_page(__name__, path="/board-pack", name="Board pack",
@@ -47,11 +64,47 @@ dash.register_page(__name__, path="/board-pack", name="Board pack",
 STATIC = {**figures.CONFIG, "staticPlot": True, "displayModeBar": False}
 SPC_KINDS = ("quarter", "financial_year", "calendar_year", "survey_year")
 
+# Sizes for print: a sheet of A4 landscape holds about 700 px of height at the export's 96
+# px per inch (inside its margins and footer), so no chart is drawn taller than that, and
+# a chart in half a row is about 500 px wide.
+PAGE_HEIGHT_PX = 640
+HALF_PAGE_CHART_PX = 400
+HALF_WIDTH_PX = 500
+LINE_PX = 22  # a line of title or legend
 
-def pack_metrics(level: str = "trust") -> tuple[registry.Metric, ...]:
-    """Metrics published at ``level``: Annex 3 first, then the rest in registry order."""
-    at_level = [m for m in registry.OUTCOME_METRICS if level in m.levels]
-    return tuple(sorted(at_level, key=lambda m: not m.annex3))
+
+def _lines(text: str, width_px: int, char_px: float) -> int:
+    return max(1, math.ceil(len(text) * char_px / width_px))
+
+
+def legend_lines(figure: go.Figure, width_px: int) -> int:
+    """How many rows the figure's horizontal legend takes at ``width_px`` (an estimate
+    from the entries' names at 12 px type)."""
+    names = [t.name or "" for t in figure.data if t.showlegend is not False and t.name]
+    if not names:
+        return 0
+    rows, used = 1, 0
+    for name in dict.fromkeys(names):
+        entry = 48 + 7 * len(name)
+        if used and used + entry > width_px:
+            rows, used = rows + 1, 0
+        used += entry
+    return rows
+
+
+def sized_for_print(figure: go.Figure, height: int, width_px: int = HALF_WIDTH_PX
+                    ) -> go.Figure:
+    """``figure`` at ``height`` px for a sheet: its title pinned to the top and its legend in
+    rows under the title, with a top margin that holds both, so neither is drawn across
+    the other at the width it prints at."""
+    title = figure.layout.title.text or ""
+    top = 12 + LINE_PX * (_lines(title, width_px - 20, 9) + legend_lines(figure, width_px)) + 8
+    return figure.update_layout(
+        height=height,
+        title=dict(y=1, yref="container", yanchor="top", pad=dict(t=10)),
+        legend=dict(orientation="h", x=0, xanchor="left", y=1, yanchor="bottom",
+                    font=dict(size=12)),
+        margin=dict(t=top))
 
 
 def _default_trust() -> str:
@@ -60,14 +113,11 @@ def _default_trust() -> str:
     return trusts["org_code"][0]
 
 
-def _all_periods() -> list[str]:
-    return sorted({p for m in pack_metrics() for p in queries.periods(m.id)})
-
-
 @dataclass(frozen=True)
 class BoardPackView:
     org: str
     period: str
+    full: bool = False  # the full per-metric pack instead of the board summary
 
     @classmethod
     def parse(cls, query: dict) -> tuple["BoardPackView", list[str]]:
@@ -75,21 +125,14 @@ class BoardPackView:
         trusts = queries.organisations().filter(pl.col("org_level") == "trust")["org_code"]
         org = viewstate.choose(query, "org", trusts.to_list(), _default_trust(), notices,
                                "trust")
-        years = sorted({p for m in pack_metrics() for p in queries.periods(m.id, "financial_year")})
-        known = _all_periods()
-        latest = years[-1] if years else (known[-1] if known else "")
-        period = viewstate.choose(query, "period", known, latest, notices, "period")
-        return cls(org, period), notices
+        period = viewstate.choose(query, "period", summary_model.pack_periods(),
+                                  summary_model.default_period(), notices, "period")
+        full = viewstate.choose(query, "full", ["0", "1"], "0", notices, "pack") == "1"
+        return cls(org, period, full), notices
 
     def search(self) -> str:
-        return viewstate.search({"org": self.org, "period": self.period})
-
-
-def period_for(metric: registry.Metric, wanted: str) -> str | None:
-    """``wanted`` where the metric publishes it, else the metric's latest period."""
-    if wanted in queries.periods(metric.id):
-        return wanted
-    return queries.latest_period(metric.id)
+        return viewstate.search({"org": self.org, "period": self.period,
+                                 "full": "1" if self.full else None})
 
 
 def _source(metric: registry.Metric, period: str) -> str:
@@ -119,8 +162,9 @@ def breakdown_block(view: BoardPackView, metric: registry.Metric, period: str,
     title = f"{metric.short_title} by {label}, {period}"
     gaps = fmt.gap_statements(frame, metric, dimension)
     return html.Div([
-        _graph(figures.breakdown_bars(frame, metric, title=title, source=_source(metric, period),
-                                      comparator_label="England")),
+        _graph(sized_for_print(figures.breakdown_bars(
+            frame, metric, title=title, source=_source(metric, period),
+            comparator_label="England"), HALF_PAGE_CHART_PX - 60)),
         html.Ul([html.Li(g) for g in gaps], className="small") if gaps else html.P(
             f"No significant gap by {label} at the 95% level.", className="small"),
         excess_line(view, metric, period, dimension),
@@ -145,13 +189,14 @@ def trend_block(view: BoardPackView, metric: registry.Metric) -> html.Div | None
     points = points.with_columns(short, dimension=pl.lit(TOTAL))
     figure = figures.trend(points, metric,
                            title=f"{metric.short_title} over time, all {metric.subject}",
-                           source=_source(metric, "all periods"), spc_group="All", height=480)
+                           source=_source(metric, "all periods"), spc_group="All")
     projected, fits, _ = queries.projection(metric.id, view.org, kind, TOTAL)
     projected = projected.filter(pl.col("period").is_not_null()).with_columns(short) \
         if projected.height else projected
     figures.add_projection(figure, points, projected, metric)
-    # Room above the plot for the legend's rows, below the title.
-    figure.update_layout(margin=dict(t=150), legend=dict(y=1.02))
+    # A label every few periods, so that the tilted labels never run into each other.
+    figure.update_xaxes(nticks=8, tickangle=-30)
+    sized_for_print(figure, HALF_PAGE_CHART_PX - 20)
     return html.Div([
         _graph(figure),
         html.P(f"Statistical process control (latest point): {said}", className="small"),
@@ -198,17 +243,34 @@ def benchmark_block(view: BoardPackView, metric: registry.Metric, period: str) -
     if row.height and row["rank_in_peer_group"][0] is not None:
         r = row.row(0, named=True)
         rank = (f"Ranked {r['rank_in_peer_group']} of {r['peers_ranked']} in its peer group "
-                f"({r['peer_group']}); funnel plot: {r['funnel'] or 'not assessed'}.")
+                f"({r['peer_group']}); on the funnel plot against England, "
+                f"{words.funnel_words(r['funnel'])}.")
     else:
         rank = "Not ranked: the trust's figure is suppressed or not available."
     return html.Div([
-        _graph(figures.funnel(figures.plain_columns(points, "name"),
-                              queries.funnel(metric.id, period), metric,
-                              average=average, highlight=(view.org,),
-                              title=f"{metric.short_title}: all trusts, {period}",
-                              source=_source(metric, period))),
+        _graph(funnel_for_print(figures.funnel(
+            figures.plain_columns(points, "name"), queries.funnel(metric.id, period), metric,
+            average=average, highlight=(view.org,),
+            title=f"{metric.short_title}: all trusts, {period}",
+            source=_source(metric, period)))),
         html.P(rank, className="small"),
     ])
+
+
+def funnel_for_print(figure: go.Figure) -> go.Figure:
+    """A funnel plot sized for half a sheet: the trust's name inside the plot area (written
+    towards the middle, never past an edge) and England's label on a white ground, readable
+    over the points."""
+    for trace in figure.data:
+        if trace.name == "Chosen trusts" and trace.x:
+            xs = [x for trace_ in figure.data for x in (trace_.x or ()) if x is not None]
+            middle = (min(xs) + max(xs)) / 2 if xs else 0
+            trace.update(textposition="top left" if trace.x[0] > middle else "top right",
+                         cliponaxis=False, textfont=dict(size=12))
+    for annotation in figure.layout.annotations:
+        if (annotation.text or "").startswith("England"):
+            annotation.update(bgcolor="rgba(255,255,255,0.85)")
+    return sized_for_print(figure, HALF_PAGE_CHART_PX - 20)
 
 
 def metric_section(number: int, view: BoardPackView, metric: registry.Metric) -> html.Section:
@@ -219,17 +281,22 @@ def metric_section(number: int, view: BoardPackView, metric: registry.Metric) ->
         return html.Section([heading, html.P("No figures in this data store.")])
     dims = [d for d in (ETHNICITY, QUINTILE) if d in queries.dimensions_at(metric.id, "trust")]
     breakdowns = [dbc.Col(breakdown_block(view, metric, period, d), md=6) for d in dims]
+    if len(dims) == 1:  # its table beside the chart, not under it: half a sheet saved
+        block = breakdowns[0].children
+        breakdowns = [dbc.Col(block.children[:-1], md=6), dbc.Col(block.children[-1], md=6)]
     if not dims:
         note = fmt.breakdowns_note(metric, "trust", queries.held_dimensions(metric.id)) or \
             "This data store holds no figures by ethnicity or deprivation for trusts."
         breakdowns = [dbc.Col(html.P(note, className="small"), md=12)]
     return html.Section([
         heading,
-        html.P(f"{metric.source} · {period} · {metric.definition}", className="small"),
+        html.P(f"{metric.source} · {period} · {metric.definition}", className="small mb-1"),
+        # Caveats under the definition: at the end they would spill onto a sheet of their own.
+        html.P(" ".join(metric.caveats), className="small text-muted") if metric.caveats
+        else None,
         dbc.Row(breakdowns),
         dbc.Row([dbc.Col(trend_block(view, metric), md=6),
                  dbc.Col(benchmark_block(view, metric, period), md=6)]),
-        html.P(" ".join(metric.caveats), className="small text-muted"),
     ], className="pack-section")
 
 
@@ -241,14 +308,17 @@ def scorecard_section(view: BoardPackView) -> html.Section:
         html.H2("1. Annex 3 scorecard against England", id="section-scorecard",
                 className="h4 page-break"),
         html.P([html.Strong(f"{name}: "), card.summary(frame)]),
-        _graph(card.dot_chart(frame, org_label="This trust",
-                              title=f"Annex 3 metrics: {figures.plain(name)}",
-                              source="Sources: MSDS, MBRRACE-UK, CQC, Performance dashboard.")),
         card.scorecard_table(frame, rows, caption=f"Annex 3 metrics: {name} against England, "
                              "latest period of each metric.", table_id="pack-scorecard",
                              links={}),
         card.rag_legend(),
-    ])
+        # Eight panels need a sheet of their own to stay readable.
+        html.Div(_graph(card.dot_chart(frame, org_label="This trust",
+                                       title=f"Annex 3 metrics: {figures.plain(name)}",
+                                       source="Sources: MSDS, MBRRACE-UK, CQC, Performance "
+                                       "dashboard.").update_layout(height=PAGE_HEIGHT_PX)),
+                 className="page-break"),
+    ], className="pack-section")
 
 
 def changes_section(number: int, view: BoardPackView) -> html.Section:
@@ -256,14 +326,15 @@ def changes_section(number: int, view: BoardPackView) -> html.Section:
     names its view by path and query, since a printed link cannot be followed."""
     found = queries.changes(view.org)
     items = [html.Li([change.sentence, html.Br(), html.Span(
-        f"{change.page}: {change.href}", className="small text-muted text-break")],
+        f"{change.page}: {publiclink.address(change.href)}",
+        className="small text-muted text-break")],
         className="mb-2") for change in whatchanged.changes(found["changes"], view.org)]
     return html.Section([
         html.H2(f"{number}. {whatchanged.title(found['since'])}", id="section-changes",
                 className="h4 page-break"),
         html.Ol(items) if items else html.P(whatchanged.NOTHING_CHANGED),
         html.P(f"{whatchanged.HOW} The latest period of each metric, whatever the pack's "
-               "period.", className="small text-muted"),
+               f"period. {publiclink.note() or ''}", className="small text-muted"),
     ], className="pack-section")
 
 
@@ -289,7 +360,8 @@ def intersections_section(number: int, view: BoardPackView) -> html.Section:
         html.P(f"{metric.title} (the metric with the most published cells for this trust). "
                f"{crosstab.summary(frame)}", className="small"),
         _graph(figures.intersection_heatmap(frame, metric, title=title,
-                                            source=_source(metric, period))),
+                                            source=_source(metric, period))
+               .update_layout(height=480)),
         tables.html_table(crosstab.cell_rows(frame, metric),
                           caption=f"{title}. Ratio to {crosstab.reference()} with its 95% "
                           "CI."),
@@ -302,7 +374,7 @@ MAP_HEADING = "The trust's region on the map"
 def map_choice() -> tuple[registry.Metric, str] | None:
     """The first pack metric published by ethnicity for regions, with that breakdown; else
     the first published by deprivation quintile."""
-    return next(((m, d) for d in maps.MAP_DIMENSIONS for m in pack_metrics()
+    return next(((m, d) for d in MAP_DIMENSIONS for m in pack_metrics()
                  if d in queries.dimensions_at(m.id, "region")), None)
 
 
@@ -378,7 +450,7 @@ def map_section(number: int, view: BoardPackView) -> html.Section:
         html.P([region_line(region, regions, selection, metric), " ",
                 trust_line(view.org, trusts, selection, metric)]),
         _graph(maps.selection_map(selection, regions, trusts, metric, highlight=view.org,
-                                  height=600, synthetic=facts.synthetic)),
+                                  height=560, synthetic=facts.synthetic)),
         tables.html_table(maps.region_table(regions, selection, metric),
                           caption=f"{title}. Ratio and difference: {selection.group} "
                           f"compared with {selection.reference}, with 95% CIs."),
@@ -408,16 +480,129 @@ def contents(view: BoardPackView, metrics: tuple[registry.Metric, ...]) -> html.
     ], className="pack-contents")
 
 
-@layouts.safe_layout(cache=False)  # states its generation date
-def layout(**query) -> html.Div:
-    view, notices = BoardPackView.parse(query)
+# -- the board summary (the default pack) ----------------------------------------------------
+
+def headline_chart(gap: summary_model.Gap, synthetic: bool) -> go.Figure:
+    """The breakdown behind a headline gap, against England, sized for half a sheet."""
+    figure = figures.breakdown_bars(gap.frame, gap.metric, title=words.chart_title(gap),
+                                    source=words.source(gap, synthetic),
+                                    comparator_label="England")
+    return sized_for_print(figure, HALF_PAGE_CHART_PX - 30)
+
+
+def summary_intro(model: summary_model.BoardSummary) -> html.Section:
+    """The first lines: whose pack, which period, and the three things to know."""
+    return html.Section([
+        html.H1(f"Board summary: {model.org_name}", className="h2"),
+        html.P(f"Maternity and neonatal equalities and performance, {model.period}. "
+               f"Generated {datetime.now():%d %B %Y}."),
+        dbc.Alert("Synthetic demonstration data: the trust and every figure are invented.",
+                  color="warning", className="py-1") if model.synthetic else None,
+        html.H2("In brief", className="h5"),
+        html.Ul([html.Li(point) for point in words.key_points(model)]),
+    ], className="pack-contents")
+
+
+def summary_scorecard(number: int, model: summary_model.BoardSummary) -> html.Section:
+    rows = card.scorecard_rows(model.scorecard)
+    return html.Section([
+        html.H2(f"{number}. Annex 3 scorecard against England", id="section-scorecard",
+                className="h4"),
+        card.scorecard_table(model.scorecard, rows, caption=f"Annex 3 metrics: "
+                             f"{model.org_name} against England, latest period of each "
+                             "metric.", table_id="pack-scorecard", links={}),
+        card.rag_legend(),
+    ], className="pack-section")
+
+
+def summary_gaps(number: int, model: summary_model.BoardSummary) -> html.Section:
+    heading = html.H2(f"{number}. The largest gaps", id="section-gaps", className="h4")
+    if not model.gaps:
+        return html.Section([heading, html.P(
+            "No group of women or babies fares significantly worse than its reference group "
+            "in any metric (95% level).")], className="pack-section")
+    shown = model.listed_gaps
+    return html.Section([
+        heading,
+        html.P(f"The {len(shown)} largest of {len(model.gaps)} significant gaps (95% level) "
+               "where a group fares worse than White women (ethnicity) or women in the least "
+               "deprived fifth of areas (deprivation), ranked by how many times worse. The "
+               "numbers of women or babies are how many more (or fewer) had the outcome than "
+               "if the group had had the reference group's rate.", className="small"),
+        tables.html_table(words.gap_rows(shown), caption="The largest significant gaps."),
+    ], className="pack-section")
+
+
+def summary_changes(number: int, model: summary_model.BoardSummary) -> html.Section:
+    items = [html.Li([change.sentence, " ", html.Span(
+        f"{change.page}: {publiclink.address(change.href)}",
+        className="small text-muted text-break")]) for change in words.changes(model)]
+    return html.Section([
+        html.H2(f"{number}. {whatchanged.title(model.since)}", id="section-changes",
+                className="h4"),
+        html.Ol(items, className="small") if items else html.P(whatchanged.NOTHING_CHANGED),
+        html.P(f"{whatchanged.HOW} {publiclink.note() or ''}", className="small text-muted"),
+    ], className="pack-section")
+
+
+def headline_block(gap: summary_model.Gap, synthetic: bool) -> html.Div:
+    """One headline: its chart, the gap in words and in numbers of people."""
+    people = words.people(gap)
+    return html.Div([
+        html.H3(words.heading(gap), className="h6 mb-1"),
+        _graph(headline_chart(gap, synthetic)),
+        html.P(words.statement(gap), className="small mb-1"),
+        html.P(people, className="small mb-1") if people else None,
+    ], className="pack-block")
+
+
+def summary_headlines(number: int, model: summary_model.BoardSummary) -> html.Section | None:
+    if not model.headlines:
+        return None
+    blocks = [dbc.Col(headline_block(gap, model.synthetic), width=6)
+              for gap in model.headlines]
+    return html.Section([
+        html.H2(f"{number}. The headlines in charts", id="section-headlines",
+                className="h4"),
+        dbc.Row(blocks),
+    ], className="pack-section")
+
+
+def summary_footer(view: BoardPackView) -> html.P:
+    return html.P([
+        "Every metric, with its trend, SPC chart and funnel plot, is in the full pack: ",
+        html.Span(words.pack_link(view.org, view.period, full=True), className="text-break"),
+        ". Methods, definitions and caveats: the Data and definitions page."],
+        className="small text-muted mt-2")
+
+
+def board_summary(view: BoardPackView) -> html.Div:
+    """The default pack: two to six pages for a board to read in five minutes."""
+    model = summary_model.summary(view.org, view.period)
+    return html.Div([
+        summary_intro(model),
+        summary_scorecard(1, model),
+        summary_gaps(2, model),
+        summary_changes(3, model),
+        summary_headlines(4, model),
+        summary_footer(view),
+    ], className="board-pack board-summary")
+
+
+def full_pack(view: BoardPackView) -> html.Div:
     metrics = pack_metrics()
     return html.Div([
-        controls.notices(notices),
         contents(view, metrics),
         scorecard_section(view),
         changes_section(2, view),
         *[metric_section(i, view, m) for i, m in enumerate(metrics, start=3)],
         intersections_section(len(metrics) + 3, view),
         map_section(len(metrics) + 4, view),
-    ], className="board-pack")
+    ], className="board-pack board-full")
+
+
+@layouts.safe_layout(cache=False)  # states its generation date
+def layout(**query) -> html.Div:
+    view, notices = BoardPackView.parse(query)
+    return html.Div([controls.notices(notices),
+                     full_pack(view) if view.full else board_summary(view)])

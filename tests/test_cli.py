@@ -11,7 +11,7 @@ import pytest
 
 import cli
 from data import queries
-from metrics import registry, stats
+from metrics import gap_trend, registry, stats
 from metrics.categories import DIMENSIONS
 
 REQUIRED = ("metric,org_code,period,dimension,group,numerator,denominator,suppressed,value,"
@@ -235,6 +235,91 @@ def test_benchmark_lists_every_trust(run, demo, story):
     records = _json(out)
     assert {r["group"] for r in records} == set(DIMENSIONS["ethnicity"].groups)
     assert not any(r["highlight"] for r in records)
+
+
+def test_benchmark_with_overdispersion_adds_adjusted_labels(run, story):
+    argv = ("compute", "--metric", "pph_1500", "--period", _latest("pph_1500"), "--measure",
+            "benchmark")
+    code, out, _ = run(*argv)
+    assert code == 0
+    plain_columns, plain = _csv(out)
+    assert "funnel_adjusted" not in plain_columns  # the default output is unchanged
+    code, out, err = run(*argv, "--overdispersion", "tau2")
+    assert code == 0, err
+    columns, rows = _csv(out)
+    assert columns == [*plain_columns, *cli.OVERDISPERSION_OUTPUT]
+    assert [r["funnel"] for r in rows] == [r["funnel"] for r in plain]  # PHE labels kept
+    assert {r["overdispersion"] for r in rows} == {"tau2"}
+    assert len({(r["phi"], r["tau2"]) for r in rows}) == 1 and float(rows[0]["phi"]) > 1
+    outside = [label for label in stats.SIGNIFICANCE_LABELS if label != "Not significant"]
+    adjusted = sum(r["funnel_adjusted"] in outside for r in rows)
+    assert 0 < adjusted < sum(r["funnel"] in outside for r in rows)
+    mine = next(r for r in rows if r["org_code"] == story["pph_outlier"])
+    assert mine["funnel_adjusted"] == "High (0.001)"
+    for row in rows:
+        if row["suppressed"] == "true":
+            assert row["funnel_adjusted"] == ""
+    code, _, err = run("compute", "--metric", "pph_1500", "--org", "ENG", "--measure",
+                       "trend", "--overdispersion", "phi")
+    assert code == cli.EXIT_USAGE and "--measure benchmark" in err
+
+
+def test_gap_trend_series_and_test(run, story):
+    code, out, err = run("compute", "--measure", "gap-trend", "--metric", "pph_1500", "--org",
+                         "ENG", "--dim", "deprivation_quintile", "--format", "json")
+    assert code == 0, err
+    records = _json(out)
+    assert set(records[0]) == set(cli.GAP_TREND_OUTPUT)
+    quarters = queries.periods("pph_1500", "quarter")
+    groups = {r["group"] for r in records}
+    assert groups == {gap_trend.INDEX_GROUP, *DIMENSIONS["deprivation_quintile"].groups[:-1]}
+    assert len(records) == len(groups) * len(quarters)
+    assert {r["period_kind"] for r in records} == {"quarter"}
+    assert all(r["trend_verdict"] in gap_trend.VERDICTS for r in records)
+    # the gaps are the breakdown's, period by period
+    period = quarters[-1]
+    frame = queries.breakdown("pph_1500", "ENG", period, "deprivation_quintile", "none")
+    q1 = next(r for r in records if r["group"] == "Q1 (most deprived)" and r["period"] == period)
+    expected = frame.filter(pl.col("group") == "Q1 (most deprived)").row(0, named=True)
+    for column in ("ratio", "ratio_lower95", "ratio_upper95", "difference"):
+        assert q1[column] == pytest.approx(expected[column], rel=1e-9)
+    index = next(r for r in records if r["group"] == gap_trend.INDEX_GROUP
+                 and r["period"] == period)
+    assert index["ratio"] == pytest.approx(queries.inequality(
+        "pph_1500", "ENG", period, "deprivation_quintile")["rii"], rel=1e-9)
+    # one test per group, repeated on each of its rows
+    for group in groups:
+        assert len({(r["trend_slope"], r["trend_verdict"]) for r in records
+                    if r["group"] == group}) == 1
+
+    # yearly, for the trust whose Black-White gap was planted to close
+    code, out, err = run("compute", "--measure", "gap-trend", "--metric", "pph_1500", "--org",
+                         story["pph_gap_closes"], "--dimension", "ethnicity", "--period-kind",
+                         "financial_year")
+    assert code == 0, err
+    columns, rows = _csv(out)
+    assert columns == list(cli.GAP_TREND_OUTPUT)
+    black = [r for r in rows if r["group"] == "Black"]
+    assert [r["period"] for r in black] == queries.periods("pph_1500", "financial_year")
+    assert float(black[0]["trend_slope"]) < 0
+    assert {r["group"] for r in rows} == set(DIMENSIONS["ethnicity"].groups) - {"White"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ((), ["reference group", "ethnicity", "deprivation_quintile"]),
+        (("--dimension", "ethnicity", "--period-kind", "rolling_12_months"),
+         ["do not overlap", "quarter"]),
+    ],
+)
+def test_gap_trend_needs_a_reference_group_and_separate_periods(run, extra, expected):
+    code, out, err = run("compute", "--measure", "gap-trend", "--metric", "pph_1500", "--org",
+                         "ENG", *extra)
+    assert code == cli.EXIT_USAGE and out == ""
+    assert err.startswith("equalities: error: ") and err.count("\n") == 1, err
+    for word in expected:
+        assert word in err
 
 
 # -- compute: bad input ----------------------------------------------------------------------

@@ -81,6 +81,16 @@ def test_view_png_is_a_real_picture(server):
     assert variance > 500, "the picture is close to blank"
 
 
+def test_the_download_is_named_after_the_view(server):
+    import datetime
+
+    url = f"{server}/export/view.png?url={quote(VIEW, safe='')}"
+    with urllib.request.urlopen(url, timeout=120) as response:
+        disposition = response.headers["Content-Disposition"]
+    day = datetime.date.today().isoformat()
+    assert disposition == f'attachment; filename="explore-pph_1500-SYN020-2024-25-{day}.png"'
+
+
 def test_export_refuses_other_sites(server):
     for bad in ("http://example.com/", "//example.com/explore", "/../etc/passwd"):
         with pytest.raises(urllib.error.HTTPError) as caught:
@@ -106,7 +116,7 @@ def test_board_pack_from_the_command_line(demo_root, tmp_path, demo):
     out = tmp_path / "pack.pdf"
     started = time.perf_counter()
     assert cli.main(["--data-dir", str(demo_root), "export", "board-pack", "--org", "SYN071",
-                     "--period", "2024-25", "--out", str(out)]) == 0
+                     "--period", "2024-25", "--full", "--out", str(out)]) == 0
     assert time.perf_counter() - started < 120
     content = out.read_bytes()
     from metrics.registry import OUTCOME_METRICS

@@ -158,8 +158,8 @@ def test_a_suppressed_region_is_said_to_have_no_ratio(boardpack):
 
 
 def test_contents_name_the_new_sections(boardpack):
-    view, _ = boardpack.BoardPackView.parse({"org": "SYN010"})
-    tree = boardpack.layout(org="SYN010")
+    view, _ = boardpack.BoardPackView.parse({"org": "SYN010", "full": "1"})
+    tree = boardpack.layout(org="SYN010", full="1")
     contents = find(tree, lambda c: getattr(c, "className", None) == "pack-contents")[0]
     links = [(a.children, a.href) for a in find(contents, lambda c: type(c).__name__ == "A")]
     targets = [href for _, href in links]
@@ -174,3 +174,146 @@ def test_contents_name_the_new_sections(boardpack):
     for number, heading in enumerate(headings, start=1):
         assert heading.children.startswith(f"{number}. "), heading.children
         assert "page-break" in heading.className
+
+
+# -- the board summary (the default pack) ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def summary(boardpack):
+    view, _ = boardpack.BoardPackView.parse({"org": "SYN071"})
+    return boardpack.summary_model.summary(view.org, view.period)
+
+
+def test_the_summary_is_the_default_and_full_1_gives_every_metric(boardpack):
+    assert boardpack.BoardPackView.parse({"org": "SYN071"})[0].full is False
+    view, notices = boardpack.BoardPackView.parse({"org": "SYN071", "full": "1"})
+    assert view.full and not notices and "full=1" in view.search()
+    summary = boardpack.layout(org="SYN071")
+    full = boardpack.layout(org="SYN071", full="1")
+    assert find(summary, lambda c: "board-summary" in str(getattr(c, "className", "")))
+    assert not find(summary, lambda c: "board-full" in str(getattr(c, "className", "")))
+    assert find(full, lambda c: "board-full" in str(getattr(c, "className", "")))
+    assert "Board summary: Coldhurst and Cinderhurst NHS Trust" in text_of(summary)
+    # A bad value falls back to the summary, with a notice.
+    view, notices = boardpack.BoardPackView.parse({"org": "SYN071", "full": "yes"})
+    assert not view.full and notices
+
+
+def test_summary_gaps_are_significant_worse_and_largest_first(summary):
+    from metrics.categories import DIMENSIONS
+
+    assert summary.gaps, "the demo trust has significant gaps"
+    times = [gap.times_worse for gap in summary.gaps]
+    assert times == sorted(times, reverse=True) and min(times) > 1
+    for gap in summary.gaps:
+        row = gap.frame.filter(pl.col("group") == gap.group).row(0, named=True)
+        assert row["gap_significant"] and row["group"] != DIMENSIONS[gap.dimension].reference
+        lower = gap.metric.polarity == registry.LOWER_IS_BETTER
+        assert gap.times_worse == pytest.approx(row["ratio"] if lower else 1 / row["ratio"])
+        # Worse for the group: its CI of the ratio lies wholly on the worse side of 1.
+        assert (row["ratio_lower95"] > 1) if lower else (row["ratio_upper95"] < 1)
+    headlines = summary.headlines
+    assert 1 <= len(headlines) <= 4
+    assert len({g.metric.id for g in headlines}) == len(headlines)
+    assert headlines[0] is summary.gaps[0]
+
+
+def test_summary_gap_table_says_the_ci_and_the_people(summary):
+    from components import boardsummary as words
+
+    rows = words.gap_rows(summary.listed_gaps)
+    assert rows.height == min(len(summary.gaps), 6)
+    for gap, row in zip(summary.listed_gaps, rows.iter_rows(named=True), strict=True):
+        said = row["Gap to the reference group (95% CI)"]
+        assert f"{gap.row['ratio']:.2f} times (95% CI {gap.row['ratio_lower95']:.2f} to " \
+               f"{gap.row['ratio_upper95']:.2f})" in said
+        people = row["In numbers of women or babies (95% CI)"]
+        assert people == "Not worked out" or "(95% CI" in people
+
+
+def test_summary_names_the_scorecard_changes_and_full_pack(boardpack, summary, monkeypatch):
+    monkeypatch.setenv("EQUALITIES_PUBLIC_URL", "https://equalities.example.nhs.uk/")
+    tree = boardpack.layout(org="SYN071")
+    text = text_of(tree)
+    for heading in ("1. Annex 3 scorecard against England", "2. The largest gaps",
+                    f"3. {boardpack.whatchanged.title(summary.since)}"):
+        assert heading in text
+    assert f"Annex 3 scorecard: {boardpack.card.summary(summary.scorecard)}" in text
+    # Links on paper are whole addresses.
+    assert "https://equalities.example.nhs.uk/board-pack?org=SYN071&period=2024-25&full=1" \
+        in text
+    assert "Explore: https://equalities.example.nhs.uk/explore?org=SYN071" in text
+    assert "EQUALITIES_PUBLIC_URL" not in text
+
+
+def test_printed_links_say_when_no_address_is_set(monkeypatch):
+    from components import publiclink
+
+    monkeypatch.delenv("EQUALITIES_PUBLIC_URL", raising=False)
+    assert publiclink.absolute("/explore?org=ENG") is None
+    assert publiclink.printed("/explore?org=ENG") == \
+        f"/explore?org=ENG {publiclink.NO_ADDRESS}"
+    monkeypatch.setenv("EQUALITIES_PUBLIC_URL", " https://x.nhs.uk/ ")
+    assert publiclink.printed("/explore?org=ENG") == "https://x.nhs.uk/explore?org=ENG"
+
+
+def test_funnel_positions_are_said_in_plain_words(boardpack):
+    view, _ = boardpack.BoardPackView.parse({"org": "SYN071", "full": "1"})
+    metric = registry.get("pph_1500")
+    text = text_of(boardpack.benchmark_block(view, metric, boardpack.period_for(
+        metric, view.period)))
+    assert "0.025" not in text and "0.001" not in text
+    assert "on the funnel plot against England, " in text
+    assert any(words in text for words in boardpack.words.FUNNEL_WORDS.values())
+
+
+def _figures(tree):
+    return [g.figure for g in find(tree, lambda c: isinstance(c, dcc.Graph))]
+
+
+@pytest.mark.parametrize("full", ["0", "1"])
+def test_every_chart_fits_a_sheet_with_room_for_title_and_legend(boardpack, full):
+    figures = _figures(boardpack.layout(org="SYN071", full=full))
+    assert figures
+    for figure in figures:
+        height = figure.layout.height
+        assert height is not None and height <= boardpack.PAGE_HEIGHT_PX, \
+            figure.layout.title.text
+    # Half-width charts keep their legend rows and title above the plot, not on each other.
+    sized = [f for f in figures if f.layout.legend.yanchor == "bottom" and f.layout.title.yref
+             == "container"]
+    assert sized
+    for figure in sized:
+        rows = boardpack.legend_lines(figure, boardpack.HALF_WIDTH_PX)
+        assert figure.layout.margin.t >= boardpack.LINE_PX * (1 + rows) + 12
+
+
+def test_legend_rows_grow_with_entries(boardpack):
+    import plotly.graph_objects as go
+
+    figure = go.Figure([go.Scatter(name=f"A long legend entry {i}") for i in range(8)])
+    assert boardpack.legend_lines(figure, 1000) < boardpack.legend_lines(figure, 400)
+    assert boardpack.legend_lines(go.Figure(), 400) == 0
+
+
+def test_the_workbook_holds_the_summary_tables(summary):
+    import io
+
+    from openpyxl import load_workbook
+
+    from components import boardsummary as words
+    from export.workbook import board_workbook
+
+    book = load_workbook(io.BytesIO(board_workbook(summary)))
+    assert book.sheetnames == ["Scorecard", "Largest gaps", "What changed"]
+    gaps = words.gap_rows(summary.gaps)
+    sheet = book["Largest gaps"]
+    assert [c.value for c in sheet[1]] == list(gaps.columns)
+    read = [tuple(c.value for c in row) for row in sheet.iter_rows(min_row=2,
+                                                                   max_row=gaps.height + 1)]
+    assert read == list(gaps.iter_rows())
+    scorecard = book["Scorecard"]
+    assert scorecard.cell(1, 1).value == "Metric"
+    assert scorecard.max_row >= summary.scorecard.height + 1
+    assert any("SYNTHETIC DATA" in str(c.value) for c in scorecard["A"])
