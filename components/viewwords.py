@@ -38,6 +38,7 @@ WORDS = {
     "peer": ("Peer group", lambda p, _names: str(p)),
     "points": ("Trust points show", lambda p, _names: {"group": "the chosen group"}[p]),
     "proj": ("Projection", lambda p, _names: {"1": "shown", "0": "not shown"}[p]),
+    "full": ("Contents", lambda f, _names: {"1": "every metric (the full pack)"}[f]),
 }
 
 

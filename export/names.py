@@ -24,9 +24,13 @@ def export_filename(view: str, kind: str, day: datetime.date) -> str:
     >>> export_filename("/explore?org=RXX&metric=pph_1500&period=2024-25", "pdf",
     ...                 datetime.date(2026, 12, 7))
     'explore-pph_1500-RXX-2024-25-2026-12-07.pdf'
+    >>> export_filename("/board-pack?org=RXX&full=1", "pdf", datetime.date(2026, 12, 7))
+    'board-pack-full-RXX-2026-12-07.pdf'
     """
     parts = urlsplit(view)
     query = parse_qs(parts.query)
     page = _safe(parts.path.strip("/").replace("/", "-")) or "overview"
+    if query.get("full") == ["1"]:
+        page += "-full"  # the full board pack rather than its summary
     values = (_safe(query[name][0]) for name in NAMED_PARAMETERS if name in query)
     return "-".join([page, *filter(None, values), day.isoformat()]) + f".{_safe(kind)}"

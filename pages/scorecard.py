@@ -28,6 +28,7 @@ dash.register_page(__name__, path="/scorecard", name="Scorecard",
 
 SCORECARD_ORG = "scorecard-org"
 SCORECARD_BOARD_PACK = "scorecard-board-pack"
+SCORECARD_FULL_PACK = "scorecard-full-pack"
 SCORECARD_GRAPH = "scorecard-graph"
 SCORECARD_TABLE = "scorecard-table"
 SCORECARD_DOWNLOAD_BUTTON = "scorecard-download-button"
@@ -113,11 +114,16 @@ def board_pack_link(m: Scorecard) -> html.Div | None:
     if m.benchmark_only:
         return None
     return html.Div([
-        html.A("Download the board pack (PDF, every metric)", id=SCORECARD_BOARD_PACK,
+        html.A("Download the board summary (PDF)", id=SCORECARD_BOARD_PACK,
                href=viewwords.export_href("/board-pack", f"?org={m.org}", "pdf"),
-               className="btn btn-primary btn-sm"),
-        html.Span(" A contents page, this scorecard and a page per metric with breakdowns, "
-                  "trends and benchmarks; takes about 10 seconds.", className="small"),
+               className="btn btn-primary btn-sm me-2"),
+        html.A("The full pack (PDF, every metric)", id=SCORECARD_FULL_PACK,
+               href=viewwords.export_href("/board-pack", f"?org={m.org}&full=1", "pdf"),
+               className="btn btn-outline-primary btn-sm"),
+        html.P("The summary is a five-minute read for a board: this scorecard, the largest "
+               "significant gaps and what changed, in a few pages. The full pack adds a page "
+               "per metric with its breakdowns, trend and benchmark. Each takes a few seconds "
+               "to draw.", className="small mt-1"),
     ], className="mb-3")
 
 

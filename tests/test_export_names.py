@@ -15,6 +15,7 @@ DAY = datetime.date(2026, 12, 7)
     ("/explore?org=RXX&metric=pph_1500&period=2024-25&dim=ethnicity", "pdf",
      "explore-pph_1500-RXX-2024-25-2026-12-07.pdf"),
     ("/board-pack?org=SYN071", "pdf", "board-pack-SYN071-2026-12-07.pdf"),
+    ("/board-pack?org=SYN071&full=1", "pdf", "board-pack-full-SYN071-2026-12-07.pdf"),
     ("/benchmark?metric=preterm&trusts=SYN010,SYN020", "png",
      "benchmark-preterm-2026-12-07.png"),
     ("/", "png", "overview-2026-12-07.png"),

@@ -146,3 +146,5 @@ def test_scorecard_offers_the_board_pack(browser, server):
     open_page(browser, server + "/scorecard?org=SYN071")
     link = browser.find_element(By.ID, "scorecard-board-pack").get_attribute("href")
     assert "/export/view.pdf" in link and "board-pack" in link and "SYN071" in link
+    full = browser.find_element(By.ID, "scorecard-full-pack").get_attribute("href")
+    assert "board-pack" in full and "full%3D1" in full and "full" not in link
