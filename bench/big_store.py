@@ -40,15 +40,15 @@ def enlarge(source: store.Store, factor: int) -> tuple[pl.DataFrame, pl.DataFram
     """(counts, organisations) with every trust copied ``factor`` times."""
     if factor < 1:
         raise ValueError(f"factor must be at least 1, not {factor}")
-    # The loaded store holds text as categoricals; the new codes need plain strings.
-    counts = source.counts.with_columns(pl.col(pl.Categorical).cast(pl.String))
+    # The loaded store holds text as enums; the new codes need plain strings.
+    counts = store.as_text(source.counts)
     is_trust = pl.col("org_level") == "trust"
     trusts = counts.filter(is_trust)
     copies = [trusts.with_columns(pl.col("org_code") + pl.lit(copy_code("", k)))
               for k in range(factor)]
     scaled = counts.filter(~is_trust).with_columns(
         pl.col("numerator") * factor, pl.col("denominator") * factor)
-    orgs = source.organisations.with_columns(pl.col(pl.Categorical).cast(pl.String))
+    orgs = store.as_text(source.organisations)
     trust_orgs = orgs.filter(pl.col("org_level") == "trust")
     org_copies = [trust_orgs.with_columns(
         org_code=pl.col("org_code") + pl.lit(copy_code("", k)),

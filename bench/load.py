@@ -194,6 +194,18 @@ def kind_of(body: str) -> str:
     return output.split(".")[0][:40]
 
 
+def pages_router_body(path: str, search: str) -> str:
+    """The body of the request Dash's pages router makes to draw ``path`` with ``search``."""
+    return json.dumps({
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [{"id": "_pages_content", "property": "children"},
+                    {"id": "_pages_store", "property": "data"}],
+        "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                   {"id": "_pages_location", "property": "search", "value": search}],
+        "changedPropIds": ["_pages_location.pathname"],
+    })
+
+
 def router_body(template: str, path: str, search: str) -> str:
     """The pages-router body of ``template`` asking for ``path`` with ``search``."""
     body = json.loads(template)

@@ -1,15 +1,24 @@
-"""The Parquet store: atomic writes, checked loads.
+"""The Parquet store: atomic writes, checked loads, counts shared by every process.
 
 Layout of the store folder::
 
     current -> builds/20260101T120000-1a2b3c   (symlink, swapped atomically)
     builds/<id>/counts.parquet
+    builds/<id>/arrow/000.arrow ...           (the counts, one Arrow IPC file per metric)
+    builds/<id>/arrow/enums.json              (the values of their coded text columns)
     builds/<id>/organisations.parquet
     builds/<id>/manifest.json
 
 A build is written into a fresh folder and only then published by replacing the ``current``
 link in one ``rename``, so a failed build or ingest leaves the previous store untouched and a
 running server never sees a half-written store.
+
+Processes read the counts by memory-mapping the uncompressed Arrow files, text columns held
+as enum codes (one byte or two per cell), so the operating system's page cache holds one
+copy of the store per machine whatever the number of workers, and a load takes milliseconds. A build
+written before the Arrow files existed gets them on its first load (written beside its
+Parquet file and renamed into place); where the build folder is read-only the counts are
+read from Parquet into the process instead.
 """
 
 from __future__ import annotations
@@ -21,11 +30,13 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
 from data import schema, settings
 from metrics import disclosure
@@ -40,9 +51,12 @@ STALE_STAGING_S = 3600  # a staging folder this old belongs to a build that was 
 # row-group statistics let readers skip other metrics.
 SORT_KEYS = ["metric", "org_level", "org_code", "period_kind", "period_start", "period_end",
              "dimension", "group_order", "group"]
-# String columns with few distinct values are held as categoricals in memory.
-_CATEGORICAL = ("source", "metric", "org_code", "org_level", "period_label", "period_kind",
-                "dimension", "group")
+# String columns with few distinct values, held as enums (their values sorted, so they sort
+# as text does) over the whole table: every metric's part has the same types.
+CODED_COLUMNS = ("source", "metric", "org_code", "org_level", "period_label", "period_kind",
+                 "dimension", "group")
+ARROW = "arrow"  # the folder of a build holding its counts as Arrow IPC files
+ENUMS_FILE = "enums.json"  # in that folder: each coded column's values, in code order
 
 
 class StoreError(RuntimeError):
@@ -55,6 +69,7 @@ class Store:
 
     The counts table is held split by metric, because every query concerns one metric:
     filtering a metric's own rows is several times faster than scanning the whole table.
+    Its text columns are enums (:data:`CODED_COLUMNS`); :func:`as_text` turns them back.
     """
 
     path: Path
@@ -115,6 +130,7 @@ def write_store(
     try:
         staging.mkdir()
         counts.write_parquet(staging / "counts.parquet", statistics=True, row_group_size=65_536)
+        _write_arrow(_metric_slices(counts), _enums(counts.lazy()), staging / ARROW)
         organisations.write_parquet(staging / "organisations.parquet")
         full_manifest = manifest | {
             "schema_version": schema.SCHEMA_VERSION,
@@ -181,13 +197,26 @@ def exists(root: Path | None = None) -> bool:
     return True
 
 
+def as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the store's coded text columns (enums) as plain strings."""
+    return frame.with_columns(pl.col(pl.Enum, pl.Categorical).cast(pl.String))
+
+
 def read_build(build: Path) -> Store:
-    """Read and check one build folder."""
+    """Read and check one build folder (its counts mapped, not copied, where it can)."""
     file = build / "manifest.json"
     try:
         manifest = json.loads(file.read_text(encoding="utf-8"))
         file = build / "counts.parquet"
-        parts = _read_by_metric(file)
+        folder = _arrow_folder(build)
+        if folder is None:
+            parts = _read_coded(file)
+        else:
+            file = folder / ENUMS_FILE
+            enums, parts = _read_enums(file), {}
+            for file in sorted(folder.glob("*.arrow")):
+                part = _map_part(file, enums)
+                parts[str(part["metric"][0])] = part
         file = build / "organisations.parquet"
         organisations = pl.read_parquet(file)
         schema.validate(organisations, "organisations", where=str(file))
@@ -204,8 +233,45 @@ def read_build(build: Path) -> Store:
     return Store(build, parts, organisations, manifest)
 
 
-def _read_by_metric(path: Path) -> dict[str, pl.DataFrame]:
-    """The counts file read, checked and compacted one metric at a time.
+def _enums(counts: pl.LazyFrame) -> dict[str, pl.Enum]:
+    """Column -> the enum of its values over the whole counts table, for
+    :data:`CODED_COLUMNS`."""
+    values = counts.select(pl.col(c).unique().implode() for c in CODED_COLUMNS).collect()
+    return {c: pl.Enum(sorted(values[c][0].to_list())) for c in CODED_COLUMNS}
+
+
+def _coded(part: pl.DataFrame, enums: dict[str, pl.Enum]) -> pl.DataFrame:
+    """``part`` with its coded columns cast from text to their enums."""
+    return part.with_columns(pl.col(c).cast(enum) for c, enum in enums.items())
+
+
+def _metric_slices(counts: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    """Each metric's rows of ``counts`` (sorted by metric), as slices (not copies)."""
+    offset = 0
+    for run in counts["metric"].rle().struct.field("len"):
+        yield counts.slice(offset, run)
+        offset += run
+
+
+def _write_arrow(parts: Iterable[pl.DataFrame], enums: dict[str, pl.Enum],
+                 folder: Path) -> None:
+    """Each metric's part as one uncompressed Arrow IPC file in ``folder``, in order,
+    coded columns as their enum's codes (the enums in :data:`ENUMS_FILE`).
+
+    Uncompressed, so a reader maps the file's pages as they are instead of copying them; and
+    codes, because Polars copies an Arrow dictionary column on import but takes codes as
+    they are.
+    """
+    folder.mkdir(exist_ok=True)
+    (folder / ENUMS_FILE).write_text(json.dumps(
+        {c: enum.categories.to_list() for c, enum in enums.items()}), encoding="utf-8")
+    for index, part in enumerate(parts):
+        codes = _coded(part, enums).with_columns(pl.col(*enums).to_physical())
+        codes.write_ipc(folder / f"{index:03d}.arrow", compression="uncompressed")
+
+
+def _parquet_parts(path: Path) -> Iterator[pl.DataFrame]:
+    """The counts file read and checked one metric at a time.
 
     Rows are sorted by metric, so each read skips the other metrics' row groups; only one
     metric's rows are ever held as plain strings, which keeps the peak memory of a load close
@@ -213,12 +279,89 @@ def _read_by_metric(path: Path) -> dict[str, pl.DataFrame]:
     """
     scan = pl.scan_parquet(path)
     metrics = scan.select(pl.col("metric").unique(maintain_order=True)).collect()["metric"]
-    parts = {}
     for metric in metrics.to_list():
         part = scan.filter(pl.col("metric") == metric).collect()
         schema.validate(part, "counts", where=str(path))
-        parts[metric] = part.with_columns(pl.col(c).cast(pl.Categorical) for c in _CATEGORICAL)
-    return parts
+        yield part
+
+
+def _read_coded(path: Path) -> dict[str, pl.DataFrame]:
+    """The counts file read into this process, by metric, text columns as enums."""
+    enums = _enums(pl.scan_parquet(path))
+    return {str(part["metric"][0]): _coded(part, enums) for part in _parquet_parts(path)}
+
+
+def _arrow_folder(build: Path) -> Path | None:
+    """The build's Arrow folder, written from its Parquet file first if it has none (as the
+    builds written before it existed); None when the build folder cannot be written (a
+    read-only store)."""
+    folder = build / ARROW
+    if folder.is_dir():
+        return folder
+    staging = build / f".{ARROW}-{uuid.uuid4().hex[:6]}"
+    try:
+        staging.mkdir()
+    except OSError as error:
+        log.warning("counts of %s read into memory: cannot write %s (%s)", build.name, folder,
+                    error.strerror or error)
+        return None
+    try:
+        counts = build / "counts.parquet"
+        _write_arrow(_parquet_parts(counts), _enums(pl.scan_parquet(counts)), staging)
+        staging.rename(folder)
+    except BaseException as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, OSError) and folder.is_dir():  # another process wrote it first
+            return folder
+        raise
+    log.info("wrote the Arrow files of %s", build.name)
+    return folder
+
+
+def _read_enums(file: Path) -> dict[str, pl.Enum]:
+    """The enum of each coded column, from the Arrow folder's :data:`ENUMS_FILE`."""
+    values = json.loads(file.read_text(encoding="utf-8"))
+    if sorted(values) != sorted(CODED_COLUMNS):
+        raise schema.SchemaError(f"{file} does not list the values of "
+                                 f"{', '.join(CODED_COLUMNS)}")
+    return {c: pl.Enum(values[c]) for c in CODED_COLUMNS}
+
+
+def _map_part(file: Path, enums: dict[str, pl.Enum]) -> pl.DataFrame:
+    """One metric's part, mapped from its Arrow file, decoded and checked."""
+    part = _decoded(_mapped(file), enums)
+    _check_coded(part, str(file))
+    return part
+
+
+def _decoded(codes: pl.DataFrame, enums: dict[str, pl.Enum]) -> pl.DataFrame:
+    """``codes`` with its code columns as their enums, in place (not copied).
+
+    Not strict: Polars' strict conversion, which checks every code names a value, makes a
+    private copy of the column in every process. The files are written only from checked
+    frames (by :func:`write_store`, or from a checked Parquet file) and published whole
+    with their build.
+    """
+    return codes.with_columns(codes[c].cat.to(enum, strict=False) for c, enum in enums.items())
+
+
+def _mapped(file: Path) -> pl.DataFrame:
+    """The frame of an uncompressed Arrow IPC file over its pages mapped read-only: shared
+    with every process mapping the file, read from disk only where a query looks, and
+    released (unmapped) when the last frame using it is dropped."""
+    with pa.memory_map(str(file)) as source:
+        table = pa.ipc.open_file(source).read_all()
+    return pl.from_arrow(table, rechunk=False)
+
+
+def _check_coded(part: pl.DataFrame, where: str) -> None:
+    """Check a part against the counts schema, its coded columns as enums, without
+    turning them into text (which would copy them)."""
+    schema.validate(as_text(part.head(0)), "counts", where=where)
+    empty = [c.name for c in schema.COUNTS if not c.nullable and part[c.name].null_count()]
+    if empty:
+        raise schema.SchemaError(f"counts in {where}: column {empty[0]!r} has "
+                                 f"{part[empty[0]].null_count()} empty value(s)")
 
 
 _loaded: dict[Path, Store] = {}

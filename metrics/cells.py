@@ -33,7 +33,7 @@ def select(
             predicates.append(pl.col(column) == wanted)
     out = counts.filter(*predicates).select(CELL_COLUMNS)
     return out.with_columns(pl.col(c).cast(pl.String) for c in out.columns
-                            if out.schema[c] == pl.Categorical)
+                            if out.schema[c] in (pl.Categorical, pl.Enum))
 
 
 def complete_groups(cells: pl.DataFrame, dimension: str) -> pl.DataFrame:
@@ -51,9 +51,10 @@ def complete_groups(cells: pl.DataFrame, dimension: str) -> pl.DataFrame:
     ).sort("group_order")
 
 
-# Periods back to the same period a year earlier: quarters and rolling 12 months come every
-# quarter (and rolling windows overlap, so only a year apart are they independent).
-YEAR_STEP = {"quarter": 4, "rolling_12_months": 4}
+# Periods back to the same period a year earlier: half-years come twice a year, quarters and
+# rolling 12 months every quarter (and rolling windows overlap, so only a year apart are they
+# independent).
+YEAR_STEP = {"quarter": 4, "half_year": 2, "rolling_12_months": 4}
 
 
 def year_earlier_step(period_kind: str) -> int:

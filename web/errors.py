@@ -144,6 +144,10 @@ def _layouts(app: Dash, module: str) -> list | None:
         return None
     registered = list(dash.page_registry.values())
     own = [page for page in registered if page.get("module") == module]
+    if not own and not module.startswith("pages."):
+        # Dash's own callbacks (the pages router) read only the frame's components: drawing
+        # every page for them made a new worker's first page take seconds.
+        return [app.get_layout()]
     pages = [page["layout"]() if callable(page["layout"]) else page["layout"]
              for page in own or registered]
     return [app.get_layout(), *pages]

@@ -26,7 +26,7 @@ needs_real = pytest.mark.skipif(not MSDS_2223.is_file(),
 def _profile(s: store.Store) -> pl.DataFrame:
     frame = s.metric_counts(PROFILE)
     return frame.with_columns(pl.col(c).cast(pl.String) for c in frame.columns
-                              if frame.schema[c] == pl.Categorical)
+                              if frame.schema[c] in (pl.Categorical, pl.Enum))
 
 
 # -- registry ----------------------------------------------------------------------------------

@@ -145,6 +145,19 @@ def _damage(build: Path, how: str) -> str:
     """Damage one file of ``build``; return that file's name."""
     counts, orgs, manifest = (build / "counts.parquet", build / "organisations.parquet",
                               build / "manifest.json")
+    mapped = sorted((build / store.ARROW).glob("*.arrow"))[0]
+    if how == "arrow file cut short":
+        mapped.write_bytes(mapped.read_bytes()[: mapped.stat().st_size // 2])
+        return mapped.name
+    if how == "arrow file overwritten":
+        mapped.write_bytes(os.urandom(4096))
+        return mapped.name
+    if how == "enums missing":
+        (build / store.ARROW / store.ENUMS_FILE).unlink()
+        return store.ENUMS_FILE
+    if how.startswith("counts"):
+        # As a build from before the Arrow files: its counts are read from the Parquet file.
+        shutil.rmtree(build / store.ARROW)
     if how == "counts cut short":
         counts.write_bytes(counts.read_bytes()[: counts.stat().st_size // 2])
         return counts.name
@@ -164,7 +177,8 @@ def _damage(build: Path, how: str) -> str:
 
 
 DAMAGE = ("counts cut short", "counts overwritten", "counts missing",
-          "organisations cut short", "manifest not json")
+          "organisations cut short", "manifest not json", "arrow file cut short",
+          "arrow file overwritten", "enums missing")
 
 
 @pytest.mark.parametrize("how", DAMAGE)

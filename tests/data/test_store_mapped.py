@@ -1,0 +1,134 @@
+"""The counts are mapped from the build's Arrow files (one copy per machine, not per worker),
+written once for builds from before them, and released when a new build is published."""
+
+from __future__ import annotations
+
+import gc
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from data import store
+
+
+def _mapped_files() -> set[str]:
+    """Paths of the files this process has mapped (``/proc/self/maps``)."""
+    lines = Path("/proc/self/maps").read_text().splitlines()
+    return {line.split(maxsplit=5)[5] for line in lines if len(line.split(maxsplit=5)) == 6}
+
+
+def _region_of(address: int) -> str | None:
+    """The file mapped at ``address`` in this process, or None for private memory."""
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        start, end = (int(x, 16) for x in fields[0].split("-"))
+        if start <= address < end:
+            return fields[5] if len(fields) == 6 else None
+    return None
+
+
+@pytest.fixture
+def small_counts(demo) -> pl.DataFrame:
+    """Three metrics' rows of the demo, as plain text (what a writer hands to the store)."""
+    keep = ["pph_1500", "stillbirth", "iol_delay"]
+    return store.as_text(demo.metric_counts(*keep).filter(
+        pl.col("org_code").is_in(["ENG", "SYN001", "SYN002", "Y56"])))
+
+
+@pytest.fixture
+def build(tmp_path, small_counts, demo) -> Path:
+    return store.write_store(small_counts, demo.organisations, {"title": "mapped"}, tmp_path)
+
+
+def test_each_metric_is_one_arrow_file_of_the_build(build, small_counts):
+    files = sorted((build / store.ARROW).glob("*.arrow"))
+    assert len(files) == small_counts["metric"].n_unique() == 3
+    loaded = store.read_build(build)
+    assert set(loaded.by_metric) == set(small_counts["metric"])
+    assert {str(f) for f in files} <= _mapped_files()
+    # The mapped table is the published one, value for value, as text.
+    assert_frame_equal(store.as_text(loaded.counts), pl.read_parquet(build / "counts.parquet"))
+
+
+@pytest.mark.parametrize("column", ["numerator", "published_value", "org_code", "group"])
+def test_columns_are_read_in_place_not_copied(build, column):
+    """A column's values live in the file's mapped pages: numbers as they are, text columns
+    as the codes of their enum (no private copy of the column per process)."""
+    part = store.read_build(build).by_metric["pph_1500"]
+    values = part[column]
+    physical = values.to_physical() if isinstance(values.dtype, pl.Enum) else values
+    address = physical.to_arrow().buffers()[1].address  # exported without a copy
+    assert _region_of(address) is not None
+    assert _region_of(address).startswith(str(build / store.ARROW))
+
+
+def test_text_columns_are_enums_shared_by_every_metric(build):
+    loaded = store.read_build(build)
+    schemas = {m: part.schema for m, part in loaded.by_metric.items()}
+    assert all(isinstance(s[c], pl.Enum) for s in schemas.values() for c in store.CODED_COLUMNS)
+    assert len({tuple(s.items()) for s in schemas.values()}) == 1  # parts concatenate
+    assert loaded.metric_counts("pph_1500", "stillbirth").height == sum(
+        loaded.by_metric[m].height for m in ("pph_1500", "stillbirth"))
+    # An enum compared with a code it does not hold matches nothing (not an error).
+    assert loaded.by_metric["pph_1500"].filter(pl.col("org_code") == "NOPE").is_empty()
+
+
+def test_a_build_without_arrow_files_gets_them_once(build):
+    arrow = build / store.ARROW
+    expected = store.as_text(store.read_build(build).counts)
+    for file in arrow.iterdir():
+        file.unlink()
+    arrow.rmdir()
+
+    first = store.read_build(build)
+    assert arrow.is_dir() and {str(f) for f in arrow.glob("*.arrow")} <= _mapped_files()
+    assert_frame_equal(store.as_text(first.counts), expected)
+    written = {f.name: f.stat().st_mtime_ns for f in arrow.iterdir()}
+    store.read_build(build)
+    assert {f.name: f.stat().st_mtime_ns for f in arrow.iterdir()} == written
+    assert not [p for p in build.iterdir() if p.name.startswith(".")]
+
+
+def test_a_build_that_cannot_be_written_is_read_into_memory(build, monkeypatch):
+    arrow = build / store.ARROW
+    expected = store.as_text(store.read_build(build).counts)
+    for file in arrow.iterdir():
+        file.unlink()
+    arrow.rmdir()
+
+    make_folder = Path.mkdir
+
+    def read_only(path, *args, **kwargs):
+        if path.is_relative_to(build):
+            raise OSError(30, "Read-only file system", str(path))
+        return make_folder(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    loaded = store.read_build(build)
+    assert not arrow.exists()
+    assert_frame_equal(store.as_text(loaded.counts), expected)
+    assert isinstance(loaded.counts.schema["org_code"], pl.Enum)
+
+
+def test_a_damaged_arrow_file_is_a_clear_error(build):
+    damaged = sorted((build / store.ARROW).glob("*.arrow"))[1]
+    damaged.write_bytes(b"ARROW1 this is not an arrow file")
+    with pytest.raises(store.StoreError, match=f"{damaged.name} cannot be read"):
+        store.read_build(build)
+
+
+def test_a_new_build_is_mapped_and_the_old_one_released(tmp_path, small_counts, demo):
+    first = store.write_store(small_counts, demo.organisations, {"title": "one"}, tmp_path)
+    assert store.load_store(tmp_path).manifest["title"] == "one"
+    assert str(first / store.ARROW) in " ".join(_mapped_files())
+
+    second = store.write_store(small_counts, demo.organisations, {"title": "two"}, tmp_path)
+    assert store.load_store(tmp_path).manifest["title"] == "two"
+    gc.collect()
+    mapped = " ".join(_mapped_files())
+    assert str(second / store.ARROW) in mapped
+    assert str(first / store.ARROW) not in mapped
+    assert os.path.exists(first)  # kept on disk (the one before), no longer held
