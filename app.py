@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
-from urllib.parse import urlsplit
 
-import dash
 import flask_bootstrap
 from dash import Dash
-from flask import Response, abort, request, send_from_directory
+from flask import send_from_directory
 
 from components import shell
 from data import queries, store
-from web import auth, errors
+from web import auth, errors, exports
 
 ROOT = Path(__file__).resolve().parent
 BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).resolve().parent / "static" / "bootstrap5" / "css"
@@ -110,10 +106,7 @@ def create_app() -> Dash:
             return send_from_directory(PLOTLY_BUNDLE.parent, PLOTLY_BUNDLE.name,
                                        mimetype="text/javascript", max_age=STATIC_MAX_AGE)
 
-    @app.server.route("/export/view.<kind>")
-    def _export(kind: str):
-        return export_view(kind, request.args.get("url", "/"))
-
+    exports.install(app)
     _secure(app)
     auth.install(app.server)  # first: nothing is answered before sign-in
     errors.install(app)
@@ -158,93 +151,6 @@ def _secure(app: Dash) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
-
-
-def _page_paths() -> set[str]:
-    return {page["path"] for page in dash.page_registry.values()}
-
-
-def draw_view(kind: str, view: str, abandoned: Callable[[], bool]) -> bytes:
-    """The view at ``view`` (path and query) drawn by this process's export browser from the
-    app's private loopback address (never from an address a request names)."""
-    from flask import current_app
-
-    from export.render import renderer
-    from export.server import internal_base
-
-    return renderer().render(internal_base(current_app._get_current_object()) + view, kind,
-                             abandoned=abandoned)
-
-
-class ExportKind(NamedTuple):
-    mimetype: str
-    make: Callable[[str, Callable[[], bool]], bytes]  # (view, abandoned) -> the file
-
-
-# What /export/view.<kind> offers; one line adds a kind.
-EXPORT_KINDS = {
-    "pdf": ExportKind("application/pdf", functools.partial(draw_view, "pdf")),
-    "png": ExportKind("image/png", functools.partial(draw_view, "png")),
-}
-
-
-def client_gone(environ: dict) -> Callable[[], bool]:
-    """A check that the client of the request with ``environ`` has closed its connection
-    (gunicorn and werkzeug put the socket in the environ; without it, never)."""
-    import socket
-
-    connection = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
-
-    def gone() -> bool:
-        try:
-            return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-        except (BlockingIOError, ValueError):  # nothing to read (or TLS): still there
-            return False
-        except OSError:
-            return True
-
-    return gone if connection is not None else (lambda: False)
-
-
-def busy(retry_after: int) -> Response:
-    """503 with ``Retry-After``: the export queue is full."""
-    return Response(f"The export service is busy, try again in {retry_after} s.\n", 503,
-                    mimetype="text/plain", headers={"Retry-After": str(retry_after)})
-
-
-def export_view(kind: str, url: str) -> Response:
-    """The app's own view at ``url`` (a path and query) as a download of ``kind`` (a key of
-    ``EXPORT_KINDS``), named after the view (``export.names.export_filename``).
-
-    Only paths of this app's pages are drawn, always from this process's private address, so
-    the export cannot be pointed at another site; when the export queue is full the answer
-    is 503 with ``Retry-After``.
-    """
-    import datetime
-
-    from export.names import export_filename
-    from export.render import ExportAbandoned, ExportBusy, ExportError
-
-    export = EXPORT_KINDS.get(kind)
-    if export is None:
-        abort(404)
-    parts = urlsplit(url)
-    if parts.scheme or parts.netloc or parts.path not in _page_paths():
-        abort(400, description="Export needs the path of one of this dashboard's pages.")
-    view = parts.path + (f"?{parts.query}" if parts.query else "")
-    try:
-        content = export.make(view, client_gone(request.environ))
-    except ExportBusy as full:
-        return busy(full.retry_after)
-    except ExportAbandoned as error:
-        log.warning("%s", error)
-        abort(503, description="The export took too long; please try again.")
-    except ExportError as error:
-        log.error("%s", error)
-        abort(503, description="The export could not be made just now; please try again.")
-    name = export_filename(view, kind, datetime.date.today())
-    return Response(content, mimetype=export.mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 _app: Dash | None = None

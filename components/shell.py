@@ -97,9 +97,9 @@ def export_bar(pdf_href: str, png_href: str) -> html.Div:
         children=[
             html.Span("Export this view:", className="small align-self-center"),
             html.A("PDF (A4)", id=EXPORT_PDF, href=pdf_href,
-                   className="btn btn-sm btn-outline-primary"),
+                   className="btn btn-sm btn-outline-primary export-link"),
             html.A("PNG image", id=EXPORT_PNG, href=png_href,
-                   className="btn btn-sm btn-outline-primary"),
+                   className="btn btn-sm btn-outline-primary export-link"),
         ],
     )
 

@@ -107,11 +107,20 @@ class Job:
         return origin(self.url)
 
 
+# The stages of an export, as its progress reports them (and the page shows them).
+STAGES = ("waiting", "opening", "drawing", "printing", "done")
+
+
+def _quiet(_stage: str) -> None:
+    """Progress nobody asked to see."""
+
+
 @dataclass
 class _Ticket:
     job: Job
     future: Future = field(default_factory=Future)
     abandoned: threading.Event = field(default_factory=threading.Event)
+    progress: Callable[[str], None] = _quiet  # told each stage of ``STAGES`` as it starts
 
     def abandon(self) -> bool:
         """Drop the job; True when it was still queued (a drawing job checks ``abandoned``)."""
@@ -132,16 +141,18 @@ class Renderer:
         self._browser = _Browser()
 
     def render(self, url: str, kind: str, headers: dict[str, str] | None = None, *,
-               abandoned: Callable[[], bool] | None = None) -> bytes:
+               abandoned: Callable[[], bool] | None = None,
+               progress: Callable[[str], None] | None = None) -> bytes:
         """The page at ``url`` as PDF (A4 landscape, numbered pages) or a full-page PNG
         (``kind``, a key of ``PRINTERS``); see :meth:`draw`."""
         if kind not in PRINTERS:
             raise ValueError(f"unknown export format {kind!r}; use {' or '.join(PRINTERS)}")
-        return self.draw(url, PRINTERS[kind], headers, abandoned=abandoned)
+        return self.draw(url, PRINTERS[kind], headers, abandoned=abandoned, progress=progress)
 
     def draw(self, url: str, printer: Callable[[Any], T],
              headers: dict[str, str] | None = None, *,
-             abandoned: Callable[[], bool] | None = None) -> T:
+             abandoned: Callable[[], bool] | None = None,
+             progress: Callable[[str], None] | None = None) -> T:
         """``printer(page)`` once the page at ``url`` is drawn (every chart and table there),
         called on the browser's thread with the Playwright page (print media, ``VIEWPORT``).
 
@@ -149,13 +160,15 @@ class Renderer:
         when sign-in is on; ``headers`` adds others (the credentials of the person asking).
         Raises :class:`ExportBusy` at once when the queue is full, and
         :class:`ExportAbandoned` when ``abandoned()`` turns true (the requester has gone) or
-        the wait passes ``WAIT_SECONDS``.
+        the wait passes ``WAIT_SECONDS``. ``progress`` is told each stage (``STAGES``) as it
+        starts, from the browser's thread.
         """
         from web.auth import internal_headers
 
         sent = internal_headers() | (headers or {})
-        ticket = _Ticket(Job(url, printer, tuple(sent.items())))
+        ticket = _Ticket(Job(url, printer, tuple(sent.items())), progress=progress or _quiet)
         self._admit()
+        ticket.progress("waiting")
         self._start()
         self._jobs.put(ticket)
         return self._wait(ticket, abandoned or (lambda: False))
@@ -240,6 +253,7 @@ class _Browser:
 
     def draw(self, ticket: _Ticket) -> Any:
         job = ticket.job
+        ticket.progress("opening")
         page = self._open(job.origin)
         page.set_extra_http_headers(dict(job.headers))
         try:
@@ -248,8 +262,10 @@ class _Browser:
                 status = response.status if response else "nothing"
                 raise ExportError(f"{job.url} answered {status}")
             self._check(page, ticket)
+            ticket.progress("drawing")
             page.wait_for_function(CHARTS_DRAWN, timeout=TIMEOUT_MS, polling=100)
             self._check(page, ticket)
+            ticket.progress("printing")
             return job.printer(page)
         finally:
             page.set_extra_http_headers({})  # nothing of this requester's stays behind

@@ -116,10 +116,10 @@ def board_pack_link(m: Scorecard) -> html.Div | None:
     return html.Div([
         html.A("Download the board summary (PDF)", id=SCORECARD_BOARD_PACK,
                href=viewwords.export_href("/board-pack", f"?org={m.org}", "pdf"),
-               className="btn btn-primary btn-sm me-2"),
+               className="btn btn-primary btn-sm me-2 export-link"),
         html.A("The full pack (PDF, every metric)", id=SCORECARD_FULL_PACK,
                href=viewwords.export_href("/board-pack", f"?org={m.org}&full=1", "pdf"),
-               className="btn btn-outline-primary btn-sm"),
+               className="btn btn-outline-primary btn-sm export-link"),
         html.P("The summary is a five-minute read for a board: this scorecard, the largest "
                "significant gaps and what changed, in a few pages. The full pack adds a page "
                "per metric with its breakdowns, trend and benchmark. Each takes a few seconds "

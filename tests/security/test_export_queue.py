@@ -11,9 +11,9 @@ from urllib.parse import quote
 
 import pytest
 
-import app as app_module
 from export import render
 from export.render import ExportAbandoned, ExportBusy, Renderer
+from web import exports
 
 
 class HeldBrowser:
@@ -140,7 +140,7 @@ def test_the_route_answers_503_busy_with_retry_after(held, client):
 
 def test_a_closed_connection_counts_as_gone():
     here, there = socket.socketpair()
-    gone = app_module.client_gone({"gunicorn.socket": here})
+    gone = exports.client_gone({"gunicorn.socket": here})
     assert not gone()
     there.sendall(b"GET / HTTP/1.1\r\n")  # more from the client (pipelined): still there
     assert not gone()
@@ -148,4 +148,4 @@ def test_a_closed_connection_counts_as_gone():
     here.recv(100)
     assert gone()
     here.close()
-    assert app_module.client_gone({})() is False  # no socket to look at: never gone
+    assert exports.client_gone({})() is False  # no socket to look at: never gone
