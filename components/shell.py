@@ -87,19 +87,23 @@ def footer(manifest: dict) -> html.Footer:
 
 EXPORT_PDF = "export-pdf"
 EXPORT_PNG = "export-png"
+EXPORT_PPTX = "export-pptx"
+# The files a view exports to: kind -> (link id, words on the link).
+EXPORTS = {"pdf": (EXPORT_PDF, "PDF (A4)"), "png": (EXPORT_PNG, "PNG image"),
+           "pptx": (EXPORT_PPTX, "PowerPoint")}
 PRINT_HEADER = "print-header"
 
 
-def export_bar(pdf_href: str, png_href: str) -> html.Div:
-    """Buttons that download the current view composed for print."""
+def export_bar(hrefs: dict[str, str]) -> html.Div:
+    """Buttons that download the current view composed for print (``hrefs``: export kind ->
+    its address, kinds of ``EXPORTS``)."""
     return html.Div(
         className="export-bar d-flex justify-content-end gap-2 mb-2",
         children=[
             html.Span("Export this view:", className="small align-self-center"),
-            html.A("PDF (A4)", id=EXPORT_PDF, href=pdf_href,
-                   className="btn btn-sm btn-outline-primary export-link"),
-            html.A("PNG image", id=EXPORT_PNG, href=png_href,
-                   className="btn btn-sm btn-outline-primary export-link"),
+            *(html.A(label, id=link_id, href=hrefs[kind],
+                     className="btn btn-sm btn-outline-primary export-link")
+              for kind, (link_id, label) in EXPORTS.items() if kind in hrefs),
         ],
     )
 

@@ -64,5 +64,5 @@ def describe(path: str, search: str, names: dict[str, str]
 
 
 def export_href(path: str, search: str, kind: str) -> str:
-    """Link that downloads the view at ``path`` + ``search`` as ``kind`` (pdf or png)."""
+    """Link that downloads the view at ``path`` + ``search`` as ``kind`` (pdf, png, pptx)."""
     return f"/export/view.{kind}?url={quote((path or '/') + (search or ''), safe='')}"

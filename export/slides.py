@@ -26,7 +26,6 @@ WIDE = (Inches(13.333), Inches(7.5))  # 16:9
 MARGIN = Inches(0.4)
 TITLE_HEIGHT = Inches(0.8)
 SOURCE_HEIGHT = Inches(0.4)
-SCALE = 2  # device pixels per CSS pixel in the pictures, sharp when projected
 # What is pictured: each chart of a view, or each headline block of the board summary.
 CHARTS = ".dash-graph"
 HEADLINES = ".pack-block .dash-graph"
@@ -40,33 +39,25 @@ class Picture:
     png: bytes
 
 
-def pictures(url: str, selector: str) -> list[Picture]:
+def pictures(url: str, selector: str, **waiting) -> list[Picture]:
     """A PNG of every element ``selector`` picks on the page at ``url`` (drawn as for print,
-    at the export's width), named by its chart's title."""
-    from playwright.sync_api import sync_playwright
+    at the export's width, by the process's export browser under its queue and origin
+    rules), named by its chart's title. ``waiting``: ``abandoned`` and ``progress``, as
+    for ``export.render.Renderer.draw``."""
+    from export.render import renderer
 
-    from export.render import BROWSER_ARGS, CHARTS_DRAWN, CHROMIUM, TIMEOUT_MS, VIEWPORT
-    from web.auth import internal_headers
+    def photograph(page) -> list[Picture]:
+        # The page-wide watermark would be cut into pieces; each slide's source line says
+        # "Synthetic demonstration data" instead.
+        page.add_style_tag(content=".watermark { display: none !important; }")
+        found = []
+        for element in page.query_selector_all(selector):
+            title = element.query_selector(".gtitle")
+            found.append(Picture(title.text_content() or "" if title else "",
+                                 element.screenshot(type="png")))
+        return found
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(BROWSER_ARGS))
-        try:
-            page = browser.new_page(viewport=VIEWPORT, device_scale_factor=SCALE)
-            page.emulate_media(media="print")
-            page.set_extra_http_headers(internal_headers())
-            page.goto(url, wait_until="networkidle", timeout=TIMEOUT_MS)
-            page.wait_for_function(CHARTS_DRAWN, timeout=TIMEOUT_MS, polling=100)
-            # The page-wide watermark would be cut into pieces; each slide's source line
-            # says "Synthetic demonstration data" instead.
-            page.add_style_tag(content=".watermark { display: none !important; }")
-            found = []
-            for element in page.query_selector_all(selector):
-                title = element.query_selector(".gtitle")
-                found.append(Picture(title.text_content() or "" if title else "",
-                                     element.screenshot(type="png")))
-            return found
-        finally:
-            browser.close()
+    return renderer().draw(url, photograph, **waiting)
 
 
 def _deck() -> Presentation:
@@ -152,7 +143,7 @@ def _frame_notes(frame: pl.DataFrame) -> str:
                      for row in frame.iter_rows(named=True))
 
 
-def board_deck(model, url: str) -> bytes:
+def board_deck(model, url: str, **waiting) -> bytes:
     """The board summary (``views.boardpack.BoardSummary``) as a deck: a title slide, the
     key points, the scorecard, the largest gaps, what changed, then a slide per headline
     chart (pictured from the summary page at ``url``)."""
@@ -182,7 +173,7 @@ def board_deck(model, url: str) -> bytes:
     _bullets(deck, _slide(deck, whatchanged.title(model.since),
                           notes="\n".join(changes), source=whatchanged.HOW),
              changes or [whatchanged.NOTHING_CHANGED], size=13)
-    drawn = pictures(url, HEADLINES) if model.headlines else []
+    drawn = pictures(url, HEADLINES, **waiting) if model.headlines else []
     for gap, picture in zip(model.headlines, drawn, strict=False):
         notes = "\n".join(filter(None, [words.statement(gap), words.people(gap),
                                         _chart_numbers(gap)]))
@@ -205,9 +196,9 @@ def _chart_numbers(gap) -> str:
     return "\n".join(lines)
 
 
-def view_deck(url: str) -> bytes:
+def view_deck(url: str, **waiting) -> bytes:
     """Any view as a deck: a slide per chart, each titled with the chart's own title."""
-    drawn = pictures(url, CHARTS)
+    drawn = pictures(url, CHARTS, **waiting)
     path = url[url.index("/", url.index("//") + 2):]
     deck = _deck()
     _bullets(deck, _slide(deck, "Maternity and Neonatal Equalities",

@@ -29,6 +29,7 @@ dash.register_page(__name__, path="/scorecard", name="Scorecard",
 SCORECARD_ORG = "scorecard-org"
 SCORECARD_BOARD_PACK = "scorecard-board-pack"
 SCORECARD_FULL_PACK = "scorecard-full-pack"
+SCORECARD_SLIDES = "scorecard-slides"
 SCORECARD_GRAPH = "scorecard-graph"
 SCORECARD_TABLE = "scorecard-table"
 SCORECARD_DOWNLOAD_BUTTON = "scorecard-download-button"
@@ -117,6 +118,9 @@ def board_pack_link(m: Scorecard) -> html.Div | None:
         html.A("Download the board summary (PDF)", id=SCORECARD_BOARD_PACK,
                href=viewwords.export_href("/board-pack", f"?org={m.org}", "pdf"),
                className="btn btn-primary btn-sm me-2 export-link"),
+        html.A("The summary as PowerPoint", id=SCORECARD_SLIDES,
+               href=viewwords.export_href("/board-pack", f"?org={m.org}", "pptx"),
+               className="btn btn-outline-primary btn-sm me-2 export-link"),
         html.A("The full pack (PDF, every metric)", id=SCORECARD_FULL_PACK,
                href=viewwords.export_href("/board-pack", f"?org={m.org}&full=1", "pdf"),
                className="btn btn-outline-primary btn-sm export-link"),

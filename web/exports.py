@@ -18,7 +18,7 @@ import re
 import socket
 from collections.abc import Callable
 from typing import NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import dash
 from flask import Response, abort, current_app, jsonify, request
@@ -43,6 +43,28 @@ def draw_view(kind: str, view: str, abandoned: Callable[[], bool],
                              abandoned=abandoned, progress=progress)
 
 
+def draw_deck(view: str, abandoned: Callable[[], bool],
+              progress: Progress | None = None) -> bytes:
+    """The view at ``view`` as an editable slide deck: the board summary's own deck for a
+    board summary (tables as tables, numbers in the notes), else a slide per chart."""
+    from export import slides
+    from export.server import internal_base
+    from views import boardpack
+    from web import layouts
+
+    base = internal_base(current_app._get_current_object())
+    parts = urlsplit(view)
+    page = next((p for p in dash.page_registry.values() if p["path"] == parts.path), {})
+    if parts.path == "/board-pack":
+        search, _ = layouts.canonical(page["module"], dict(parse_qsl(parts.query)))
+        query = dict(parse_qsl(search.lstrip("?")))
+        if query.get("full") != "1":
+            model = boardpack.summary(query["org"], query["period"])
+            return slides.board_deck(model, base + parts.path + search,
+                                     abandoned=abandoned, progress=progress)
+    return slides.view_deck(base + view, abandoned=abandoned, progress=progress)
+
+
 class ExportKind(NamedTuple):
     mimetype: str
     make: Callable[..., bytes]  # (view, abandoned, progress) -> the file
@@ -52,6 +74,8 @@ class ExportKind(NamedTuple):
 EXPORT_KINDS = {
     "pdf": ExportKind("application/pdf", functools.partial(draw_view, "pdf")),
     "png": ExportKind("image/png", functools.partial(draw_view, "png")),
+    "pptx": ExportKind("application/vnd.openxmlformats-officedocument.presentationml."
+                       "presentation", draw_deck),
 }
 
 

@@ -157,6 +157,6 @@ def print_frame(module: str, search: str) -> list:
                                                              strict=True)))
     generated = datetime.now().strftime("%d %B %Y, %H:%M")
     return [shell.print_header(title, lines, path + search, generated, store_now.manifest),
-            shell.export_bar(viewwords.export_href(path, search, "pdf"),
-                             viewwords.export_href(path, search, "png")),
+            shell.export_bar({kind: viewwords.export_href(path, search, kind)
+                              for kind in shell.EXPORTS}),
             shell.see_also(follow.see_also(path, search))]

@@ -56,3 +56,22 @@ def test_progress_is_kept_under_its_token(server):
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(bad, timeout=30)
     assert caught.value.code == 400
+
+
+def test_the_board_summary_as_slides_from_the_web(server, tmp_path):
+    """The Scorecard's PowerPoint link gives the summary's own deck: tables as tables, a
+    picture per headline chart, drawn by the server's export browser."""
+    import io
+
+    from pptx import Presentation
+
+    view = urllib.request.quote("/board-pack?org=SYN071", safe="")
+    with urllib.request.urlopen(f"{server}/export/view.pptx?url={view}", timeout=180) as r:
+        assert r.headers["Content-Disposition"].endswith('.pptx"')
+        deck = Presentation(io.BytesIO(r.read()))
+    slides = list(deck.slides)
+    titles = [s.shapes.title.text for s in slides if s.shapes.title is not None]
+    assert titles[0].startswith("Board summary: ")
+    assert "Annex 3 scorecard against England" in titles
+    assert any(shape.has_table for s in slides for shape in s.shapes)
+    assert any(shape.shape_type == 13 for s in slides for shape in s.shapes)  # a picture
