@@ -138,3 +138,18 @@ def content_markdown(name: str, *, section: str | None = None,
             return None
         text = "\n".join(parts[section]).strip()
     return dcc.Markdown(text, className=class_name, link_target="_self")
+
+
+def section(anchor: str, title: str, *children) -> html.Section:
+    """A long page's section, its heading an anchor for :func:`contents`."""
+    return html.Section([html.H2(title, id=anchor, className="h3 mt-4 pt-2"), *children],
+                        className="mb-4", **{"aria-labelledby": anchor})
+
+
+def contents(sections: tuple[tuple[str, str], ...]) -> html.Nav:
+    """"On this page": a link to each ``(anchor, title)`` section."""
+    return html.Nav([
+        html.H2("On this page", className="h6 mb-1"),
+        html.Ul([html.Li(html.A(title, href=f"#{anchor}")) for anchor, title in sections],
+                className="mb-0"),
+    ], className="page-contents mb-3", **{"aria-label": "On this page"})

@@ -74,19 +74,6 @@ def story_items(manifest: dict, names: dict[str, str]) -> list[html.Li]:
     return items
 
 
-def _section(anchor: str, title: str, *children) -> html.Section:
-    return html.Section([html.H2(title, id=anchor, className="h3 mt-4 pt-2"), *children],
-                        className="mb-4", **{"aria-labelledby": anchor})
-
-
-def contents() -> html.Nav:
-    return html.Nav([
-        html.H2("On this page", className="h6 mb-1"),
-        html.Ul([html.Li(html.A(title, href=f"#{anchor}")) for anchor, title in SECTIONS],
-                className="mb-0"),
-    ], className="page-contents mb-3", **{"aria-label": "On this page"})
-
-
 def data_section() -> html.Section:
     store = queries.current()
     manifest = store.manifest
@@ -107,12 +94,12 @@ def data_section() -> html.Section:
     else:
         status = dbc.Alert(which, color="info")
         demo = []
-    return _section("data", "The data", status,
+    return pagekit.section("data", "The data", status,
                     pagekit.content_markdown("about", section="Sources"), *demo)
 
 
 def running_section() -> html.Section:
-    return _section(
+    return pagekit.section(
         "running", "Running the dashboard",
         html.P(["The dashboard is one Python program with a command, ", html.Code("equalities"),
                 ". It reads a data store folder: the one given with ", html.Code("--data-dir"),
@@ -136,14 +123,14 @@ def layout(**query) -> html.Div:
                         "What it is for, who it is for, the data it shows, how accessible it "
                         "is and what it does with your visit."),
         controls.notices(notices),
-        contents(),
-        _section("purpose", "What it is for",
+        pagekit.contents(SECTIONS),
+        pagekit.section("purpose", "What it is for",
                  pagekit.content_markdown("about", section="What it is for")),
-        _section("users", "Who it is for",
+        pagekit.section("users", "Who it is for",
                  pagekit.content_markdown("about", section="Who it is for")),
         data_section(),
         running_section(),
-        _section("accessibility", "Accessibility statement",
+        pagekit.section("accessibility", "Accessibility statement",
                  defs.content_sections("accessibility")),
-        _section("privacy", "Privacy", pagekit.content_markdown("about", section="Privacy")),
+        pagekit.section("privacy", "Privacy", pagekit.content_markdown("about", section="Privacy")),
     ], style=defs.CODE_STYLE)

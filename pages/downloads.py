@@ -169,19 +169,6 @@ def columns_download() -> dict:
 # -- layout ---------------------------------------------------------------------------------
 
 
-def _section(anchor: str, title: str, *children) -> html.Section:
-    return html.Section([html.H2(title, id=anchor, className="h3 mt-4 pt-2"), *children],
-                        className="mb-4", **{"aria-labelledby": anchor})
-
-
-def contents() -> html.Nav:
-    return html.Nav([
-        html.H2("On this page", className="h6 mb-1"),
-        html.Ul([html.Li(html.A(title, href=f"#{anchor}")) for anchor, title in SECTIONS],
-                className="mb-0"),
-    ], className="page-contents mb-3", **{"aria-label": "On this page"})
-
-
 def _file_card(title: str, text: str, size: str, button_id: str, download_id: str,
                label: str) -> dbc.Col:
     return dbc.Col(dbc.Card(dbc.CardBody([
@@ -226,7 +213,7 @@ def file_cards(m: Downloads) -> dbc.Row:
 def downloads_section(m: Downloads) -> html.Section:
     options = [{"label": "All metrics (zip files)", "value": ALL_METRICS},
                *controls.metric_options()]
-    return _section("downloads", "Download the data", html.P(
+    return pagekit.section("downloads", "Download the data", html.P(
         "Every figure on this dashboard comes from two tables: the counts (one row per "
         "organisation, period, breakdown and group) and the organisations. Download them "
         "here. The files are made when you press a button, from the same store the charts "
@@ -265,7 +252,7 @@ def definitions_section(m: Downloads) -> html.Section:
     def columns_of(table: str) -> pl.DataFrame:
         return columns.filter(pl.col("Table") == table).drop("Table")
 
-    return _section("definitions", "Definitions", html.P(
+    return pagekit.section("definitions", "Definitions", html.P(
         "What each metric counts, how its uncertainty is worked out and where it is "
         "published. The table lists every metric; open a metric below for its full "
         "definition."),
@@ -296,7 +283,7 @@ def definitions_section(m: Downloads) -> html.Section:
 
 def sources_section(m: Downloads) -> html.Section:
     mergers = defs.merger_sentences(m.organisations)
-    return _section(
+    return pagekit.section(
         "sources", "Sources, lag times, limitations and mergers",
         defs.table(defs.sources_table(), caption="Where the data come from and how long "
                    "after the period they are published"),
@@ -317,7 +304,7 @@ def sources_section(m: Downloads) -> html.Section:
 def store_section(m: Downloads) -> html.Section:
     fields = defs.manifest_fields(m.manifest)
     frame = pl.DataFrame({"Field": list(fields), "Value": list(fields.values())})
-    return _section("store", "About this data store",
+    return pagekit.section("store", "About this data store",
                     html.P("What the data store this dashboard is reading says about itself."),
                     defs.table(frame, caption="Data store information", row_headers=True,
                                table_id=DATA_STORE_TABLE, class_name="w-auto"))
@@ -337,11 +324,11 @@ def layout(**query) -> html.Div:
                    "The files below hold invented figures for fictional trusts. Do not use "
                    "them as facts about real organisations."], color="warning")
         if m.synthetic else None,
-        contents(),
+        pagekit.contents(SECTIONS),
         downloads_section(m),
-        _section("local", "Your local data", *local.section_parts(view.local, m)),
+        pagekit.section("local", "Your local data", *local.section_parts(view.local, m)),
         definitions_section(m),
-        _section("methods", "Methods", defs.content_sections("methods")),
+        pagekit.section("methods", "Methods", defs.content_sections("methods")),
         sources_section(m),
         store_section(m),
     ], style=defs.CODE_STYLE)
