@@ -250,18 +250,36 @@ def local_comparison(frame: pl.DataFrame, metric: Metric, *, title: str,
     return fig
 
 
+def _england_marks(fig: go.Figure, england: pl.DataFrame, metric: Metric, *, row: int,
+                   col: int) -> None:
+    """England's value for each group as a tall blue tick on a panel's bars (named in the
+    source note: a legend would sit on the panels' titles)."""
+    shown = england.filter(pl.col("value").is_not_null())
+    if shown.is_empty():
+        return
+    fig.add_scatter(row=row, col=col, x=shown["value"].to_list(), y=shown["group"].to_list(),
+                    mode="markers", name="England", showlegend=False,
+                    marker=dict(symbol="line-ns", size=22, color=theme.NHS_BLUE,
+                                line=dict(width=3, color=theme.NHS_BLUE)),
+                    customdata=[fmt.value(metric, v) for v in shown["value"]],
+                    hovertemplate="England, %{y}: %{customdata}<extra></extra>")
+
+
 def small_multiples(frames: list[tuple[str, pl.DataFrame]], metric: Metric, *, title: str,
-                    source: str) -> go.Figure:
-    """One breakdown panel per organisation, side by side, sharing the value axis."""
+                    source: str, england: pl.DataFrame | None = None) -> go.Figure:
+    """One breakdown panel per organisation, side by side, sharing the value axis; with
+    ``england`` (England's breakdown) each panel marks England's value for each group."""
     frames = [(name, f) for name, f in frames if not f.is_empty()]
     if not frames:
         return empty("Choose one or more trusts to compare.")
+    england = england if england is not None else pl.DataFrame()
     cols = min(4, len(frames))
     rows_n = (len(frames) + cols - 1) // cols
     fig = make_subplots(rows=rows_n, cols=cols, shared_xaxes=True, shared_yaxes=True,
                         subplot_titles=[wrap(name, 30) for name, _ in frames],
                         horizontal_spacing=0.03, vertical_spacing=0.12)
-    top = max((f["upper95"].max() or 0) for _, f in frames) or 1
+    top = max([*((f["upper95"].max() or 0) for _, f in frames),
+               (england["value"].max() or 0) if not england.is_empty() else 0]) or 1
     for i, (_, frame) in enumerate(frames):
         r, c = i // cols + 1, i % cols + 1
         rows = frame.sort("group_order", descending=True)
@@ -284,6 +302,9 @@ def small_multiples(frames: list[tuple[str, pl.DataFrame]], metric: Metric, *, t
                         zip(rows["value"], shown, rows["status"], strict=True)],
             hovertemplate="%{y}: %{customdata}<extra></extra>",
         )
+        if not england.is_empty():
+            _england_marks(fig, england.filter(pl.col("group").is_in(rows["group"].to_list())),
+                           metric, row=r, col=c)
     fig.update_xaxes(range=[0, top * 1.1])
     # Every panel lists every group, in one order (matched category axes mis-autorange).
     every = pl.concat([f.select("group", "group_order") for _, f in frames])
@@ -357,11 +378,14 @@ def _funnel_frame(curve: pl.DataFrame, metric: Metric, average: float | None,
 
 
 def funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metric, *, average: float | None,
-           highlight: tuple[str, ...], title: str, source: str) -> go.Figure:
-    """Funnel plot: every trust's value against its denominator, limits and the benchmark."""
+           highlight: tuple[str, ...], title: str, source: str,
+           units: tuple[str, str] = ("trust", "trusts")) -> go.Figure:
+    """Funnel plot: every unit's value (``units``: singular and plural, trusts by default)
+    against its denominator, limits and the benchmark; the chosen units are named."""
     shown = points.filter(pl.col("value").is_not_null())
+    one, many = units
     if shown.is_empty():
-        return empty("No trust has a figure to plot for this selection.")
+        return empty(f"No {one} has a figure to plot for this selection.")
     fig = _funnel_frame(curve, metric, average, "top left")
     chosen = shown["org_code"].is_in(list(highlight))
     for subset, is_chosen in ((shown.filter(~chosen), False), (shown.filter(chosen), True)):
@@ -375,7 +399,7 @@ def funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metric, *, average
                         color=theme.NHS_WARM_YELLOW if is_chosen else theme.NHS_BLUE,
                         line=dict(width=1.5 if is_chosen else 0.5, color=theme.TEXT),
                         symbol="diamond" if is_chosen else "circle", opacity=0.9),
-            name="Chosen trusts" if is_chosen else "Trusts",
+            name=f"Chosen {many}" if is_chosen else many[0].upper() + many[1:],
             customdata=[(*row, label) for row, label in
                         zip(_trust_hover(subset, metric), subset["funnel"].fill_null(""),
                             strict=True)],
@@ -652,5 +676,153 @@ def completeness_funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metri
     fig.update_layout(title=title, height=520)
     fig.update_xaxes(title="Women booked in the period")
     fig.update_yaxes(title=f"{metric.short_title} ({metric.unit})")
+    _source_note(fig, source)
+    return fig
+
+
+GAP_INDEX_COLOUR = theme.TEXT  # the SII / RII, apart from the groups' colours
+WIDE_RATIO_TICKS = (0.1, 0.25, 0.5, 1, 2, 4, 10)
+
+
+def gap_ratio_ticks(series: pl.DataFrame) -> tuple[float, ...]:
+    """Ratio ticks for the span of ``series``' 95% CIs: the fine steps of
+    :data:`RATIO_TICKS` within a four-fold span, doublings beyond (labels never overlap)."""
+    low = series["ratio_lower95"].drop_nulls().min() or 1.0
+    high = series["ratio_upper95"].drop_nulls().max() or 1.0
+    return RATIO_TICKS if high / low <= 4 else WIDE_RATIO_TICKS
+
+
+def gap_trend(series: pl.DataFrame, metric: Metric, *, dimension: str, shown: tuple[str, ...],
+              labels: dict[str, str], title: str, source: str, height: int = 460) -> go.Figure:
+    """Each group's ratio to the reference group per period on a log axis, with its 95% CI
+    as error bars and a line at 1 (no gap); one trace per group (``labels``: group -> legend
+    name), those not in ``shown`` one legend click away. Periods where a figure is withheld
+    are gaps, never 1."""
+    drawn = series.filter(pl.col("ratio").is_not_null())
+    if drawn.is_empty():
+        return empty("No gap to the reference group can be worked out for this selection.")
+    fig = go.Figure(layout=dict(template=TEMPLATE))
+    groups = series["group"].unique(maintain_order=True).to_list()
+    colours = dict(zip(groups, _group_colours(groups, dimension), strict=True))
+    periods = series["period"].unique(maintain_order=True).to_list()
+    d = metric.decimals
+    for group in groups:
+        if group not in drawn["group"]:
+            continue
+        part = series.filter(pl.col("group") == group)
+        ratio = part["ratio"].to_list()
+        notes = [
+            "withheld or no data" if r is None else
+            f"ratio {r:.2f} (95% CI {lo:.2f} to {hi:.2f})<br>difference "
+            f"{fmt.number(diff, d)} {metric.unit} (95% CI {fmt.number(dlo, d)} to "
+            f"{fmt.number(dhi, d)})"
+            for r, lo, hi, diff, dlo, dhi in part.select(
+                "ratio", "ratio_lower95", "ratio_upper95", "difference",
+                "difference_lower95", "difference_upper95").iter_rows()]
+        fig.add_scatter(
+            x=part["period"].to_list(), y=ratio, mode="lines+markers", name=labels[group],
+            connectgaps=False, visible=True if group in shown else "legendonly",
+            line=dict(color=colours.get(group, GAP_INDEX_COLOUR), width=1.5,
+                      dash="dot" if group not in DIMENSIONS[dimension].groups else "solid"),
+            marker=dict(size=8, color=colours.get(group, GAP_INDEX_COLOUR)),
+            error_y=dict(type="data", symmetric=False,
+                         array=[None if r is None or u is None else u - r
+                                for r, u in zip(ratio, part["ratio_upper95"], strict=True)],
+                         arrayminus=[None if r is None or lo is None else r - lo
+                                     for r, lo in zip(ratio, part["ratio_lower95"],
+                                                      strict=True)],
+                         thickness=1.3, width=4),
+            customdata=notes,
+            hovertemplate=f"<b>{labels[group]}</b> %{{x}}<br>%{{customdata}}<extra></extra>")
+    fig.add_hline(y=1, line=dict(color=theme.NHS_DARK_GREY, width=1.5, dash="dash"))
+    # A log axis places annotations by log10 of the value: 0 is the line at 1.
+    fig.add_annotation(text="1: no gap", x=0, xref="paper", y=0, yref="y", showarrow=False,
+                       xanchor="left", yanchor="bottom",
+                       font=dict(size=12, color=theme.NHS_DARK_GREY))
+    # Every period keeps its place, so withheld ones at either end show as gaps too.
+    category_axis(fig, periods, axis="x")
+    reference = DIMENSIONS[dimension].reference
+    ticks = gap_ratio_ticks(drawn)
+    fig.update_layout(title=title, height=height, scattermode="group", scattergap=0.6)
+    fig.update_yaxes(type="log", title=f"Ratio to {reference} (log scale)",
+                     tickvals=list(ticks), ticktext=[f"{t:g}" for t in ticks])
+    fig.update_xaxes(tickangle=-35)
+    _source_note(fig, source)
+    return fig
+
+
+FOREST_MARKERS = {  # significance by shape and fill as well as colour
+    True: ("Significant gap (95% CI excludes 1)",
+           dict(symbol="diamond", size=12, color=theme.PALETTE[5],
+                line=dict(width=1, color=theme.TEXT))),
+    False: ("Not significant",
+            dict(symbol="circle-open", size=10, color=theme.NHS_DARK_GREY,
+                 line=dict(width=2))),
+}
+FOREST_TICKS = (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 10)
+FOREST_REACH = (0.1, 10)  # the widest axis: intervals beyond it are cut at its edge
+
+
+def _forest_range(shown: pl.DataFrame) -> tuple[float, float]:
+    """At least 0.67 to 1.5, wide enough for every interval within :data:`FOREST_REACH`,
+    and for every point."""
+    low = min(shown["ratio_lower95"].fill_null(shown["ratio"]).min(), 0.67)
+    high = max(shown["ratio_upper95"].fill_null(shown["ratio"]).max(), 1.5)
+    low = min(max(low, FOREST_REACH[0]), shown["ratio"].min())
+    high = max(min(high, FOREST_REACH[1]), shown["ratio"].max())
+    return low / 1.08, high * 1.08
+
+
+def forest(rows: pl.DataFrame, *, title: str, source: str, x_title: str) -> go.Figure:
+    """A forest plot: one row per comparison, its ratio with its 95% CI on a log axis, a
+    line at 1, rows grouped under their section's heading (in ``rows``' order, top down).
+
+    ``rows`` has ``section``, ``label`` (unique, as Plotly markup), ``ratio``,
+    ``ratio_lower95``, ``ratio_upper95``, ``significant``, ``status`` and ``hover``.
+    Significant ratios are filled diamonds, the rest open circles (shape, not colour
+    alone); rows without a ratio say why ("suppressed (small numbers)", "no data").
+    """
+    shown = rows.filter((pl.col("status") == "ok") & pl.col("ratio").is_not_null())
+    if shown.is_empty():
+        return empty("No gap between groups to show: every comparison is suppressed or "
+                     "has no figures.")
+    order: list[str] = []
+    ticks: list[str] = []
+    for section in rows["section"].unique(maintain_order=True).to_list():
+        order.append(section)
+        ticks.append(f"<b>{plain(section)}</b>")
+        for name in rows.filter(pl.col("section") == section)["label"].to_list():
+            order.append(name)
+            ticks.append(name)
+    fig = go.Figure(layout=dict(template=TEMPLATE))
+    fig.add_vline(x=1, line=dict(color=theme.TEXT, width=1.5))
+    for significant, (name, marker) in FOREST_MARKERS.items():
+        part = shown.filter(pl.col("significant") == significant)
+        if part.is_empty():
+            continue
+        ratios = part["ratio"].to_list()
+        fig.add_scatter(
+            y=part["label"].to_list(), x=ratios, mode="markers", name=name, marker=marker,
+            error_x=dict(type="data", symmetric=False, thickness=1.5, width=4,
+                         color=marker["color"],
+                         array=[(hi - r) if hi is not None else 0 for r, hi in
+                                zip(ratios, part["ratio_upper95"], strict=True)],
+                         arrayminus=[(r - lo) if lo is not None else 0 for r, lo in
+                                     zip(ratios, part["ratio_lower95"], strict=True)]),
+            customdata=part["hover"].to_list(), hovertemplate="%{customdata}<extra></extra>")
+    withheld = rows.filter(pl.col("status") != "ok")
+    bottom_up = list(reversed(order))
+    _note_rows(fig, bottom_up, [(name, withheld_note(status)) for name, status in
+                               withheld.select("label", "status").iter_rows()],
+               x=0, xref="paper")
+    low, high = _forest_range(shown)
+    fig.update_xaxes(type="log", range=[math.log10(low), math.log10(high)], title=x_title,
+                     tickvals=[t for t in FOREST_TICKS if low <= t <= high],
+                     ticktext=[f"{t:g}" for t in FOREST_TICKS if low <= t <= high])
+    category_axis(fig, bottom_up)
+    fig.update_yaxes(tickvals=bottom_up, ticktext=list(reversed(ticks)), showgrid=False)
+    # The title (up to two lines) above the legend, which has a row of its own under it.
+    fig.update_layout(title=title, legend=dict(x=0, xanchor="left", y=1, yanchor="bottom"),
+                      margin=dict(t=110), height=210 + 26 * len(order), showlegend=True)
     _source_note(fig, source)
     return fig

@@ -114,10 +114,18 @@ def peer_group_of(code: str) -> str | None:
 
 
 @cached
+def _held(metric_id: str) -> pl.DataFrame:
+    """Each distinct level, breakdown and period of the metric's rows: the few hundred rows
+    the look-ups of periods and breakdowns need, instead of the metric's millions."""
+    return current().metric_counts(metric_id).group_by(
+        "metric", "org_level", "dimension", "period_kind", "period_label", "period_start",
+        "period_end").len().drop("len")
+
+
+@cached
 def periods(metric_id: str, period_kind: str | None = None) -> list[str]:
     """Period labels of a metric (optionally of one kind), oldest first."""
-    return cells.periods(current().metric_counts(metric_id), metric=metric_id,
-                         period_kind=period_kind)[
+    return cells.periods(_held(metric_id), metric=metric_id, period_kind=period_kind)[
         "period_label"
     ].to_list()
 
@@ -125,7 +133,7 @@ def periods(metric_id: str, period_kind: str | None = None) -> list[str]:
 
 @cached
 def _available(metric_id: str) -> dict:
-    counts = current().metric_counts(metric_id)
+    counts = _held(metric_id)
     cells_by_level = counts.select("org_level", "dimension").unique()
     dims: dict[str, set[str]] = {}
     for level, dimension in cells_by_level.iter_rows():
@@ -237,22 +245,23 @@ def _england_value(metric_id: str, period_label: str, dimension: str, group: str
 
 @cached
 def benchmark(metric_id: str, period_label: str, dimension: str = TOTAL,
-              group: str = "All") -> pl.DataFrame:
-    """All trusts for one group, with funnel significance against England and ranks."""
+              group: str = "All", level: str = "trust") -> pl.DataFrame:
+    """All trusts (or ICBs, regions) for one group, with funnel significance against
+    England and ranks."""
     s = current()
     return benchmark_mod.benchmark(
         s.metric_counts(metric_id), s.organisations, metric=registry.get(metric_id),
         period_label=period_label,
         dimension=dimension, group=group,
-        average=_england_value(metric_id, period_label, dimension, group),
+        average=_england_value(metric_id, period_label, dimension, group), level=level,
     )
 
 
 
 @cached
 def funnel(metric_id: str, period_label: str, dimension: str = TOTAL,
-           group: str = "All") -> pl.DataFrame:
-    frame = benchmark(metric_id, period_label, dimension, group)
+           group: str = "All", level: str = "trust") -> pl.DataFrame:
+    frame = benchmark(metric_id, period_label, dimension, group, level)
     return benchmark_mod.funnel_curve(
         frame, metric=registry.get(metric_id),
         average=_england_value(metric_id, period_label, dimension, group),
@@ -437,7 +446,7 @@ def sum_left_out(metric_id: str, org_code: str, period_label: str) -> str | None
 
 @cached
 def _dimension_periods(metric_id: str, level: str, dimension: str) -> list[str]:
-    counts = current().metric_counts(metric_id)
+    counts = _held(metric_id)
     held = counts.filter((pl.col("org_level") == level) & (pl.col("dimension") == dimension))
     return held.select("period_label", "period_end").unique().sort("period_end")[
         "period_label"].cast(pl.String).to_list()
@@ -565,14 +574,12 @@ def download_rows() -> dict[str, int]:
 
 
 def download_counts(metric_id: str) -> pl.DataFrame:
-    """Every row of the counts table for one metric, exactly as stored (categoricals as text).
+    """Every row of the counts table for one metric, exactly as stored (coded columns as text).
 
     Not memoized: the frame is a filter of the table already held in memory.
     """
     registry.get(metric_id)
-    frame = current().metric_counts(metric_id)
-    return frame.with_columns(pl.col(c).cast(pl.String) for c in frame.columns
-                              if frame.schema[c] == pl.Categorical)
+    return store.as_text(current().metric_counts(metric_id))
 
 
 @functools.lru_cache(maxsize=2)

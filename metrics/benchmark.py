@@ -34,8 +34,10 @@ def benchmark(
     dimension: str = "total",
     group: str = "All",
     average: float | None = None,
+    level: str = "trust",
 ) -> pl.DataFrame:
-    """Every trust's value for one group, its funnel significance and its ranks.
+    """Every trust's (or every ``level`` unit's: ICBs, regions) value for one group, its
+    funnel significance and its ranks.
 
     Parameters
     ----------
@@ -45,10 +47,10 @@ def benchmark(
     """
     selected = cells.select(counts, metric=metric.id, period_label=period_label,
                             dimension=dimension, group=group).filter(
-        pl.col("org_level") == "trust"
+        pl.col("org_level") == level
     )
     frame = with_values(selected, metric)
-    trusts = organisations.filter(pl.col("org_level") == "trust").select(
+    trusts = organisations.filter(pl.col("org_level") == level).select(
         "org_code", "name", "region", "icb", "peer_group"
     )
     frame = frame.join(trusts, on="org_code", how="left").with_columns(

@@ -1,5 +1,6 @@
 """Benchmark in a real browser: small multiples, the funnel with the planted outlier, the
-sortable rank table, URL state both ways and the CSV download."""
+sortable rank table, URL state both ways, the CSV download, the scope choice, ICBs compared
+and the limits adjusted for over-dispersion."""
 
 from __future__ import annotations
 
@@ -78,8 +79,11 @@ def test_shared_url_restores_the_view(browser, server):
     assert drawn_charts(browser) >= 2
     main = browser.find_element(By.TAG_NAME, "main").text
     assert "Chosen trusts side by side" in main and "All trusts: funnel plot" in main
-    panels = [t for t in _figure(browser, "benchmark-multiples") if t["y"]]
+    panels = [t for t in _figure(browser, "benchmark-multiples")
+              if t["y"] and t["name"] != "England"]
     assert len(panels) == 3 and "Black" in panels[0]["y"]
+    ticks = [t for t in _figure(browser, "benchmark-multiples") if t["name"] == "England"]
+    assert len(ticks) == 3 and "Black" in ticks[0]["y"]
     chosen = [t for t in _figure(browser, "benchmark-funnel") if t["name"] == "Chosen trusts"]
     assert len(chosen[0]["x"]) == 3
     picker = browser.find_element(By.ID, "benchmark-trusts").text
@@ -167,8 +171,11 @@ def test_redrawn_table_drops_the_sort(browser, server):
     peer = browser.execute_script(
         "return Array.from(document.querySelectorAll('#benchmark-rank-table > tbody > tr'))"
         ".map(r => r.cells[4].textContent).find(p => p !== ':');")
+    # The scope's menu is in the controls at the top, far above the sorted table.
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: "
+                           "'instant'});", browser.find_element(By.ID, "benchmark-peer"))
     choose_option(browser, "benchmark-peer", peer)
-    _wait_for_query(browser, "peer", lambda v: v == peer)
+    _wait_for_query(browser, "within", lambda v: v == peer)
     assert wait_for(lambda: {r[4] for r in sorted_rows(browser, table)} == {peer})
     folder = Path(browser.download_dir)
     for old in folder.glob("benchmark-pph_1500-ranks*.csv"):
@@ -212,3 +219,66 @@ def test_accessibility(browser, server):
     # Sorted too: the headings' buttons and aria-sort.
     assert sort_by(browser, "benchmark-rank-table", "Rank in peer group") == "ascending"
     assert axe_violations(browser) == []
+
+
+def _radio(browser, radio_id: str, label: str) -> None:
+    """Click the option ``label`` of the radio buttons ``radio_id``."""
+    click(browser, browser.find_element(
+        By.XPATH, f"//div[@id='{radio_id}']//label[normalize-space(.)='{label}']"))
+
+
+def _funnel_points(browser) -> list[tuple]:
+    return sorted((x, y) for t in _figure(browser, "benchmark-funnel")
+                  if t["name"] in ("Trusts", "Chosen trusts", "ICBs", "Chosen ICBs")
+                  for x, y in zip(t["x"], t["y"], strict=True))
+
+
+def test_scope_choice_filters_the_funnel_and_the_rank_table(browser, server):
+    open_page(browser, f"{server}/benchmark?metric=pph_1500&period=2024-25&trusts=SYN010")
+    everyone = _funnel_points(browser)
+    choose_option(browser, "benchmark-peer", "Region: London")
+    query = _wait_for_query(browser, "within", lambda v: v == "Y56")
+    assert query["trusts"] == "SYN010"
+    assert wait_for(lambda: "London: funnel plot" in
+                    browser.find_element(By.TAG_NAME, "main").text)
+    shown = _funnel_points(browser)
+    assert 0 < len(shown) < len(everyone) and set(shown) <= set(everyone)
+    rows = _rank_rows(browser)
+    headers = [th.text for th in browser.find_elements(
+        By.CSS_SELECTOR, "#benchmark-rank-table thead th")]
+    assert rows and {r[headers.index("Region")] for r in rows} == {"London"}
+    values = {r[headers.index("Value (per 1,000)")] for r in rows}
+    assert len([v for v in values if v not in ("*", ":")]) <= len(shown)
+    summary = browser.find_element(By.ID, "benchmark-funnel-summary").text
+    assert f"in each of {len(shown)} trusts" in summary
+    assert console_errors(browser) == []
+
+
+def test_icbs_compared_and_limits_adjusted_for_over_dispersion(browser, server):
+    open_page(browser, f"{server}/benchmark?metric=pph_1500&period=2024-25")
+    standard = [t for t in _figure(browser, "benchmark-funnel") if t["name"] == "99.8% limits"]
+    said = browser.find_element(By.ID, "benchmark-dispersion").text
+    assert said.startswith("phi = ") and "choose limits adjusted" in said
+    _radio(browser, "benchmark-limits", "Adjusted for over-dispersion (phi)")
+    _wait_for_query(browser, "od", lambda v: v == "phi")
+    assert wait_for(lambda: "limits widened" in
+                    browser.find_element(By.ID, "benchmark-dispersion").text)
+    widened = [t for t in _figure(browser, "benchmark-funnel") if t["name"] == "99.8% limits"]
+    top = max(y for t in widened for y in t["y"])
+    assert [t["y"] for t in widened] != [t["y"] for t in standard]
+    assert top > min(y for t in standard for y in t["y"])
+    _radio(browser, "benchmark-level", "ICBs")
+    query = _wait_for_query(browser, "compare", lambda v: v == "icb")
+    assert query["od"] == "phi"
+    assert wait_for(lambda: "All ICBs: funnel plot" in
+                    browser.find_element(By.TAG_NAME, "main").text)
+    names = {t["name"] for t in _figure(browser, "benchmark-funnel")}
+    assert "ICBs" in names and "Trusts" not in names
+    assert browser.find_element(By.ID, "benchmark-dispersion").text.startswith("phi = ")
+    assert "ICBs vary" in browser.find_element(By.ID, "benchmark-dispersion").text
+    headers = [th.text for th in browser.find_elements(
+        By.CSS_SELECTOR, "#benchmark-rank-table thead th")]
+    assert headers[:2] == ["Code", "ICB"]
+    assert "Some of the link could not be used" not in \
+        browser.find_element(By.TAG_NAME, "main").text
+    assert console_errors(browser) == []

@@ -242,7 +242,7 @@ def test_multiples_download_matches_the_table(bench):
 def test_url_callback_writes_only_real_changes(bench):
     view = bench.BenchmarkView.parse({})[0]
     shown = {"metric": view.metric, "period": view.period, "dim": view.dimension,
-             "group": view.group, "trusts": [], "peer": None}
+             "group": view.group, "trusts": [], "within": None}
     current = written_search(bench.FOLLOWED, shown, "")
     assert bench.BenchmarkView.parse(bench.viewstate.query_of(current))[0] == view
     same = written_search(bench.FOLLOWED, shown, current)
@@ -287,3 +287,144 @@ def test_total_panels_are_short_and_have_no_ratio_column(bench):
     assert figure.layout.height < 400
     headers = table_of(tree, bench.BENCHMARK_MULTIPLES_TABLE).header
     assert "Ratio to reference (95% CI)" not in headers and headers[:2] == ["Trust", "Group"]
+
+
+# -- units compared, scope and funnel limits -------------------------------------------------
+
+
+def test_units_scope_and_limits_round_trip_through_the_url(bench):
+    query = {"metric": "pph_1500", "compare": "icb", "within": "Y56", "od": "tau2",
+             "trusts": "SYNQ01,SYNQ02"}
+    view, notices = bench.BenchmarkView.parse(query)
+    assert notices == []
+    assert (view.level, view.scope, view.limits, view.trusts) == \
+        ("icb", "Y56", "tau2", ("SYNQ01", "SYNQ02"))
+    assert "compare=icb" in view.search() and "within=Y56" in view.search() \
+        and "od=tau2" in view.search()
+    again, _ = bench.BenchmarkView.parse(bench.viewstate.query_of(view.search()))
+    assert again == view
+    default, _ = bench.BenchmarkView.parse({})
+    assert (default.level, default.scope, default.limits) == ("trust", "all", "standard")
+    assert not {"compare", "within", "od"} & set(bench.viewstate.query_of(default.search()))
+
+
+@pytest.mark.parametrize(("query", "field", "default"), [
+    ({"compare": "galaxies"}, "level", "trust"),
+    ({"compare": "icb", "metric": "concerns_taken_seriously"}, "level", "trust"),
+    ({"od": "wide"}, "limits", "standard"),
+    ({"od": "standard,phi"}, "limits", "standard"),
+    ({"within": "NOPE"}, "scope", "all"),
+    ({"compare": "icb", "within": "SYN010"}, "scope", "all"),
+    ({"peer": "giants"}, "scope", "all"),
+])
+def test_bad_units_scope_or_limits_fall_back_with_a_notice(bench, query, field, default):
+    view, notices = bench.BenchmarkView.parse(query)
+    assert getattr(view, field) == default and notices
+    assert "Some of the link could not be used" in text_of(bench.layout(**query))
+
+
+def test_a_trust_scope_or_trusts_kept_after_switching_to_icbs_are_dropped_quietly(bench):
+    peer = _peer_groups(bench)[0]
+    view, notices = bench.BenchmarkView.parse({"compare": "icb", "within": peer,
+                                               "trusts": "SYN010,SYNQ01"})
+    assert notices == []
+    assert (view.scope, view.trusts) == ("all", ("SYNQ01",))
+
+
+def test_older_links_name_the_peer_group_as_peer(bench):
+    peer = _peer_groups(bench)[0]
+    view, notices = bench.BenchmarkView.parse({"peer": peer})
+    assert notices == [] and view.scope == peer
+    assert bench.viewstate.query_of(view.search())["within"] == peer
+
+
+def _funnel_codes(figure, m) -> set[tuple]:
+    return {(x, y) for t in figure.data if t.mode and "markers" in t.mode
+            for x, y in zip(t.x, t.y, strict=True)}
+
+
+@pytest.mark.parametrize("column", ["icb_code", "region_code"])
+def test_a_scope_filters_the_funnel_as_well_as_the_rank_table(bench, column):
+    trusts = queries.organisations().filter(pl.col("org_level") == "trust")
+    code = trusts[column].drop_nulls().mode().sort()[0]
+    members = set(trusts.filter(pl.col(column) == code)["org_code"])
+    query = {"metric": "pph_1500", "period": "2024-25", "within": code}
+    tree = bench.layout(**query)
+    m = bench.model(bench.BenchmarkView.parse(query)[0])
+    codes = {r["Code"] for r in table_of(tree, bench.BENCHMARK_RANK_TABLE).records()}
+    assert codes and codes <= members
+    frame = queries.benchmark("pph_1500", "2024-25", "total", "All")
+    inside = frame.filter(pl.col("org_code").is_in(list(members)) & pl.col("value").is_not_null())
+    figure = by_id(tree, bench.BENCHMARK_FUNNEL).figure
+    assert _funnel_codes(figure, m) == set(inside.select("denominator", "value").rows())
+    assert inside.height < frame.filter(pl.col("value").is_not_null()).height
+    assert queries.org_name(code) in table_of(tree, bench.BENCHMARK_RANK_TABLE).caption
+    assert f"{queries.org_name(code)}: funnel plot" in text_of(tree)
+
+
+def test_icbs_compared_on_their_own_funnel_and_rank_table(bench):
+    query = {"metric": "pph_1500", "period": "2024-25", "compare": "icb",
+             "trusts": "SYNQ01"}
+    tree = bench.layout(**query)
+    table = table_of(tree, bench.BENCHMARK_RANK_TABLE)
+    assert table.header[:3] == ["Code", "ICB", "Region"]
+    assert "Rank" in table.header and "Peer group" not in table.header
+    icbs = queries.organisations().filter(pl.col("org_level") == "icb")["org_code"]
+    assert {r["Code"] for r in table.records()} <= set(icbs)
+    figure = by_id(tree, bench.BENCHMARK_FUNNEL).figure
+    names = {t.name for t in figure.data}
+    assert {"ICBs", "Chosen ICBs"} <= names
+    frame = queries.benchmark("pph_1500", "2024-25", "total", "All", "icb")
+    assert _funnel_codes(figure, None) == set(
+        frame.filter(pl.col("value").is_not_null()).select("denominator", "value").rows())
+    assert "ICBs" in text_of(by_id(tree, bench.BENCHMARK_FUNNEL_SUMMARY))
+    panels = by_id(tree, bench.BENCHMARK_MULTIPLES).figure
+    assert [a.text for a in panels.layout.annotations][0] == figures.wrap(
+        queries.org_name("SYNQ01"), 30)
+
+
+def test_the_trust_picker_stays_open_while_several_are_picked(bench):
+    picker = by_id(bench.layout(), bench.BENCHMARK_TRUSTS)
+    assert picker.multi and picker.closeOnSelect is False
+
+
+@pytest.mark.parametrize("method", ["phi", "tau2"])
+def test_adjusted_limits_are_wider_and_said_in_words(bench, method):
+    base = {"metric": "pph_1500", "period": "2024-25"}
+    standard = bench.model(bench.BenchmarkView.parse(base)[0])
+    adjusted = bench.model(bench.BenchmarkView.parse(base | {"od": method})[0])
+    assert adjusted.dispersion == standard.dispersion and standard.dispersion.phi > 1
+
+    def width_at(m, x):
+        upper = m.limits.filter(pl.col("limit") == "upper_3s")
+        lower = m.limits.filter(pl.col("limit") == "lower_3s")
+        near = (pl.col("denominator") - x).abs()
+        return upper.sort(near)["value"][0] - lower.sort(near)["value"][0]
+
+    x = float(standard.ranked["denominator"].median())
+    assert width_at(adjusted, x) > width_at(standard, x) * 1.2
+    flagged = [m.ranked.filter(pl.col("funnel") != "Not significant").height
+               for m in (standard, adjusted)]
+    assert flagged[1] < flagged[0]
+    tree = bench.layout(**base, od=method)
+    said = text_of(by_id(tree, bench.BENCHMARK_DISPERSION))
+    phi = f"{standard.dispersion.phi:.1f}"
+    assert said.startswith(f"phi = {phi}: trusts vary about {phi} times more than chance "
+                           "alone; limits widened")
+    content = bench.rank_csv(f"?metric=pph_1500&period=2024-25&od={method}")["content"]
+    assert said in content and "widened for over-dispersion" in content
+    plain = text_of(by_id(bench.layout(**base), bench.BENCHMARK_DISPERSION))
+    assert "choose limits adjusted for over-dispersion" in plain
+
+
+def test_small_multiples_mark_englands_value(bench):
+    tree = bench.layout(metric="pph_1500", trusts="SYN010,SYN020", dim="ethnicity",
+                        period="2024-25")
+    figure = by_id(tree, bench.BENCHMARK_MULTIPLES).figure
+    ticks = [t for t in figure.data if t.name == "England"]
+    england = queries.breakdown("pph_1500", "ENG", "2024-25", "ethnicity", "none")
+    expected = dict(england.filter(pl.col("value").is_not_null())
+                    .select("group", "value").iter_rows())
+    assert len(ticks) == 2
+    assert all(dict(zip(t.y, t.x, strict=True)) == expected for t in ticks)
+    assert "blue ticks: England" in figure.layout.annotations[-1].text

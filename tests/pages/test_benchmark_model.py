@@ -1,10 +1,10 @@
 """One fact, one place: Benchmark's charts, tables, sentence and CSVs are drawn from one view
 model (``views.benchmark``), built once per view and cached.
 
-Random views of the demo store (every trust metric, period, breakdown, group, peer group and
-a few chosen trusts); for each, every number the page shows is read back from the funnel
-plot, the small multiples, both tables, the sentence above the funnel and both CSV
-downloads, and each must be the model's fact, written the same way.
+Random views of the demo store (every trust metric, period, units compared, breakdown,
+group, scope, funnel limits and a few chosen units); for each, every number the page shows is
+read back from the funnel plot, the small multiples, both tables, the sentences above the
+funnel and both CSV downloads, and each must be the model's fact, written the same way.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from components import benchmark as builders
 from components import figures
 from components import format as fmt
 from data import queries
+from metrics import overdispersion
 from tests.pages.conftest import by_id, table_of, tables_of, text_of
 from tests.pages.test_charts_match_tables import read_panels, state
 from views import benchmark as models
@@ -38,19 +40,24 @@ def bench(page):
 
 
 def random_views(count: int, seed: int = 17) -> list[dict]:
-    """Views drawn from the page's own choices: metric, period, breakdown, group, 0 to 4
-    trusts and a peer group."""
+    """Views drawn from the page's own choices: metric, period, units compared (trusts half
+    the time), breakdown, group, 0 to 4 units, a scope (every unit half the time) and the
+    funnel limits."""
     rng = random.Random(seed)
     out = []
     for _ in range(count):
         metric = rng.choice(models.trust_metrics())
         offer = models.choices(metric)
-        dimension = rng.choice(offer.dimensions)
-        trusts = rng.sample(offer.trusts["org_code"].sort().to_list(), rng.randint(0, 4))
+        level = "trust" if rng.random() < 0.5 else rng.choice(offer.levels)
+        dimension = rng.choice(offer.dimensions_at(level)[0])
+        units = rng.sample(offer.units_at(level)["org_code"].sort().to_list(),
+                           rng.randint(0, 4))
+        scopes = [s.value for s in offer.scopes(level)]
         out.append({"metric": metric, "period": rng.choice(offer.periods), "dim": dimension,
-                    "group": rng.choice(models.group_choices(dimension)),
-                    "trusts": ",".join(trusts),
-                    "peer": rng.choice((models.ALL_PEERS, *offer.peer_groups))})
+                    "compare": level, "group": rng.choice(models.group_choices(dimension)),
+                    "trusts": ",".join(units),
+                    "within": models.ALL_PEERS if rng.random() < 0.5 else rng.choice(scopes),
+                    "od": rng.choice(list(models.LIMITS))})
     return out
 
 
@@ -80,7 +87,7 @@ def count_cell(n, suppressed: bool) -> str:
 
 @pytest.mark.parametrize("seed", (17, 29))
 def test_every_place_says_the_models_numbers(bench, seed):
-    checked = {"funnel": 0, "multiples": 0}
+    checked = {"funnel": 0, "multiples": 0, "levels": set(), "limits": set(), "scoped": 0}
     for query in random_views(VIEWS // 2, seed):
         view, notices = bench.BenchmarkView.parse(query)
         assert not notices, (query, notices)
@@ -89,29 +96,49 @@ def test_every_place_says_the_models_numbers(bench, seed):
         checked["funnel"] += _check_funnel(tree, bench, m)
         _check_sentence(tree, bench, m)
         _check_rank_table(tree, bench, m, view.search())
+        _check_limits(tree, bench, m, view.search())
         checked["multiples"] += _check_multiples(tree, bench, m, view.search())
+        checked["levels"].add(m.level)
+        checked["limits"].add(m.limits_method)
+        checked["scoped"] += m.scope.value != models.ALL_PEERS
     assert checked["funnel"] >= 3 and checked["multiples"] >= 2, checked
+    assert len(checked["levels"]) >= 2 and len(checked["limits"]) >= 2, checked
+    assert checked["scoped"] >= 1, checked
+
+
+def _unit_traces(m) -> tuple[str, str]:
+    """The funnel's trace names for the units and the chosen ones: "Trusts", "Chosen
+    trusts"."""
+    many = builders.UNIT_WORDS[m.level][1]
+    return many[0].upper() + many[1:], f"Chosen {many}"
 
 
 def _check_funnel(tree, bench, m) -> bool:
     """The funnel's points are the model's trusts (denominator, value), the chosen ones
     highlighted; its limits are the model's limits; its England line is England's value."""
     figure = by_id(tree, bench.BENCHMARK_FUNNEL).figure
-    shown = m.ranked.filter(pl.col("value").is_not_null())
+    shown = m.in_scope.filter(pl.col("value").is_not_null())
     if shown.is_empty():
         assert not figure.data and m.plotted == 0
         return False
-    points = {t.name: t for t in figure.data if t.name in ("Trusts", "Chosen trusts")}
+    units, chosen_units = _unit_traces(m)
+    points = {t.name: t for t in figure.data if t.name in (units, chosen_units)}
     drawn = sorted((x, y) for t in points.values() for x, y in zip(t.x, t.y, strict=True))
     assert drawn == sorted(shown.select("denominator", "value").rows())
     chosen = shown.filter(pl.col("org_code").is_in(list(m.trusts)))
     if chosen.height:
-        trace = points["Chosen trusts"]
+        trace = points[chosen_units]
         assert sorted(zip(trace.x, trace.y, strict=True)) == \
             sorted(chosen.select("denominator", "value").rows())
+    # Each point's flag in words is its unit's label against the limits drawn.
+    flags = {(r["denominator"], r["value"]): builders.funnel_words(r["funnel"], r["status"],
+                                                                    m.metric)
+             for r in shown.iter_rows(named=True)}
     for trace in points.values():
-        for y, hover in zip(trace.y, trace.customdata, strict=True):
+        for x, y, hover in zip(trace.x, trace.y, trace.customdata, strict=True):
             assert hover[1] == fmt.value(m.metric, y)
+            assert hover[5] == flags[(x, y)]
+            assert "(0.0" not in hover[5], "plain words, never a PHE label"
     for limit, (name, _) in figures.FUNNEL_LINES.items():
         part = m.limits.filter(pl.col("limit") == limit)
         traces = [t for t in figure.data if t.name == name and list(t.x) ==
@@ -141,11 +168,14 @@ def _check_sentence(tree, bench, m) -> None:
     if m.plotted == 0:
         assert f"all {counts['trusts']} are suppressed" in said
         return
-    assert re.search(rf"in each of {m.plotted} trusts?\b", said), said
+    one, many = builders.UNIT_WORDS[m.level]
+    units = f"(?:{one}|{many})"
+    assert re.search(rf"in each of {m.plotted} {units}\b", said), said
     for label, pattern in SENTENCE.items():
+        pattern = pattern.replace("trusts?", units)
         assert int(re.search(pattern, said)[1]) == counts[label], (label, said)
     if counts["suppressed"]:
-        assert f"({counts['suppressed']} trust" in said
+        assert f"({counts['suppressed']} {one}" in said
     if m.england is not None:
         assert f"England's {fmt.value(m.metric, m.england)}," in said
 
@@ -155,26 +185,65 @@ def _check_rank_table(tree, bench, m, search: str) -> None:
     order; the table holds the download's rows (all of them, or both ends and the chosen)."""
     ranked = list(m.peer_ranked.iter_rows(named=True))
     rows = csv_rows(bench.rank_csv(search)["content"])
+    if not ranked:
+        assert rows == []
+        assert bench.BENCHMARK_RANK_TABLE not in [t.id for t in tables_of(tree)]
+        return
     header, body = rows[0], rows[1:]
     assert [r[0] for r in body] == [r["org_code"] for r in ranked]
     decimals = m.metric.decimals
+    rank, rank_of = builders.rank_column(m.level), \
+        "rank_in_peer_group" if m.level == "trust" else "rank_overall"
     for cells, row in zip(body, ranked, strict=True):
         record = dict(zip(header, cells, strict=True))
+        assert record["Funnel plot"] == builders.funnel_words(row["funnel"], row["status"],
+                                                              m.metric)
         assert record[f"Value ({m.metric.unit})"] == value_cell(row, decimals), record
         assert record["Numerator"] == count_cell(row["numerator"], row["suppressed"])
         assert record["Denominator"] == count_cell(row["denominator"], row["suppressed"])
         if record["95% CI"] not in WITHHELD:
             assert record["95% CI"] == (f"{fmt.number(row['lower95'], decimals)} to "
                                         f"{fmt.number(row['upper95'], decimals)}")
-        if record["Rank in peer group"] not in WITHHELD:
-            assert int(record["Rank in peer group"]) == row["rank_in_peer_group"]
-    if not ranked:
-        assert bench.BENCHMARK_RANK_TABLE not in [t.id for t in tables_of(tree)]
-        return
+        if record[rank] not in WITHHELD:
+            assert int(record[rank]) == row[rank_of]
     table = table_of(tree, bench.BENCHMARK_RANK_TABLE)
     assert table.header == header
     shown = set(map(tuple, table.rows))
     assert [r for r in body if tuple(r) in shown] == table.rows
+
+
+def _check_limits(tree, bench, m, search: str) -> None:
+    """The flags and limits are those of the limits chosen, worked out here from the
+    standard frame; the over-dispersion estimate beside the chart is the model's and is in
+    the rank download's preamble."""
+    shown = models.funnel_dimension(m.dimension, m.group)
+    standard = queries.benchmark(m.metric.id, m.period, shown, m.group, m.level)
+    fit = overdispersion.benchmark_dispersion(standard, metric=m.metric, average=m.england) \
+        if standard["value"].is_not_null().sum() >= 2 else None
+    if fit is not None:
+        assert m.dispersion == fit
+    if m.adjusted and fit is not None:
+        expected = overdispersion.adjusted_benchmark(
+            standard, metric=m.metric, method=m.limits_method, average=m.england)
+        assert m.ranked["funnel"].to_list() == expected["funnel_adjusted"].to_list()
+        curve = overdispersion.adjusted_funnel_curve(
+            standard, metric=m.metric, method=m.limits_method, average=m.england)
+        assert m.limits.equals(curve)
+    else:
+        assert m.ranked["funnel"].to_list() == standard["funnel"].to_list()
+        assert m.limits.equals(queries.funnel(m.metric.id, m.period, shown, m.group, m.level))
+    said = text_of(by_id(tree, bench.BENCHMARK_DISPERSION))
+    if m.dispersion is not None:
+        assert said.startswith(f"phi = {m.dispersion.phi:.1f}:"), said
+        assert ("widened" in said) == (m.adjusted and m.dispersion.over_dispersed), said
+    preamble = [line for line in bench.rank_csv(search)["content"].splitlines()
+                if line.startswith("#")]
+    assert any(said in line for line in preamble), preamble
+    funnel = by_id(tree, bench.BENCHMARK_FUNNEL).figure
+    if funnel.data:
+        note = next(a.text for a in funnel.layout.annotations if "Limits:" in a.text)
+        widened = "widened for over-dispersion" in note
+        assert widened == (m.adjusted and m.dispersion is not None)
 
 
 def _check_multiples(tree, bench, m, search: str) -> bool:
@@ -201,8 +270,17 @@ def _check_multiples(tree, bench, m, search: str) -> bool:
     column = f"Value ({m.metric.unit})"
     expected = [(c.name, r["group"], _table_value(r, decimals)) for c in drawn
                 for r in c.frame.iter_rows(named=True)]
-    assert [(r["Trust"], r["Group"].removesuffix(" (reference)"), r[column])
+    unit = builders.unit_column(m.level)
+    assert [(r[unit], r["Group"].removesuffix(" (reference)"), r[column])
             for r in table.records()] == expected
+    # Every panel marks England's value for each of its groups.
+    england = {r["group"]: r["value"] for r in m.england_groups.iter_rows(named=True)
+               if r["value"] is not None}
+    ticks = [t for t in figure.data if t.name == "England"]
+    assert len(ticks) == (len(drawn) if england else 0)
+    for tick, chosen in zip(ticks, drawn, strict=False):
+        assert {html.unescape(g): x for g, x in zip(tick.y, tick.x, strict=True)} == \
+            {g: v for g, v in england.items() if g in chosen.frame["group"].to_list()}
     return True
 
 

@@ -42,6 +42,7 @@ VIEWS = (
     ("/mortality", {"org": "SYN001"}),
     ("/experience", {"org": "SYN001"}),
     ("/board-pack", {"org": "SYN001"}),
+    ("/board-pack", {"org": "SYN001", "full": "1"}),
     ("/data", {}),
 )
 
@@ -85,10 +86,10 @@ def test_names_reach_the_charts_escaped_and_never_as_markup(hostile_views):
                 "/benchmark?metric=booked_by_10_weeks&trusts=SYN001,SYN002",
                 "/intersections?org=SYN001&metric=booked_by_10_weeks",
                 "/scorecard?org=SYN001", "/data-quality?org=SYN001",
-                "/board-pack?org=SYN001"):
+                "/board-pack?org=SYN001&full=1"):
         assert reached.get(key), (key, reached)
     assert reached["/benchmark?metric=booked_by_10_weeks&trusts=SYN001,SYN002"] == 2
-    assert reached["/board-pack?org=SYN001"] >= 3
+    assert reached["/board-pack?org=SYN001&full=1"] >= 3  # the full pack: a chart per metric
 
 
 def test_names_in_tables_sent_as_html_are_escaped(hostile_views):
