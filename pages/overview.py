@@ -1,6 +1,9 @@
 """Overview: the latest value of every metric for England or one organisation, the change
 over a year, how it compares with England and the largest significant gaps by ethnicity and
-deprivation, each linking into the explorer. Above the cards: the ethnic gaps in the
+deprivation, each linking into the explorer. Above the cards: "Start here" (a way in for a
+trust analyst, an LMNS or ICB equity lead and a board report, carrying the organisation), the
+headline gaps in one picture (every metric's most affected group against the reference group
+by ethnicity and by deprivation: a forest plot, its table and CSV), the ethnic gaps in the
 Performance dashboard's outcomes as numbers of women and babies, and what changed since a
 year earlier (gaps that opened or closed, SPC signals), each linking to its view.
 
@@ -11,9 +14,20 @@ from dataclasses import dataclass
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+import polars as pl
+from dash import Input, Output, State, callback, dcc, html
 
-from components import controls, pagekit, viewstate, whatchanged
+from components import (
+    controls,
+    figures,
+    headlinegaps,
+    ids,
+    pagekit,
+    starthere,
+    tables,
+    viewstate,
+    whatchanged,
+)
 from components import format as fmt
 from data import queries
 from metrics.categories import ETHNICITY
@@ -27,6 +41,14 @@ dash.register_page(__name__, path="/", name="Overview", title="Overview · Equal
 OVERVIEW_ORG = "overview-org"
 OVERVIEW_EXCESS = "overview-excess"
 OVERVIEW_CHANGES = "overview-changes"
+OVERVIEW_START = "overview-start"
+OVERVIEW_GAPS = "overview-gaps"
+OVERVIEW_GAPS_SUMMARY = "overview-gaps-summary"
+OVERVIEW_GAPS_GRAPH = "overview-gaps-graph"
+OVERVIEW_GAPS_TABLE = "overview-gaps-table"
+OVERVIEW_GAPS_DOWNLOAD_BUTTON = "overview-gaps-download-button"
+OVERVIEW_GAPS_DOWNLOAD = "overview-gaps-download"
+GAPS_MIN_WIDTH_PX = 720
 CHANGE_WORDS = {"up": ("▲", "higher than"), "down": ("▼", "lower than"),
                 "flat": ("▶", "similar to"), "none": ("", "")}
 
@@ -84,6 +106,70 @@ def excess_card(m: Overview) -> dbc.Card | None:
                            "known; they describe the size of a gap, not its cause. ",
                            methods_link()]), className="text-muted mb-0"),
     ]), id=OVERVIEW_EXCESS, className="shadow-sm mb-3")
+
+
+def start_here(m: Overview) -> dbc.Card:
+    return starthere.card(starthere.paths(m.org, m.level, **m.area), OVERVIEW_START)
+
+
+# -- the headline gaps -----------------------------------------------------------------------
+
+
+def gaps_title(m: Overview) -> str:
+    return f"Headline gaps between groups: {m.org_name}, latest period of each metric"
+
+
+def gaps_source(m: Overview) -> str:
+    """Sources, and what the marks mean on a second line (fits A4 portrait)."""
+    return (f"Source: {headlinegaps.sources(m.gaps)}.{fmt.synthetic_note(m.synthetic)}<br>"
+            f"Most affected group against {headlinegaps.references(m.gaps)}; bars: 95% CIs.")
+
+
+def gaps_table_rows(m: Overview) -> pl.DataFrame:
+    """The chart as a table, as shown and downloaded."""
+    return headlinegaps.table_rows(m.gaps)
+
+
+def totals_only_note(m: Overview) -> html.P | None:
+    if not m.totals_only:
+        return None
+    names = fmt.join_words([metric.short_title for metric in m.totals_only])
+    return html.P(html.Small(f"Not broken down by group here, so not in the chart: {names}."),
+                  className="text-muted mb-1")
+
+
+def gaps_section(m: Overview) -> html.Section:
+    heading = html.H2("The headline gaps in one picture", className="h4 mt-2")
+    if m.gaps.is_empty():
+        return html.Section([heading, html.P(
+            f"No metric is published by ethnicity or deprivation for {m.org_name}, so there "
+            "are no gaps between groups to show.", id=OVERVIEW_GAPS_SUMMARY)], id=OVERVIEW_GAPS)
+    rows = gaps_table_rows(m)
+    title = gaps_title(m)
+    return html.Section([
+        heading,
+        html.P(headlinegaps.sentence(m.gap_counts, m.largest_gap), id=OVERVIEW_GAPS_SUMMARY),
+        # On a phone the chart keeps room for its plot beside its row names, drawn as on a
+        # desktop (two-line title), and scrolls sideways in its box, which the keyboard
+        # can reach.
+        html.Div(dcc.Graph(id=OVERVIEW_GAPS_GRAPH, config=figures.CONFIG, figure=figures.forest(
+            headlinegaps.forest_rows(m.gaps), title=figures.wrap(title, 80),
+            source=gaps_source(m), x_title="Ratio to the reference group (log scale)"),
+            style={"minWidth": f"{GAPS_MIN_WIDTH_PX}px"}),
+            style={"overflowX": "auto", "breakInside": "avoid"}, tabIndex="0", role="region",
+            **{"aria-label": "Forest plot of the headline gaps"}),
+        totals_only_note(m),
+        html.Details([html.Summary("How to read this chart"),
+                      pagekit.content_markdown("overview", section="Headline gaps")],
+                     className="mb-1"),
+        html.Details([
+            html.Summary(f"Show the chart as a table ({rows.height} rows) and download"),
+            tables.html_table(rows, caption=f"{title}. Ratio of the most affected group's "
+                              "value to the reference group's, with its 95% CI.",
+                              table_id=OVERVIEW_GAPS_TABLE),
+            pagekit.download_button(OVERVIEW_GAPS_DOWNLOAD_BUTTON, OVERVIEW_GAPS_DOWNLOAD),
+        ], className="mb-3"),
+    ], id=OVERVIEW_GAPS)
 
 
 def changes_card(m: Overview) -> dbc.Card:
@@ -165,6 +251,8 @@ def layout(**query) -> html.Div:
                 OVERVIEW_ORG, controls.org_options(m.organisations,
                                                    ("england", "region", "icb", "trust")),
                 view.org), OVERVIEW_ORG, 6))),
+        start_here(m),
+        gaps_section(m),
         excess_card(m),
         changes_card(m),
         *[html.Section([html.H2(section, className="h4 mt-2"),
@@ -174,3 +262,19 @@ def layout(**query) -> html.Div:
 
 
 FOLLOWED = viewstate.follow_controls({"org": OVERVIEW_ORG})
+
+
+def download_csv(search: str) -> dict:
+    """The headline gaps' table for the view in ``search`` as a CSV download."""
+    m = model(OverviewView.parse(viewstate.query_of(search))[0])
+    preamble = pagekit.preamble(gaps_title(m), headlinegaps.sources(m.gaps),
+                                synthetic=m.synthetic)
+    return dict(content=pagekit.csv_text(gaps_table_rows(m), preamble),
+                filename=f"overview-gaps-{m.org}.csv", type="text/csv")
+
+
+@callback(Output(OVERVIEW_GAPS_DOWNLOAD, "data"),
+          Input(OVERVIEW_GAPS_DOWNLOAD_BUTTON, "n_clicks"), State(ids.URL, "search"),
+          prevent_initial_call=True)
+def on_download(_clicks, search):
+    return download_csv(search)

@@ -19,7 +19,9 @@ def test_england_has_a_card_for_every_metric(overview):
     text = text_of(tree)
     for metric in registry.OUTCOME_METRICS:  # the population profile has no card
         assert metric.title in text
-    links = find(tree, lambda c: isinstance(c, dcc.Link) and str(c.href).startswith("/explore"))
+    cards = find(tree, lambda c: "metric-card" in str(getattr(c, "className", "")))
+    links = [link for card in cards for link in find(
+        card, lambda c: isinstance(c, dcc.Link) and str(c.href).startswith("/explore"))]
     assert len(links) == len(registry.OUTCOME_METRICS)
 
 

@@ -9,18 +9,21 @@ fact, written the same way. Each model is built once per view, whatever else the
 from __future__ import annotations
 
 import csv
+import html
 import io
+import math
 import random
 
 import pytest
 
-from components import crosstab, whatchanged
+from components import crosstab, figures, headlinegaps, whatchanged
 from components import format as fmt
 from data import queries
 from metrics import registry
 from metrics.categories import DIMENSIONS
 from tests.pages.conftest import by_id, find, table_of, text_of
 from tests.pages.test_charts_match_tables import (
+    categories,
     cell_state,
     comparator_states,
     graphs,
@@ -28,6 +31,7 @@ from tests.pages.test_charts_match_tables import (
     read_heatmap,
     read_markers,
     table_states,
+    withheld_notes,
 )
 
 VIEWS = 8
@@ -142,6 +146,108 @@ def test_overview_says_the_models_numbers(overview):
             assert text_of(item).startswith(change.sentence)
             assert change.href in [getattr(c, "href", None) for c in find(item, lambda c: True)]
         assert whatchanged.title(m.since) in text_of(changes)
+
+
+def _forest_points(figure) -> dict[str, tuple[str, str, bool]]:
+    """Each drawn row of the forest plot: label -> (ratio, its 95% CI, significant), at the
+    table's two decimals, read from the marker and its error bar."""
+    out = {}
+    for trace in figure.data:
+        significant = trace.name == figures.FOREST_MARKERS[True][0]
+        assert significant or trace.name == figures.FOREST_MARKERS[False][0], trace.name
+        for y, x, up, down in zip(trace.y, trace.x, trace.error_x.array,
+                                  trace.error_x.arrayminus, strict=True):
+            assert html.unescape(y) not in out
+            out[html.unescape(y)] = (f"{x:.2f}", f"{x - down:.2f} to {x + up:.2f}",
+                                     significant)
+    return out
+
+
+def _gap_rows_expected(m) -> list[tuple[str, ...]]:
+    """The model's headline gaps as the table should hold them (metric title, breakdown,
+    period, group, ratio, CI), written independently of the builders."""
+    out = []
+    for row in m.gaps.iter_rows(named=True):
+        metric = registry.get(row["metric"])
+        symbol = {"suppressed": "*", "no data": ":"}.get(row["status"])
+        out.append((metric.title, DIMENSIONS[row["dimension"]].label, row["period"],
+                    symbol or row["group"],
+                    symbol or f"{row['ratio']:.2f}",
+                    symbol or f"{row['ratio_lower95']:.2f} to {row['ratio_upper95']:.2f}"))
+    return out
+
+
+def test_overview_headline_gaps_agree(overview):
+    """Chart points = table = CSV = sentence = view model, for random organisations."""
+    withheld = significant_seen = 0
+    for org in orgs_sample(random.Random(31), VIEWS + 4):
+        m = overview_model(overview, {"org": org})
+        tree = overview.layout(org=org)
+        rows = list(m.gaps.iter_rows(named=True))
+        assert rows, org  # every organisation has some metric broken down
+        # The chart: each comparison's point and CI where drawn, else why not on its row.
+        figure = by_id(tree, overview.OVERVIEW_GAPS_GRAPH).figure
+        drawn = _forest_points(figure)
+        assert drawn == {headlinegaps.label(r): (f"{r['ratio']:.2f}",
+                                                 f"{r['ratio_lower95']:.2f} to "
+                                                 f"{r['ratio_upper95']:.2f}",
+                                                 bool(r["gap_significant"]))
+                         for r in rows if r["status"] == "ok"}
+        assert withheld_notes(figure) == {headlinegaps.label(r): r["status"] for r in rows
+                                          if r["status"] != "ok"}
+        # Each section heads its rows, top down, in the model's order.
+        top_down = categories(figure, "yaxis")[::-1]
+        expected_rows = []
+        for section in dict.fromkeys(r["section"] for r in rows):
+            expected_rows += [section] + [headlinegaps.label(r) for r in rows
+                                          if r["section"] == section]
+        assert [html.unescape(c) for c in top_down] == expected_rows
+        # The table: the model's rows, and the chart's points cell for cell.
+        table = table_of(tree, overview.OVERVIEW_GAPS_TABLE)
+        records = table.records()
+        assert [(r["Metric"], r["Breakdown"], r["Period"], r["Most affected group"],
+                 r["Ratio"], r["Ratio 95% CI"]) for r in records] == _gap_rows_expected(m)
+        table_points = {headlinegaps.label(row): (record["Ratio"], record["Ratio 95% CI"],
+                                                  record["Gap"].startswith("Significant"))
+                        for row, record in zip(rows, records, strict=True)
+                        if row["status"] == "ok"}
+        assert table_points == drawn
+        for row, record in zip(rows, records, strict=True):
+            if row["status"] == "ok":
+                decimals = registry.get(row["metric"]).decimals
+                assert record["Group's value"] == fmt.number(row["value"], decimals)
+                assert record["Reference value"] == fmt.number(row["reference_value"],
+                                                               decimals)
+            else:
+                withheld += 1
+                symbol = "*" if row["status"] == "suppressed" else ":"
+                assert {record[c] for c in ("Group's value", "Reference value", "Ratio",
+                                            "Gap")} == {symbol}
+        # The CSV: the table, cell for cell.
+        search = overview.OverviewView.parse({"org": org})[0].search()
+        assert csv_rows(overview.download_csv(search)["content"]) == [table.header,
+                                                                      *table.rows]
+        # The sentence: N of M from the table's rows, and the largest gap of the model.
+        compared = {r["Metric"] for r in records if r["Ratio"] not in ("*", ":")}
+        significant = {r["Metric"] for r in records if r["Gap"].startswith("Significant")}
+        assert m.gap_counts == (len(significant), len(compared))
+        summary = text_of(by_id(tree, overview.OVERVIEW_GAPS_SUMMARY))
+        if significant:
+            significant_seen += 1
+            verb = "shows" if len(significant) == 1 else "show"
+            assert summary.startswith(f"{len(significant)} of {len(compared)} metrics {verb} "
+                                      "a significant gap")
+            largest = max((r for r in rows if r["status"] == "ok" and r["gap_significant"]),
+                          key=lambda r: abs(math.log(r["ratio"])))
+            assert m.largest_gap == largest
+            metric = registry.get(largest["metric"])
+            assert f"largest: {metric.short_title}: " in summary
+            assert f"{largest['ratio']:.2f} times the " in summary
+            assert f"(95% CI {largest['ratio_lower95']:.2f} to " \
+                   f"{largest['ratio_upper95']:.2f})." in summary
+        elif compared:
+            assert summary.startswith(f"None of the {len(compared)} metric")
+    assert withheld and significant_seen
 
 
 # -- Data quality ----------------------------------------------------------------------------
