@@ -7,8 +7,12 @@ URL parameters: ``org`` (organisation code), ``metric`` (registry id), ``dim`` (
 ethnicity, deprivation_decile, deprivation_quintile, as published for the organisation),
 ``kind`` (period kind: quarter, financial_year, calendar_year, survey_year; rolling kinds are
 offered but get no SPC limits because their periods overlap), ``group`` (the group whose SPC
-chart is drawn; default the total or the first known group), ``proj`` (``0`` hides the
-projection of each group's trend; shown by default).
+chart is drawn, and whose gap to the reference group is shown first; default the total or the
+first known group), ``proj`` (``0`` hides the projection of each group's trend; shown by
+default).
+
+"Is the gap closing?" charts each group's ratio to the reference group per period (and the
+deprivation SII / RII) with a trend test per group (:mod:`metrics.gap_trend`).
 """
 
 from dataclasses import dataclass
@@ -20,14 +24,23 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, State, callback, dcc, html
 
-from components import controls, figures, gapwords, ids, pagekit, tables, viewstate
+from components import controls, figures, gaptrend, gapwords, ids, pagekit, tables, viewstate
 from components import format as fmt
 from data import queries
 from data.schema import PERIOD_KINDS
 from metrics import registry, trend
 from metrics.categories import ALL_GROUP, DIMENSIONS, TOTAL
+from metrics.gap_trend import MIN_TREND_PERIODS
 from metrics.trend import MIN_SPC_POINTS, VARIATION_MEANING
-from views.trends import Trends, trends
+from views.trends import (
+    CHANGE_GROUP,
+    CHANGE_KIND,
+    CHANGE_TOTAL,
+    SpcOptions,
+    SpcRoute,
+    Trends,
+    trends,
+)
 from web import layouts
 
 dash.register_page(__name__, path="/trends", name="Trends", title="Trends · Equalities",
@@ -54,6 +67,14 @@ TRENDS_PROJECTION = "trends-projection"
 TRENDS_PROJECTION_TABLE = "trends-projection-table"
 TRENDS_PROJECTION_GAPS = "trends-projection-gaps"
 TRENDS_NOTHING = "trends-nothing"
+TRENDS_SPC_ADVICE = "trends-spc-advice"
+TRENDS_GAP_GRAPH = "trends-gap-graph"
+TRENDS_GAP_VERDICTS = "trends-gap-verdicts"
+TRENDS_GAP_TESTS = "trends-gap-tests"
+TRENDS_GAP_TABLE = "trends-gap-table"
+TRENDS_GAP_DOWNLOAD_BUTTON = "trends-gap-download-button"
+TRENDS_GAP_DOWNLOAD = "trends-gap-download"
+TRENDS_GAP_ADVICE = "trends-gap-advice"
 
 LEVELS = ("england", "region", "icb", "trust")
 DEFAULT_METRIC = "pph_1500"
@@ -184,7 +205,13 @@ def fold_unknown_groups(figure, dimension: str) -> list[str]:
 KIND_TITLES = {"quarter": "by quarter", "financial_year": "by financial year",
                "calendar_year": "by calendar year", "survey_year": "by survey year",
                "rolling_12_months": "rolling 12 months", "rolling_3_years": "rolling 3 years",
-               "month": "by month"}
+               "month": "by month", "half_year": "by 6 months"}
+# Periods of a kind, counted: "18 of 21 quarters".
+KIND_NOUNS = {"quarter": "quarters", "financial_year": "financial years",
+              "calendar_year": "calendar years", "survey_year": "survey years",
+              "rolling_12_months": "rolling 12-month periods",
+              "rolling_3_years": "rolling 3-year periods", "month": "months",
+              "half_year": "6-month periods"}
 
 
 def roomy_legend(figure) -> None:
@@ -399,24 +426,72 @@ def spc_statement(summary: dict, m: Trends) -> str:
             f"{fmt.number(summary['upl'], metric.decimals)}. {special}{trial}")
 
 
+def kind_noun(kind: str) -> str:
+    """Periods of ``kind`` counted: "quarters"."""
+    return KIND_NOUNS.get(kind, "periods")
+
+
+def spc_reason(m: Trends, options: SpcOptions) -> str:
+    """Why no SPC chart is drawn for this view, in its own figures."""
+    if not trend.spc_valid(m.kind):
+        return ("SPC limits are not valid on overlapping periods: each rolling period shares "
+                "most of its months with the next, so the points are not independent and "
+                "the limits would be too narrow. No limits are drawn.")
+    subject = who(m)
+    noun = kind_noun(m.kind)
+    hidden = (f": {options.suppressed} of {options.periods} {noun} are suppressed (small "
+              "numbers)") if options.suppressed else ""
+    groups = (f" {options.short_groups} of {options.known_groups} groups have fewer than "
+              f"{MIN_SPC_POINTS} published {noun} here.") if m.dimension != TOTAL and \
+        options.known_groups and options.short_groups else ""
+    return (f"SPC needs at least {MIN_SPC_POINTS} points; {subject} have "
+            f"{options.published} published figures {kind_words(m.kind)} here{hidden}."
+            f"{groups}")
+
+
+def route_words(route: SpcRoute) -> str:
+    """What a view allowing SPC changes besides its kind of period: "the total under
+    “Breakdown” (21 published figures)"."""
+    if route.change == CHANGE_GROUP:
+        return ("another group under “Group for the SPC chart” ("
+                + fmt.join_words(list(route.names), "or") + ")")
+    if route.change == CHANGE_TOTAL:
+        return f"the total under “Breakdown” ({route.published} published figures)"
+    return (f"a larger organisation, such as {route.names[0]} ({route.published} published "
+            "figures)")
+
+
+def spc_advice(m: Trends, options: SpcOptions) -> str:
+    """Views that would allow SPC, from the data, grouped by kind of period; never the kind
+    already chosen."""
+    if not options.routes:
+        return ("No other view of this organisation has enough published figures for SPC; "
+                "the series above still shows each period's figure.")
+    choices = []
+    for kind in dict.fromkeys(r.kind for r in options.routes):
+        routes = [r for r in options.routes if r.kind == kind]
+        if kind == m.kind:
+            choices += [route_words(r) for r in routes]
+        elif routes[0].change == CHANGE_KIND:
+            choices.append(f"{kind_noun(kind)} under “Periods” ({routes[0].published} "
+                           "published figures)")
+        else:
+            choices.append(f"{kind_noun(kind)} under “Periods”, with "
+                           + fmt.join_words([route_words(r) for r in routes], "or"))
+    return "For SPC, choose " + fmt.join_words(choices, "or") + "."
+
+
 def spc_section(m: Trends) -> html.Section:
     metric = m.metric
     subject = who(m)
     heading = html.H2(f"Is it changing? Statistical process control for {subject}",
                       className="h4 mt-4")
-    if not trend.spc_valid(m.kind):
+    if m.spc_options is not None:
         return html.Section([heading, dbc.Alert(
-            "SPC limits are not valid on overlapping periods: each rolling period shares "
-            "most of its months with the next, so the points are not "
-            "independent and the limits would be too narrow. No limits are drawn. Choose "
-            "quarters or years to see SPC.", color="warning")])
-    summary = m.summaries.get(m.group, {"available": False, "points": 0})
-    if not summary["available"]:
-        return html.Section([heading, dbc.Alert(
-            f"SPC needs at least {MIN_SPC_POINTS} points; {subject} have "
-            f"{summary['points']} published figures {kind_words(m.kind)} here (suppressed "
-            "periods do not count). Choose quarters for more points, the total, or a larger "
-            "organisation.", color="info")])
+            [spc_reason(m, m.spc_options), " ",
+             html.Span(spc_advice(m, m.spc_options), id=TRENDS_SPC_ADVICE)],
+            color="warning" if not trend.spc_valid(m.kind) else "info")])
+    summary = m.summaries[m.group]
     part = m.group_points
     title = f"{metric.title}: {subject}, {m.org_name}, {kind_words(m.kind)}: SPC chart"
     figure = figures.trend(for_chart(part), metric,
@@ -433,6 +508,99 @@ def spc_section(m: Trends) -> html.Section:
         _table_block(spc_rows(part, metric), f"{title}.",
                      TRENDS_SPC_TABLE, TRENDS_SPC_DOWNLOAD_BUTTON, TRENDS_SPC_DOWNLOAD,
                      "Show the SPC chart as a table"),
+    ])
+
+
+def gap_title(m: Trends) -> str:
+    return (f"{m.metric.title}: {m.org_name}, each group's ratio to "
+            f"{m.reference}{' and the RII' if DIMENSIONS[m.dimension].ordered else ''}, "
+            f"{kind_words(m.kind)}")
+
+
+def gap_advice(m: Trends) -> str | None:
+    """Where the trend test can be made when this view cannot make it (never this kind)."""
+    if m.gap_test_made:
+        return None
+    why = ("No trend test on overlapping periods: each rolling period shares most of its "
+           "months with the next, so they are not independent." if not m.gap_testable else
+           f"The trend test needs at least {MIN_TREND_PERIODS} periods with both figures "
+           "published.")
+    if m.gap_kinds:
+        return (f"{why} To test whether the gap is changing, choose "
+                + fmt.join_words([kind_noun(k) for k in m.gap_kinds], "or")
+                + " under “Periods”.")
+    return f"{why} No other kind of period here has enough published periods for it."
+
+
+def gap_table(m: Trends) -> pl.DataFrame:
+    """The gap series as shown (the table on screen and the CSV)."""
+    return gaptrend.gap_rows(m.gap.series, m.points, m.metric, m.dimension) \
+        if m.gap is not None else pl.DataFrame()
+
+
+def gap_sentences(m: Trends) -> list[str]:
+    """The trend test of each group in words; none where the periods overlap."""
+    return gaptrend.verdict_sentences(m.gap.tests, m.dimension, m.metric) \
+        if m.gap_testable else []
+
+
+def gap_section(m: Trends) -> html.Section | None:
+    """Is the gap closing? Each group's ratio to the reference group over time, the trend
+    test per group in words and as a table, and the series as a table with its CSV."""
+    heading = html.H2("Is the gap closing?", className="h4 mt-4")
+    if m.gap is None:
+        broken_down = [d for d in m.dimensions if DIMENSIONS[d].reference is not None]
+        if not broken_down or not m.drawn:
+            return None
+        return html.Section([heading, html.P(
+            "Choose a breakdown by " + fmt.join_words(
+                [DIMENSIONS[d].label.lower() for d in broken_down], "or")
+            + " under “Breakdown” to see whether the gaps between groups are closing.",
+            className="text-muted")])
+    metric, series = m.metric, m.gap.series
+    advice = gap_advice(m)
+    if not m.gap_groups:
+        return html.Section([heading, dbc.Alert(
+            f"No gap to {fmt.subject(m.reference, m.dimension, metric)} can be worked out "
+            f"for {m.org_name} {kind_words(m.kind)}: in every period a group's figure or "
+            "the reference group's is withheld (small numbers) or missing."
+            + (f" {advice}" if advice else ""), color="info", id=TRENDS_GAP_ADVICE)])
+    labels = {g: gaptrend.group_label(g) for g in series["group"].unique()}
+    ordered = DIMENSIONS[m.dimension].ordered
+    what = ("Error bars: 95% confidence intervals. Gaps: a figure withheld (small numbers)."
+            + (" RII: least deprived relative to most deprived, across the whole gradient."
+               if ordered else ""))
+    title = gap_title(m)
+    figure = figures.gap_trend(
+        for_chart(series), metric, dimension=m.dimension, shown=m.gap_groups_shown,
+        labels=labels, title=figures.wrap(title, 90),
+        source=source_line(m, series, what))
+    roomy_legend(figure)
+    hidden = [labels[g] for g in m.gap_groups if g not in m.gap_groups_shown]
+    rows, sentences = gap_table(m), gap_sentences(m)
+    return html.Section([
+        heading,
+        html.P("A ratio above 1 means a higher figure than for "
+               f"{fmt.subject(m.reference, m.dimension, metric)}; a gap is narrowing when "
+               "its ratio moves towards 1. Each group's trend is a weighted regression of "
+               "the log ratio on time.", className="mb-2"),
+        html.Details([html.Summary("How the gap and its trend are worked out, and limits"),
+                      pagekit.content_markdown("trends_gap")], className="mb-2"),
+        html.Ul([html.Li(t) for t in sentences], id=TRENDS_GAP_VERDICTS) if sentences
+        else None,
+        html.P(advice, id=TRENDS_GAP_ADVICE, className="small text-muted") if advice
+        else None,
+        html.Div(dcc.Graph(id=TRENDS_GAP_GRAPH, figure=figure, config=figures.CONFIG),
+                 style=NO_PAGE_BREAK),
+        html.P(f"{', '.join(hidden)}: hidden on the chart to keep it readable; select them "
+               "in the legend to show them. They are in the table below.",
+               className="small text-muted mb-1") if hidden else None,
+        tables.html_table(gaptrend.trend_test_rows(m.gap.tests),
+                          caption="Trend in each group's ratio: its change a year with 95% "
+                          "CI, from a weighted regression of the log ratio on time.",
+                          table_id=TRENDS_GAP_TESTS) if m.gap_test_made else None,
+        _table_block(rows, f"{title}.", TRENDS_GAP_TABLE, TRENDS_GAP_DOWNLOAD_BUTTON,
+                     TRENDS_GAP_DOWNLOAD, "Show the gaps as a table"),
     ])
 
 
@@ -513,11 +681,19 @@ def projection_section(m: Trends) -> html.Section | None:
 # -- page ------------------------------------------------------------------------------------
 
 
+def kind_option(kind: str, m: Trends) -> dict:
+    """A kind of period in the menu: marked when its periods overlap (no SPC) and not
+    offered when this organisation has no figures of that kind."""
+    held = kind in m.kinds_held or kind == m.kind
+    label = PERIOD_KINDS.get(kind, kind) + ("" if trend.spc_valid(kind)
+                                            else " – overlapping, no SPC")
+    return {"label": label + ("" if held else " – no figures here"), "value": kind,
+            "disabled": not held}
+
+
 def controls_card(m: Trends) -> html.Div:
     metric = m.metric
-    kinds = [{"label": PERIOD_KINDS.get(k, k) + ("" if trend.spc_valid(k)
-                                                 else " – overlapping, no SPC"), "value": k}
-             for k in metric.period_kinds]
+    kinds = [kind_option(k, m) for k in metric.period_kinds]
     groups = [{"label": "All women and babies" if g == ALL_GROUP else g, "value": g}
               for g in DIMENSIONS[m.dimension].all_groups]
     return html.Div(controls.card("Choose a view", dbc.Row([
@@ -557,6 +733,7 @@ def layout(**query) -> html.Div:
         dbc.Alert(note, color="info") if note else None,
         series_section(m, f"{m.title}, {kind_words(m.kind)}"),
         projection_section(m),
+        gap_section(m),
         spc_section(m),
         summary_section(m),
         html.P(html.Small(" ".join(m.metric.caveats)), className="text-muted mt-3")
@@ -601,6 +778,14 @@ def series_csv(search: str) -> dict:
                 filename=f"trends-{metric.id}-{m.org}.csv", type="text/csv")
 
 
+def gap_csv(search: str) -> dict:
+    """The gap table for the view in ``search``, the trend test's sentences above it."""
+    m = model(TrendsView.parse(viewstate.query_of(search))[0])
+    return dict(content=pagekit.csv_text(gap_table(m), _preamble(m, gap_title(m))
+                                         + gap_sentences(m)),
+                filename=f"trends-gap-{m.metric.id}-{m.org}.csv", type="text/csv")
+
+
 def spc_csv(search: str) -> dict:
     """The SPC chart's table for the view in ``search``."""
     m = model(TrendsView.parse(viewstate.query_of(search))[0])
@@ -613,6 +798,12 @@ def spc_csv(search: str) -> dict:
           State(ids.URL, "search"), prevent_initial_call=True)
 def on_series_download(_clicks, search):
     return series_csv(search)
+
+
+@callback(Output(TRENDS_GAP_DOWNLOAD, "data"), Input(TRENDS_GAP_DOWNLOAD_BUTTON, "n_clicks"),
+          State(ids.URL, "search"), prevent_initial_call=True)
+def on_gap_download(_clicks, search):
+    return gap_csv(search)
 
 
 @callback(Output(TRENDS_SPC_DOWNLOAD, "data"), Input(TRENDS_SPC_DOWNLOAD_BUTTON, "n_clicks"),

@@ -161,3 +161,22 @@ def test_accessibility(browser, server):
     open_page(browser, f"{server}/trends?org=ENG&metric=pph_1500&dim=ethnicity&kind=quarter"
                        "&group=Black")
     assert axe_violations(browser) == []
+
+
+def test_gap_over_time_draws_with_its_verdicts(browser, server, stories):
+    org = stories["pph_gap_closes"]
+    open_page(browser, f"{server}/trends?org={org}&metric=pph_1500&dim=ethnicity"
+                       "&kind=financial_year&group=Black")
+    traces = {t["name"]: t for t in _traces(browser, "trends-gap-graph")}
+    assert traces["Black"]["visible"] in (None, True)
+    assert traces["Asian"]["visible"] == "legendonly"
+    axis = browser.execute_script(
+        "return document.querySelector('#trends-gap-graph .js-plotly-plot')"
+        ".layout.yaxis.type;")
+    assert axis == "log"
+    verdicts = browser.find_element(By.ID, "trends-gap-verdicts").text
+    assert "The gap between Black and White women is narrowing" in verdicts
+    assert len(_table(browser, "trends-gap-table")) == 4 * 5  # known groups x years
+    advice = browser.find_element(By.ID, "trends-spc-advice").text
+    assert "financial year" not in advice and "quarters under “Periods”" in advice
+    assert console_errors(browser) == []

@@ -131,6 +131,7 @@ def _csv_check(download: dict, where: str) -> None:
     ("data_quality", "download_profile_csv", "?org=SYN115&pdim=deprivation_decile"),
     ("scorecard", "download_csv", "?org=SYN050"),
     ("trends", "series_csv", "?org=SYN008&metric=pph_1500&dim=ethnicity&kind=quarter"),
+    ("trends", "gap_csv", "?org=SYN008&metric=pph_1500&dim=ethnicity&kind=financial_year"),
     ("intersections", "download_csv", "?org=SYN008&metric=booked_by_10_weeks"),
     ("map", "trust_csv", ""),
     ("mortality", "download_csv", "?org=SYN008&metric=stillbirth"),

@@ -63,6 +63,7 @@ def downloads(page) -> dict[str, str]:
             out[f"explore {search}"] = page("explore").download_csv(search)["content"]
             out[f"trends {search}"] = page("trends").series_csv(search)["content"]
             out[f"trends spc {search}"] = page("trends").spc_csv(search)["content"]
+            out[f"trends gap {search}"] = page("trends").gap_csv(search)["content"]
             out[f"intersections {search}"] = \
                 page("intersections").download_csv(search)["content"]
     trusts = "?metric=booked_by_10_weeks&trusts=SYN001,SYN002,SYN003,SYN004"
