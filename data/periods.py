@@ -50,6 +50,21 @@ def quarters(first: int, last: int) -> list[Period]:
     return out
 
 
+def half_years(first: int, last: int) -> list[Period]:
+    """Financial half-years wholly inside ``first..last``: Apr-Sep (H1) and Oct-Mar (H2),
+    each two consecutive quarters, labelled ``2024-25 H1 (Apr–Sep 2024)``."""
+    out = []
+    for start in range(first, last - 4):
+        year, month = month_of(start)
+        if month in (4, 10):
+            end_year, end_month = month_of(start + 5)
+            span = (f"{_MONTH[month - 1]}–{_MONTH[end_month - 1]} {year}" if end_year == year
+                    else f"{_MONTH[month - 1]} {year}–{_MONTH[end_month - 1]} {end_year}")
+            label = f"{_fy(year)} H{1 if month == 4 else 2} ({span})"
+            out.append(_span("half_year", label, start, start + 5))
+    return out
+
+
 def financial_years(first: int, last: int) -> list[Period]:
     """Whole financial years (April to March) inside ``first..last``."""
     out = []
@@ -124,6 +139,7 @@ def quarter_of(first: int) -> Period | None:
 
 BUILDERS = {
     "quarter": quarters,
+    "half_year": half_years,
     "financial_year": financial_years,
     "rolling_12_months": rolling_12_months,
     "calendar_year": calendar_years,

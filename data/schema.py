@@ -16,6 +16,7 @@ LEVELS = ("england", "region", "icb", "trust")
 LEVEL_LABELS = {"england": "England", "region": "Region", "icb": "ICB / LMNS", "trust": "Trust"}
 PERIOD_KINDS = {
     "quarter": "Quarter (3 months, financial-year quarters)",
+    "half_year": "6 months (financial half-years: April to September, October to March)",
     "financial_year": "Financial year (April to March)",
     "rolling_12_months": "12 months, rolling (ending each quarter)",
     "calendar_year": "Calendar year",
@@ -46,8 +47,8 @@ COUNTS = (
     Column("org_level", pl.String(), False, "england, region, icb (ICB / LMNS) or trust."),
     Column("period_label", pl.String(), False, "Human label of the period, unique within a "
            "period kind (e.g. `2023-24`, `12 months to Mar 2025`)."),
-    Column("period_kind", pl.String(), False, "quarter, financial_year, rolling_12_months, "
-           "calendar_year, rolling_3_years, survey_year or month."),
+    Column("period_kind", pl.String(), False, "quarter, half_year, financial_year, "
+           "rolling_12_months, calendar_year, rolling_3_years, survey_year or month."),
     Column("period_start", pl.Date(), False, "First day covered."),
     Column("period_end", pl.Date(), False, "Last day covered."),
     Column("dimension", pl.String(), False, "Breakdown: total, ethnicity, deprivation_decile, "

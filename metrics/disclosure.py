@@ -244,7 +244,9 @@ def _period_leaks(layout: dict[str, np.ndarray], value: np.ndarray, withheld: np
     series a withheld cell is given away exactly when its two nodes are joined by known
     cells (an absent quarter counts as a known zero). Then the smallest known longer period
     containing a given-away quarter is withheld, or the smallest known quarter inside a
-    given-away longer period.
+    given-away longer period; when every quarter inside it is withheld already (a half-year
+    of 1 to 7 is the year minus the other half-year), the smallest known cell at either of
+    its ends (:func:`_ends_of`).
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -279,7 +281,31 @@ def _period_leaks(layout: dict[str, np.ndarray], value: np.ndarray, withheld: np
         more.append(other[pick][order][first])
         # A quarter given away only by longer periods of zero is itself zero.
         zeros.append(np.setdiff1d(target, found) if mine is child else np.array([], int))
+    # ``found`` now holds the given-away longer periods with a known quarter inside.
+    closed = np.isin(rows, np.setdiff1d(rows[given & ~quarter], found))
+    more.append(_ends_of(closed, rows, series, left, right, quarter, value[rows]))
     return np.unique(np.concatenate(more)), np.concatenate(zeros)
+
+
+def _ends_of(targets: np.ndarray, rows: np.ndarray, series: np.ndarray, left: np.ndarray,
+             right: np.ndarray, quarter: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """For each ``targets`` cell (a mask over the placed ``rows``) made of quarters its
+    series publishes, the smallest known nonzero cell of the series that ends at one of its
+    two nodes: every chain of known cells joining those nodes passes through one such cell,
+    so repeated passes break them all. (A series published in longer periods only has no
+    quarter to be given away through: its absent quarters are not known zeros.)"""
+    shown = ~np.isnan(value) & (np.nan_to_num(value) > 0)
+    picks = []
+    for t in np.flatnonzero(targets):
+        mine = series == series[t]
+        if not (mine & quarter & (left >= left[t]) & (right <= right[t])).any():
+            continue
+        ends = (left[t], right[t])
+        near = shown & mine & (np.isin(left, ends) | np.isin(right, ends))
+        if near.any():
+            candidates = np.flatnonzero(near)
+            picks.append(rows[candidates[np.lexsort((rows[candidates], value[candidates]))[0]]])
+    return np.array(picks, dtype=int)
 
 
 def _pinned(edges: dict[str, np.ndarray], value: np.ndarray, watched: np.ndarray

@@ -39,7 +39,7 @@ SOURCE_NOTES = {
 }
 
 _MSDS_LEVELS = ("england", "region", "icb", "trust")
-_MSDS_PERIODS = ("rolling_12_months", "quarter", "financial_year", "month")
+_MSDS_PERIODS = ("rolling_12_months", "quarter", "half_year", "financial_year", "month")
 _GROUPS = (TOTAL, ETHNICITY, DECILE, QUINTILE)
 
 
@@ -447,7 +447,7 @@ METRICS_LIST: tuple[Metric, ...] = (
         polarity=LOWER_IS_BETTER,
         statistic=PROPORTION,
         disclosure=NOT_PEOPLE,
-        period_kinds=("quarter", "financial_year"),
+        period_kinds=("quarter", "half_year", "financial_year"),
         dimensions={"england": (TOTAL,), "region": (TOTAL,), "trust": (TOTAL,)},
         definition="The proportion of obstetric units reporting a suspension during the "
         "previous fortnight, pooled over the fortnights of the period.",
@@ -469,7 +469,7 @@ METRICS_LIST: tuple[Metric, ...] = (
         polarity=LOWER_IS_BETTER,
         statistic=PROPORTION,
         disclosure=NOT_PEOPLE,
-        period_kinds=("quarter", "financial_year"),
+        period_kinds=("quarter", "half_year", "financial_year"),
         dimensions={"england": (TOTAL,), "region": (TOTAL,), "trust": (TOTAL,)},
         definition="The proportion of neonatal units reporting suspension to internal or "
         "external admissions for at least one period of 24 hours or more during the previous "
@@ -491,7 +491,7 @@ METRICS_LIST: tuple[Metric, ...] = (
         polarity=LOWER_IS_BETTER,
         statistic=PROPORTION,
         disclosure=WITHHOLD_SMALL,
-        period_kinds=("quarter", "financial_year"),
+        period_kinds=("quarter", "half_year", "financial_year"),
         dimensions={"england": (TOTAL,), "region": (TOTAL,), "trust": (TOTAL,)},
         definition="Annex 3 reports the percentage of trusts where a woman experienced a "
         "delay over 24 hours; here the trust figure is the share of its inductions delayed.",

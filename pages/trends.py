@@ -205,7 +205,7 @@ def fold_unknown_groups(figure, dimension: str) -> list[str]:
 KIND_TITLES = {"quarter": "by quarter", "financial_year": "by financial year",
                "calendar_year": "by calendar year", "survey_year": "by survey year",
                "rolling_12_months": "rolling 12 months", "rolling_3_years": "rolling 3 years",
-               "month": "by month", "half_year": "by 6 months"}
+               "month": "by month", "half_year": "by half-year"}
 # Periods of a kind, counted: "18 of 21 quarters".
 KIND_NOUNS = {"quarter": "quarters", "financial_year": "financial years",
               "calendar_year": "calendar years", "survey_year": "survey years",
