@@ -22,11 +22,17 @@ RENAMED = {"/benchmark": {"org": "trusts"}}
 MAX_TRIES = 3  # parses of a target view before its link carries nothing
 
 
-def nav_links(module: str, search: str) -> dict[str, str] | None:
-    """Every page's link carrying the view of ``module`` at its canonical ``search``; None for
-    a page without views (the links stay as the last view set them)."""
+def nav_links(module: str, search: str, replaced: bool = False) -> dict | None:
+    """What the frame learns from the view of ``module`` at its canonical ``search``:
+    ``links``, every page's link carrying the view, and ``shown``, the view's own address
+    when the page replaced some of its link's values (a period the new metric does not
+    publish), so the address bar says what is shown. None for a page without views (the
+    links stay as the last view set them)."""
     page = dash.page_registry.get(module, {})
-    return links(selection(search)) if "canonical" in page else None
+    if "canonical" not in page:
+        return None
+    return {"links": links(selection(search)),
+            "shown": page["path"] + search if replaced else None}
 
 
 def selection(search: str) -> tuple[tuple[str, str], ...]:
@@ -90,10 +96,15 @@ def see_also(path: str, search: str) -> list[tuple[str, str]]:
 
 
 clientside_callback(
-    """function (links) {
+    """function (data) {
+        // The address bar shows the view drawn, when the page replaced part of its link.
+        if (data && data.shown &&
+                data.shown !== window.location.pathname + window.location.search) {
+            window.history.replaceState(window.history.state, '', data.shown);
+        }
         // A page without a view of its own (About) keeps the links the last view set.
         const eq = window.equalities = window.equalities || {};
-        links = eq.navLinks = links || eq.navLinks || {};
+        const links = eq.navLinks = (data && data.links) || eq.navLinks || {};
         const here = window.location.pathname;
         const paths = PATHS;
         return paths.map(p => links[p] || p).concat(paths.map(p => p === here));

@@ -135,8 +135,8 @@ def safe_layout(layout: Callable[..., object] | None = None, *, cache: bool = Tr
         # Every time, cached or not: a tampered link is worth a line per request.
         _log_unused(layout.__module__, parameters)
         return html.Div([dcc.Location(id=ids.PAGE_URL, refresh="callback-nav"),
-                         dcc.Store(id=ids.NAV_LINKS,
-                                   data=follow.nav_links(layout.__module__, search)),
+                         dcc.Store(id=ids.NAV_LINKS, data=follow.nav_links(
+                             layout.__module__, search, replaced=not exact)),
                          *print_frame(layout.__module__, search), component])
 
     return wrapper
