@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: run test setup test-setup store browser axe redis nginx bench bench-10x plotly-bundle clean
+.PHONY: run test setup test-setup store browser axe redis postgres nginx bench bench-10x plotly-bundle clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 setup: $(VENV)/.installed
 
-test-setup: $(VENV)/.installed-test browser axe redis nginx
+test-setup: $(VENV)/.installed-test browser axe redis postgres nginx
 
 # Build the demo store only when none is published yet.
 store: $(VENV)/.installed
@@ -42,6 +42,13 @@ redis:
 	@command -v redis-server >/dev/null && command -v redis-cli >/dev/null || \
 	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	    $(SUDO) apt-get install -y -qq redis-server )
+
+# Debian's PostgreSQL binaries, for the returns tests on a real server (installed when
+# missing; the tests start their own server in a temporary folder, not the system service).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $(SUDO) apt-get install -y -qq postgresql )
 
 # Debian's nginx, for the slow-client test of docs/nginx.conf (installed when missing; the
 # test runs its own copy, so the system service is not needed).

@@ -12,7 +12,7 @@ from flask import send_from_directory
 
 from components import shell
 from data import queries, store
-from web import auth, errors, exports
+from web import auth, errors, exports, returns
 
 ROOT = Path(__file__).resolve().parent
 BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).resolve().parent / "static" / "bootstrap5" / "css"
@@ -107,6 +107,7 @@ def create_app() -> Dash:
                                        mimetype="text/javascript", max_age=STATIC_MAX_AGE)
 
     exports.install(app)
+    returns.install(app.server)
     _secure(app)
     auth.install(app.server)  # first: nothing is answered before sign-in
     errors.install(app)

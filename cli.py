@@ -50,6 +50,12 @@ def cmd_build_demo(args: argparse.Namespace) -> int:
     from data.synthetic.build import build_demo
 
     build_demo(seed=args.seed, root=args.data_dir)
+    from returns import db, demo, publish
+
+    # The demo network's returns, beside the demo store, and its approved figures published.
+    if demo.seed_store(args.data_dir) is not None:
+        data_dir = Path(args.data_dir) if args.data_dir else None
+        publish.publish(db.engine(db.database_url(data_dir)), data_dir)
     return 0
 
 
@@ -88,13 +94,14 @@ def _flat(value) -> object:
 
 
 def cmd_list_metrics(args: argparse.Namespace) -> int:
-    from metrics.registry import METRICS_LIST
+    from data import queries  # noqa: F401  (hands the store's local metrics to the registry)
+    from metrics import registry
 
     rows = [
         {"id": m.id, "title": m.title, "source": m.source, "unit": m.unit,
          "polarity": m.polarity, "periods": " ".join(m.period_kinds),
          "levels": " ".join(m.levels)}
-        for m in METRICS_LIST
+        for m in registry.all_metrics()
     ]
     _emit(rows, args.format)
     return 0
@@ -788,6 +795,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--into", help="store folder to publish into (default: --data-dir)")
     p.add_argument("--lenient", action="store_true", help="skip bad rows and list them")
     p.set_defaults(func=cmd_build_real)
+
+    from returns.commands import add_parser as add_returns_parser
+
+    add_returns_parser(sub, COMMANDS["returns"])
     return parser
 
 

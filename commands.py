@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "build-real": "build the real store from the project's NHS England files (data/real), "
     "with ODS and MBRRACE-UK files from a folder when present (--from, "
     "EQUALITIES_REALDATA_DIR or ../shared/realdata)",
+    "returns": "monthly returns of the network's local indicators: set up, submit, review, "
+    "grant roles, status and export",
 }
 
 

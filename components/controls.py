@@ -9,8 +9,9 @@ from dash import dcc, html
 from components import format as fmt
 from components import viewstate
 from data.schema import LEVEL_LABELS
+from metrics import registry
 from metrics.categories import DIMENSIONS, ETHNICITY, TOTAL
-from metrics.registry import OUTCOME_METRICS, SECTIONS, Metric
+from metrics.registry import Metric
 
 COMPARATORS = {"england": "England", "peer": "Peer group", "none": "No comparator"}
 
@@ -33,9 +34,11 @@ def org_options(organisations: pl.DataFrame, levels: tuple[str, ...]) -> list[di
     return options
 
 
-def metric_options(metrics: tuple[Metric, ...] = OUTCOME_METRICS) -> list[dict]:
+def metric_options(metrics: tuple[Metric, ...] | None = None) -> list[dict]:
     return [{"label": f"{m.section}: {m.title}", "value": m.id}
-            for section in SECTIONS for m in metrics if m.section == section]
+            for section in registry.sections()
+            for m in (registry.outcome_metrics() if metrics is None else metrics)
+            if m.section == section]
 
 
 def dimension_options(dimensions: tuple[str, ...]) -> list[dict]:

@@ -156,7 +156,7 @@ def _caveats(metric: Metric) -> str:
 
 
 def metric_definitions(held: Mapping[str, Mapping[str, Sequence[str]]],
-                       metrics: Sequence[Metric] = registry.METRICS_LIST) -> pl.DataFrame:
+                       metrics: Sequence[Metric] | None = None) -> pl.DataFrame:
     """One row per metric with every field of its definition, in words.
 
     Parameters
@@ -171,6 +171,7 @@ def metric_definitions(held: Mapping[str, Mapping[str, Sequence[str]]],
     -------
     polars.DataFrame with :data:`METRIC_COLUMNS` (all strings), in registry order.
     """
+    metrics = registry.all_metrics() if metrics is None else metrics
     rows = [{
         "Id": m.id,
         "Title": m.title,
@@ -318,7 +319,7 @@ def _strings(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def published_counts(counts: pl.DataFrame, metrics: dict[str, Metric] = registry.METRICS
+def published_counts(counts: pl.DataFrame, metrics: dict[str, Metric] | None = None
                      ) -> pl.DataFrame:
     """Rows of the counts table as published, with every cell as text and DATA.md symbols.
 
@@ -329,6 +330,7 @@ def published_counts(counts: pl.DataFrame, metrics: dict[str, Metric] = registry
     suppressed, even if the store holds a value. Columns and order are those of
     the store's counts table (``data.schema.COUNTS``).
     """
+    metrics = registry.metrics() if metrics is None else metrics
     rare = [m.id for m in metrics.values() if m.rare_event]
     columns = [c.name for c in TABLES["counts"]]
     frame = counts.select(columns).with_columns(
@@ -441,9 +443,16 @@ def content_sections(name: str, **kwargs) -> html.Div | None:
 # -- sources and mergers --------------------------------------------------------------------
 
 
-def sources_table(metrics: Sequence[Metric] = registry.METRICS_LIST,
-                  notes: dict[str, str] = registry.SOURCE_NOTES) -> pl.DataFrame:
-    """One row per source: publisher and lag (SOURCE_NOTES) and the metrics it gives."""
+def sources_table(metrics: Sequence[Metric] | None = None,
+                  notes: dict[str, str] | None = None) -> pl.DataFrame:
+    """One row per source: publisher and lag (SOURCE_NOTES, and each network's local
+    returns) and the metrics it gives (default every metric of the registry)."""
+    metrics = registry.all_metrics() if metrics is None else metrics
+    if notes is None:
+        notes = registry.SOURCE_NOTES | {
+            m.source: "Monthly returns from the network's providers, published here once the "
+            "network's reviewers approve them; local figures, not official statistics."
+            for m in metrics if registry.is_local(m)}
     rows = []
     for source, note in notes.items():
         titles = [m.title + (f" ({m.lag})" if m.lag else "") for m in metrics
@@ -453,8 +462,9 @@ def sources_table(metrics: Sequence[Metric] = registry.METRICS_LIST,
     return pl.DataFrame(rows)
 
 
-def metric_limitations(metrics: Sequence[Metric] = registry.METRICS_LIST) -> list[tuple[str, str]]:
+def metric_limitations(metrics: Sequence[Metric] | None = None) -> list[tuple[str, str]]:
     """``(metric title, caveats in one paragraph)`` for every metric that has caveats."""
+    metrics = registry.all_metrics() if metrics is None else metrics
     return [(m.title, " ".join(m.caveats)) for m in metrics if m.caveats]
 
 

@@ -10,7 +10,8 @@ from components import format as fmt
 from components import ids, publiclink
 
 NAV_ORDER = ("/", "/explore", "/benchmark", "/map", "/trends", "/intersections",
-             "/scorecard", "/mortality", "/experience", "/data-quality", "/data", "/about")
+             "/scorecard", "/mortality", "/experience", "/data-quality", "/returns", "/data",
+             "/about")
 
 
 def header(manifest: dict) -> html.Header:

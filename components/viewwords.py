@@ -15,12 +15,13 @@ PAGE_TITLES = {
     "/scorecard": "Scorecard", "/mortality": "Mortality", "/experience": "Experience",
     "/data-quality": "Data quality", "/board-pack": "Board pack", "/map": "Map",
     "/intersections": "Intersections", "/data": "Data and definitions",
-    "/about": "About and accessibility",
+    "/about": "About and accessibility", "/returns": "Regional returns",
 }
 
 
 def _metric(metric_id: str) -> str:
-    return registry.METRICS[metric_id].title if metric_id in registry.METRICS else metric_id
+    known = registry.metrics()
+    return known[metric_id].title if metric_id in known else metric_id
 
 
 # Parameter -> (label, words for its value given the organisation names).

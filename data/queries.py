@@ -91,7 +91,39 @@ def build_id() -> str:
     return current().build_id
 
 
+_local_metrics: dict[str, tuple[registry.Metric, ...]] = {}
+
+
+def local_metrics() -> tuple[registry.Metric, ...]:
+    """The local indicators the published store's manifest defines, as registry metrics
+    (none without a store); the registry takes them from here (``registry.use_local``)."""
+    try:
+        loaded = current()
+    except store.StoreError:
+        return ()
+    found = _local_metrics.get(loaded.build_id)
+    if found is None:
+        found = registry.local_metrics(loaded.manifest.get("local"))
+        _local_metrics.clear()
+        _local_metrics[loaded.build_id] = found
+    return found
+
+
+registry.use_local(local_metrics)
+
+
 # -- organisations and periods ------------------------------------------------------------
+
+
+@cached
+def month_counts(metric_ids: tuple[str, ...], month_start: str) -> pl.DataFrame:
+    """The published counts (after disclosure control) of ``metric_ids`` for the month
+    starting ``month_start`` (ISO date): every organisation and breakdown, text columns as
+    strings; withheld counts are null and ``suppressed``."""
+    counts = store.as_text(current().metric_counts(*metric_ids))
+    start = date.fromisoformat(month_start)
+    return counts.filter((pl.col("period_kind") == "month") & (pl.col("period_start") == start))
+
 
 
 def organisations() -> pl.DataFrame:
@@ -331,7 +363,7 @@ def holds(metric_id: str, level: str | None, dimension: str) -> bool:
 def metrics_holding(dimension: str) -> tuple[str, ...]:
     """Ids of outcome metrics (not the population profile) for which the store holds
     ``dimension`` at some level."""
-    return tuple(m.id for m in registry.OUTCOME_METRICS
+    return tuple(m.id for m in registry.outcome_metrics()
                  if any(dimension in dims
                         for dims in _available(m.id)["dims"].values()))
 
@@ -349,7 +381,7 @@ def held_dimensions(metric_id: str) -> dict[str, tuple[str, ...]]:
 
 def held_by_metric() -> dict[str, dict[str, tuple[str, ...]]]:
     """Metric id -> :func:`held_dimensions`, for every metric of the registry."""
-    return {m.id: held_dimensions(m.id) for m in registry.METRICS_LIST}
+    return {m.id: held_dimensions(m.id) for m in registry.all_metrics()}
 
 
 @cached

@@ -31,7 +31,7 @@ def _format_of(out: Path, allowed: tuple[str, ...]) -> str:
     return kind
 
 
-def _write_atomically(out: Path, content: bytes) -> None:
+def write_atomically(out: Path, content: bytes) -> None:
     """Write ``content`` to ``out`` via a temporary file, so a failure leaves no half file."""
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
@@ -99,7 +99,7 @@ def export_view(url: str, out: Path, app) -> Path:
             content = slides.view_deck(base + path)
         else:
             content = renderer().render(base + path, kind)
-    _write_atomically(out, content)
+    write_atomically(out, content)
     _progress(f"wrote {out} ({len(content) / 1024:,.0f} KB)", started)
     return out
 
@@ -114,11 +114,11 @@ def _checked_pack(org: str, period: str | None) -> None:
         raise ExportUsageError(f"unknown trust {org!r}; list trusts with "
                                "`equalities list-orgs --level trust`")
     if period is not None:
-        from metrics.registry import METRICS_LIST
+        from metrics import registry
 
-        known = {p for m in METRICS_LIST for p in queries.periods(m.id)}
+        known = {p for m in registry.all_metrics() for p in queries.periods(m.id)}
         if period not in known:
-            years = ", ".join(sorted({p for m in METRICS_LIST
+            years = ", ".join(sorted({p for m in registry.all_metrics()
                                       for p in queries.periods(m.id, "financial_year")}))
             raise ExportUsageError(f"unknown period {period!r}; for example: {years}")
 
@@ -168,7 +168,7 @@ def export_board_pack(org: str, period: str | None, out: Path, app, *,
         except ExportError as error:
             raise ExportUsageError(str(error)) from error
         _progress("done", started)
-    _write_atomically(out, content)
+    write_atomically(out, content)
     _progress(f"wrote {out} ({len(content) / 1024:,.0f} KB)", started)
     return out
 

@@ -2,10 +2,18 @@
 
 Pages, the definitions table, the scorecard, the generator and the tests iterate over
 :data:`METRICS`; nothing else branches on a metric id.
+
+A network's local indicators (approved provider returns) are metrics too, but they exist
+only where the published store carries them: the store's manifest defines them
+(:func:`local_metrics`), and the data layer hands them over with :func:`use_local`. Every
+place that lists metrics calls :func:`all_metrics`, :func:`outcome_metrics` (and the
+dictionaries :func:`metrics`, :func:`outcomes`) or :func:`get`, which see them when the
+store holds them; :data:`METRICS_LIST` and the other constants stay the national metrics.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from metrics.categories import DECILE, ETHNICITY, QUINTILE, TOTAL
@@ -573,11 +581,126 @@ POPULATION_SUMS: tuple[tuple[tuple[str, str], tuple[tuple[str, str], ...]], ...]
 )
 
 
+# -- local indicators -------------------------------------------------------------------------
+
+LOCAL = "Local"  # the flag every local figure carries
+LOCAL_SECTION = "Local indicators"
+LOCAL_PREFIX = "local_"
+LOCAL_PERIODS = ("quarter", "month", "financial_year")
+
+
+def local_source(network_name: str) -> str:
+    """The source line of a network's local indicators."""
+    return f"{LOCAL}: provider returns, approved by {network_name}"
+
+
+def local_metric(entry: dict, network: dict) -> Metric:
+    """The registry entry of one local indicator, from its definition as a store's manifest
+    carries it (``entry``: id, title, short_title, numerator, denominator, unit, multiplier,
+    polarity, breakdowns, providers, definition, subject; ``network``: code, name, region).
+
+    Published for each provider (trust) and for the network's providers summed under their
+    region; counted exactly and withheld where 1 to 7 (:data:`WITHHOLD_SMALL`).
+    """
+    name = network["name"]
+    providers = entry.get("providers") or network.get("providers") or ()
+    breakdowns = tuple(entry["breakdowns"])
+    return Metric(
+        id=entry.get("metric") or LOCAL_PREFIX + entry["id"],
+        title=f"{entry['title']} ({LOCAL})",
+        short_title=f"{entry['short_title']} ({LOCAL})",
+        source=local_source(name),
+        section=LOCAL_SECTION,
+        unit=entry["unit"],
+        multiplier=int(entry.get("multiplier") or (100 if entry["unit"] == "%" else 1000)),
+        numerator=entry["numerator"],
+        denominator=entry["denominator"],
+        polarity=entry["polarity"],
+        statistic=PROPORTION if entry["unit"] == "%" else RATE,
+        disclosure=WITHHOLD_SMALL,
+        period_kinds=LOCAL_PERIODS,
+        dimensions={"region": breakdowns, "trust": breakdowns},
+        definition=(entry.get("definition") or entry["title"]) + f" A local indicator of "
+        f"{name}, from the monthly returns of its providers, published once approved by "
+        "the network's reviewers.",
+        caveats=(
+            f"Local figures: provider returns to {name}, not official statistics; no "
+            "national comparison exists.",
+            f"The region's figure is the sum of the network's {len(providers)} providers "
+            "(not every trust in the region), for periods in which all of them were "
+            "approved.",
+        ),
+        # For gap sentences: "72.0% of Black women met “PMH seen in 28 days”: ...".
+        phrase=f"met “{entry['short_title']}”",
+        subject=entry.get("subject", "women"),
+    )
+
+
+def local_metrics(section: dict | None) -> tuple[Metric, ...]:
+    """The local metrics a store's manifest defines (its ``local`` section; none if None)."""
+    if not section:
+        return ()
+    return tuple(local_metric(entry, section["network"]) for entry in section["indicators"])
+
+
+def _no_local() -> tuple[Metric, ...]:
+    return ()
+
+
+_local_source: Callable[[], tuple[Metric, ...]] = _no_local
+
+
+def use_local(source: Callable[[], tuple[Metric, ...]] | None) -> None:
+    """Take the local metrics from ``source`` (a function of no arguments giving the
+    published store's, see ``data.queries``); None for national metrics only."""
+    global _local_source
+    _local_source = source or _no_local
+
+
+def local() -> tuple[Metric, ...]:
+    """The local metrics of the published store (none when it carries none)."""
+    return _local_source()
+
+
+def all_metrics() -> tuple[Metric, ...]:
+    """Every metric: the national ones, then the published store's local ones."""
+    return METRICS_LIST + local()
+
+
+def metrics() -> dict[str, Metric]:
+    """Metric id -> metric for :func:`all_metrics`."""
+    return METRICS | {m.id: m for m in local()}
+
+
+def outcome_metrics() -> tuple[Metric, ...]:
+    """Outcome and process metrics (:data:`OUTCOME_METRICS`) and the local ones."""
+    return OUTCOME_METRICS + local()
+
+
+def outcomes() -> dict[str, Metric]:
+    """Metric id -> metric for :func:`outcome_metrics`."""
+    return OUTCOMES | {m.id: m for m in local()}
+
+
+def sections() -> tuple[str, ...]:
+    """Sections in order (:data:`SECTIONS`), with the local indicators' last if any."""
+    return SECTIONS + ((LOCAL_SECTION,) if local() else ())
+
+
+def is_local(metric: Metric) -> bool:
+    """True for a network's local indicator."""
+    return metric.section == LOCAL_SECTION
+
+
 def get(metric_id: str) -> Metric:
     """The metric with ``metric_id``; ``KeyError`` listing valid ids otherwise."""
+    found = METRICS.get(metric_id)
+    if found is not None:
+        return found
+    known = metrics()
     try:
-        return METRICS[metric_id]
+        return known[metric_id]
     except KeyError:
         raise KeyError(
-            f"unknown metric {metric_id!r}; choose one of: {', '.join(METRICS)}"
+            f"unknown metric {metric_id!r}; choose one of: {', '.join(known)}"
         ) from None

@@ -252,10 +252,12 @@ def dispersion_sentence(m: Benchmark) -> str:
 
 def limits_words(m: Benchmark) -> str:
     """What the funnel's lines are: "Limits: 95% (dashed) and 99.8% (solid) around
-    England's value[, widened for over-dispersion (phi)]"."""
+    England's value[, widened for over-dispersion (phi)]" (the average of the trusts shown
+    where England has no figure, as for a network's local indicators)."""
     widened = f", widened for over-dispersion ({m.limits_method.replace('tau2', 'tau²')})" \
         if m.adjusted and m.dispersion is not None else ""
-    return f"Limits: 95% (dashed) and 99.8% (solid) around England's value{widened}."
+    centre = "England's value" if m.england is not None else "the average of the trusts shown"
+    return f"Limits: 95% (dashed) and 99.8% (solid) around {centre}{widened}."
 
 
 def funnel_title(m: Benchmark) -> str:
@@ -343,7 +345,7 @@ def trust_picker(m: Benchmark):
 
 
 def controls_card(m: Benchmark) -> html.Div:
-    metrics = [metric for metric in registry.OUTCOME_METRICS if metric.id in trust_metrics()]
+    metrics = [metric for metric in registry.outcome_metrics() if metric.id in trust_metrics()]
     groups = [{"label": ("All women and babies" if g == ALL_GROUP else g), "value": g}
               for g in group_choices(m.dimension)]
     return html.Div(controls.card("Choose a view", dbc.Row([

@@ -73,7 +73,7 @@ class DataView:
     @classmethod
     def parse(cls, query: dict) -> tuple["DataView", list[str]]:
         notices: list[str] = []
-        metric = viewstate.choose(query, "metric", [ALL_METRICS, *registry.METRICS],
+        metric = viewstate.choose(query, "metric", [ALL_METRICS, *registry.metrics()],
                                   DEFAULT_METRIC, notices, "metric")
         return cls(metric, local.kept_name(query, notices)), notices
 
@@ -125,7 +125,7 @@ def values_csv(metric_id: str) -> str:
 def _zip(make, stem: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        for metric in registry.METRICS_LIST:
+        for metric in registry.all_metrics():
             archive.writestr(f"{stem}-{metric.id}.csv", make(metric.id))
     return buffer.getvalue()
 

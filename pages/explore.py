@@ -60,7 +60,7 @@ class ExploreView:
         notices: list[str] = []
         orgs = queries.organisations()["org_code"].to_list()
         org = viewstate.choose(query, "org", orgs, "ENG", notices, "organisation")
-        metric_id = viewstate.choose(query, "metric", list(registry.OUTCOMES), "pph_1500",
+        metric_id = viewstate.choose(query, "metric", list(registry.outcomes()), "pph_1500",
                                      notices, "metric")
         metric = registry.get(metric_id)
         level = queries.org_level(org)

@@ -63,7 +63,7 @@ class IntersectionsView:
         notices: list[str] = []
         orgs = queries.organisations()["org_code"].to_list()
         org = viewstate.choose(query, "org", orgs, "ENG", notices, "organisation")
-        metric_id = viewstate.choose(query, "metric", list(registry.OUTCOMES), default_metric(),
+        metric_id = viewstate.choose(query, "metric", list(registry.outcomes()), default_metric(),
                                      notices, "metric")
         metric = registry.get(metric_id)
         level = queries.org_level(org)

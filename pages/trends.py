@@ -139,7 +139,7 @@ class TrendsView:
         notices: list[str] = []
         orgs = queries.organisations()["org_code"].to_list()
         org = viewstate.choose(query, "org", orgs, "ENG", notices, "organisation")
-        metric_id = viewstate.choose(query, "metric", list(registry.OUTCOMES), DEFAULT_METRIC,
+        metric_id = viewstate.choose(query, "metric", list(registry.outcomes()), DEFAULT_METRIC,
                                      notices, "metric")
         metric = registry.get(metric_id)
         level = queries.org_level(org)
@@ -647,8 +647,9 @@ def projection_section(m: Trends) -> html.Section | None:
                           className="mb-2")
     missing = [f"{g} ({f['reason']})" for g, f in fits.items() if not f["available"]]
     if projected.is_empty():
-        reasons = {f["reason"] for f in fits.values()}
-        why = reasons.pop() if len(reasons) == 1 else "; ".join(missing)
+        reasons = {f["reason"] for f in fits.values() if not f["available"]}
+        why = reasons.pop() if len(reasons) == 1 else "; ".join(missing) if missing else \
+            "no group's trend reaches beyond the periods shown"
         return html.Section([heading, dbc.Alert(f"No projection for this view: {why}.",
                                                 color="info"), method])
     rows = projection_rows(projected, fits, metric)

@@ -32,7 +32,7 @@ FUNNEL_LABELS = ("High (0.001)", "High (0.025)", "Low (0.001)", "Low (0.025)",
 
 def trust_metrics() -> list[str]:
     """Metrics published at trust level, the only ones trusts can be benchmarked on."""
-    return [m.id for m in registry.OUTCOME_METRICS if "trust" in m.levels]
+    return [m.id for m in registry.outcome_metrics() if "trust" in m.levels]
 
 
 def group_choices(dimension: str) -> list[str]:

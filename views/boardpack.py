@@ -23,7 +23,7 @@ PACK_DIMENSIONS = (ETHNICITY, QUINTILE)
 
 def pack_metrics(level: str = "trust") -> tuple[registry.Metric, ...]:
     """Metrics published at ``level``: Annex 3 first, then the rest in registry order."""
-    at_level = [m for m in registry.OUTCOME_METRICS if level in m.levels]
+    at_level = [m for m in registry.outcome_metrics() if level in m.levels]
     return tuple(sorted(at_level, key=lambda m: not m.annex3))
 
 

@@ -59,7 +59,7 @@ def intersections(org: str, metric_id: str, period: str) -> Intersections:
         cells=queries.breakdown(metric_id, org, period, CROSS, "none") if held
         else pl.DataFrame(),
         poor_recording=_poor_recording(org, period) if held else (),
-        offered=tuple(m for m in registry.OUTCOME_METRICS
+        offered=tuple(m for m in registry.outcome_metrics()
                       if m.id in holding or m.id == metric_id),
         periods=tuple(reversed(queries.dimension_periods(metric_id, level, CROSS))),
         breakdowns=queries.breakdowns_by_level(metric_id),

@@ -41,6 +41,7 @@ INTERNAL_HEADER = "X-Equalities-Internal"
 REALM = "Maternity and Neonatal Equalities"
 HASH_METHOD = "pbkdf2:sha256:600000"  # OWASP's 2023 minimum for PBKDF2-HMAC-SHA256
 LOOPBACK = ("127.0.0.1", "::1")
+EXPORT_USER = "(export)"  # the user name of this server's own export browser
 _KNOWN_SIGNINS = 256  # verified sign-ins remembered, so PBKDF2 runs once per SIGNIN_TTL
 SIGNIN_TTL = 300.0  # seconds a verified sign-in is trusted before its password is checked again
 
@@ -198,7 +199,7 @@ def signed_in_user(config: AuthConfig) -> str | None:
     SignInThrottled when it has failed too often to be checked now."""
     token = request.headers.get(INTERNAL_HEADER)
     if token and hmac.compare_digest(token.encode(), internal_token().encode()):
-        return "(export)"
+        return EXPORT_USER
     if config.mode == "header":
         return (request.headers.get(config.header) or "").strip() or None
     credentials = request.authorization

@@ -1,0 +1,1 @@
+"""Regional returns: local indicators, monthly returns from providers, review and approval."""
