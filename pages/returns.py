@@ -405,10 +405,10 @@ def review(action: str, return_id: int | None, comment: str | None, search: str 
         after = (" Its figures are being published and will appear across the dashboard, "
                  "flagged Local, within a minute.")
     return body(fresh, _message(
-        "success", [html.Strong(f"Version {version.version} of "
-                                f"{rc.org_words(version.org_code, fresh.names)}'s "
-                                f"{rc.month_words(version.month)} return was {done}."),
-                    after]))
+        "success", html.Strong(f"Version {version.version} of "
+                               f"{rc.org_words(version.org_code, fresh.names)}'s "
+                               f"{rc.month_words(version.month)} return was {done}."),
+        after))
 
 
 # -- callbacks ------------------------------------------------------------------------------
