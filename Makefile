@@ -63,8 +63,12 @@ axe:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm )
 	@test -f node_modules/axe-core/axe.min.js || npm install --no-save --no-audit --no-fund axe-core@4
 
-test: test-setup store
-	$(BIN)/python -m pytest
+# The suite runs on up to 4 cores (pytest-xdist, whole files per worker: their fixtures are
+# set up once); the workers build the demo store once between them (tests/conftest.py).
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
+
+test: test-setup
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 # Every benchmark on the demo store (about 10 minutes; prints tables, see bench/README.md).
 bench: test-setup store

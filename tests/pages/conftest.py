@@ -17,6 +17,20 @@ def dash_app(demo_root):
     return get_app()
 
 
+@pytest.fixture(autouse=True)
+def _seam_cache(dash_app, monkeypatch):
+    """Each test runs in the app's context, as a page does on the server, so the seam's
+    cache (``data.queries.cached``) holds a view computed for one test for the next. Pages
+    are drawn as component trees for the tests to read, not taken from the cache of encoded
+    layouts (the browser tests use that)."""
+    from web import layouts
+
+    monkeypatch.setattr(layouts, "_view", lambda layout, query, _search:
+                        layouts._render(layout, query))
+    with dash_app.server.app_context():
+        yield
+
+
 @pytest.fixture(scope="session")
 def page(dash_app):
     """``page("explore")`` -> the loaded page module."""
