@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from commands import COMMANDS
-from data import store
+from data import settings, store
 
 EXIT_USAGE = 2
 MAX_PASSWORD_CHARS = 1024  # read from standard input by hash-password
@@ -188,24 +188,6 @@ class Selection:
     dimensions: tuple[str, ...]
     period_kind: str
     overdispersion: str | None = None
-
-
-@contextlib.contextmanager
-def _data_dir(path: str | None) -> Iterator[None]:
-    """Point the query layer (which reads ``EQUALITIES_DATA_DIR``) at ``path`` for a while."""
-    if path is None:
-        yield
-        return
-    key = "EQUALITIES_DATA_DIR"
-    before = os.environ.get(key)
-    os.environ[key] = str(path)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = before
 
 
 @contextlib.contextmanager
@@ -501,7 +483,7 @@ _MEASURE_OUTPUT = {
 
 def cmd_compute(args: argparse.Namespace) -> int:
     """Compute one measure for the store and print it as CSV or JSON."""
-    with _data_dir(args.data_dir), _quiet_logs():
+    with settings.data_dir_set_to(args.data_dir), _quiet_logs():
         selection = _resolve(args)
         build, columns = _MEASURE_OUTPUT[args.measure]
         records = build(selection)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,3 +52,22 @@ def public_url() -> str | None:
     """``EQUALITIES_PUBLIC_URL``: the dashboard's address as its readers reach it (such as
     ``https://equalities.example.nhs.uk``), so printed links can be followed from paper."""
     return os.environ.get("EQUALITIES_PUBLIC_URL", "").strip().rstrip("/") or None
+
+
+@contextlib.contextmanager
+def data_dir_set_to(path: str | Path | None) -> Iterator[None]:
+    """Point everything that reads ``EQUALITIES_DATA_DIR`` (the query layer, the returns
+    database) at ``path`` for a while; nothing changes when ``path`` is None."""
+    if path is None:
+        yield
+        return
+    key = "EQUALITIES_DATA_DIR"
+    before = os.environ.get(key)
+    os.environ[key] = str(path)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before

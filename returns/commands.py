@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from data import settings
 from returns import db, service
 from returns.indicators import IndicatorSetError, load_indicator_set
 from returns.validate import looks_like_formula, month_of
@@ -116,7 +117,8 @@ def add_parser(sub: argparse._SubParsersAction, help_text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run a ``returns`` sub-command, turning refusals into messages and exit codes."""
     try:
-        return args.returns_func(args)
+        with settings.data_dir_set_to(getattr(args, "data_dir", None)):
+            return args.returns_func(args)
     except Usage as error:
         _error(f"error: {error}")
         return EXIT_USAGE

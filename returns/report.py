@@ -222,8 +222,14 @@ def _chart(fig) -> str:
         config={"staticPlot": True, "responsive": True}) + "</div>")
 
 
-def _source(report: AnnualReport, metric: registry.Metric, period: str) -> str:
-    return f"Source: {metric.source}, {period}.{fmt.synthetic_note(report.synthetic)}"
+def _source(report: AnnualReport, metric: registry.Metric) -> str:
+    """The source line under a chart (its period is in the title)."""
+    return f"Source: {metric.source}.{fmt.synthetic_note(report.synthetic)}"
+
+
+def _short_source(report: AnnualReport) -> str:
+    """The source line under a half-width chart."""
+    return f"Source: {registry.LOCAL} provider returns.{fmt.synthetic_note(report.synthetic)}"
 
 
 def _spc_words(spc: dict) -> str:
@@ -247,7 +253,7 @@ def _gap_words(part: IndicatorPart) -> str:
 
 def _indicator_pages(report: AnnualReport, part: IndicatorPart) -> list[str]:
     m = part.metric
-    source = _source(report, m, part.period)
+    source = _source(report, m)
     network = fmt.value(m, part.network["value"]) + " (" + fmt.interval(
         m, part.network["lower95"], part.network["upper95"]) + ")" if part.network else \
         "not available"
@@ -267,7 +273,7 @@ def _indicator_pages(report: AnnualReport, part: IndicatorPart) -> list[str]:
         f"<p>{_e(_spc_words(part.spc))} A month is shown once every provider's return for "
         "it is approved, so that the network's figure covers all of them.</p>"
         + _chart(figures.trend(part.trend, m, title=f"{m.short_title}: network, by month, "
-                               f"{report.year}", source=_source(report, m, report.year),
+                               f"{report.year}", source=_source(report, m),
                                spc_group="All", height=430))
         + "</section>",
     ]
@@ -275,7 +281,7 @@ def _indicator_pages(report: AnnualReport, part: IndicatorPart) -> list[str]:
         # Both breakdowns side by side on one printed page, each half its width.
         charts = "".join(_chart(figures.breakdown_bars(
             frame, m, title=f"By {GAP_WORDS[dimension]}, network, {part.period}",
-            source=source).update_layout(width=GAP_CHART_WIDTH))
+            source=_short_source(report)).update_layout(width=GAP_CHART_WIDTH))
             for dimension, frame in part.gaps.items())
         pages.append(f"<section class='page'><h2>{_e(m.short_title)}: gaps by ethnicity "
                      f"and deprivation</h2><div class='pair'>{charts}</div>"
@@ -381,7 +387,7 @@ def _deck(report: AnnualReport, url: str) -> bytes:
         2 + (1 if p.gaps else 0) * len(p.gaps))]
     for picture, (metric, period) in zip(pictures, sources, strict=False):
         slide = slides._slide(deck, picture.title or metric.title,
-                              source=_source(report, metric, period))
+                              source=f"{_source(report, metric)} {period}.")
         slides._picture(deck, slide, picture.png)
     if report.context.height:
         slide = slides._slide(deck, "National context for the same providers",

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 PAGES = {
     "/": 0, "/explore": 1, "/benchmark": 1, "/map": 1, "/trends": 2, "/intersections": 1,
     "/scorecard": 1, "/mortality": 1, "/experience": 1, "/data-quality": 2, "/data": 0,
-    "/about": 0, "/board-pack": 10,
+    "/about": 0, "/board-pack": 10, "/returns": 0,
 }
 STATIC_PAGES = {"/board-pack"}  # printed pictures: no mode bar at all
 OPENED = {"/board-pack": "/board-pack?full=1"}  # the full pack: a chart or more a metric

@@ -10,10 +10,14 @@ holding the names, escaped, where they appear.
 
 from __future__ import annotations
 
+import dataclasses
+
 import dash
 import pytest
 
 from components import figures
+from returns import db, service
+from returns import demo as returns_demo
 from tests.pages.test_nothing_leaves import MARKUP, as_json, nodes, offsite_problems, strings
 from tests.security import stores
 from tests.security.conftest import data_dir
@@ -44,6 +48,7 @@ VIEWS = (
     ("/board-pack", {"org": "SYN001"}),
     ("/board-pack", {"org": "SYN001", "full": "1"}),
     ("/data", {}),
+    ("/returns", {}),
 )
 
 
@@ -54,7 +59,15 @@ def hostile_views(page, dash_app, tmp_path_factory) -> dict[str, object]:
     stores.build(SHAPE, root, HOSTILE)
     paths = {p["path"]: p for p in dash.page_registry.values()}
     out = {}
-    with data_dir(root), dash_app.server.app_context():
+    # A network of the hostile trusts, so the returns page names them too.
+    url = f"sqlite:///{tmp_path_factory.mktemp('markup-returns') / 'returns.sqlite'}"
+    network = returns_demo.demo_set(None)
+    network = dataclasses.replace(network, indicators=tuple(
+        dataclasses.replace(i, providers=("SYN001", "SYN002")) for i in network.indicators))
+    service.define(db.engine(url), network, who="test")
+    with data_dir(root), dash_app.server.app_context(), \
+            pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", url)
         for path, query in VIEWS:
             key = path + "?" + "&".join(f"{k}={v}" for k, v in query.items())
             out[key] = as_json(paths[path]["layout"](**query))
@@ -90,6 +103,16 @@ def test_names_reach_the_charts_escaped_and_never_as_markup(hostile_views):
         assert reached.get(key), (key, reached)
     assert reached["/benchmark?metric=booked_by_10_weeks&trusts=SYN001,SYN002"] == 2
     assert reached["/board-pack?org=SYN001&full=1"] >= 3  # the full pack: a chart per metric
+
+
+def test_the_returns_grid_names_providers_escaped(hostile_views):
+    """The returns grid (a table sent as one HTML string) names the hostile trust, escaped."""
+    grids = [n["props"].get("children") or "" for n in nodes(hostile_views["/returns?"],
+                                                               "Markdown")
+             if n["props"].get("dangerously_allow_html")]
+    assert any("&lt;a href=&quot;http://evil.example&quot;&gt;x&lt;/a&gt; NHS Trust" in g
+               for g in grids)
+    assert not [g for g in grids if MARKUP.search(g)]
 
 
 def test_names_in_tables_sent_as_html_are_escaped(hostile_views):
