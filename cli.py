@@ -500,11 +500,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from export.commands import ExportUsageError, export_board_pack, export_view
 
     try:
-        if args.what == "view":
-            export_view(args.url, Path(args.out), get_app())
-        else:
-            export_board_pack(args.org, args.period, Path(args.out), get_app(),
-                              full=args.full)
+        with settings.data_dir_set_to(args.data_dir):
+            if args.what == "view":
+                export_view(args.url, Path(args.out), get_app())
+            else:
+                export_board_pack(args.org, args.period, Path(args.out), get_app(),
+                                  full=args.full)
     except ExportUsageError as error:
         raise UsageError(str(error)) from None
     return 0

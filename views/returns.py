@@ -121,8 +121,9 @@ def engine():
 
 
 def indicator_set():
-    """The network's current indicator set, or None before one is defined."""
-    return service.current_set(engine())
+    """The network's current indicator set, or None before one is defined (or before any
+    returns database is set up: pages never create one)."""
+    return service.current_set(engine()) if db.configured() else None
 
 
 # -- disclosure control -----------------------------------------------------------------------

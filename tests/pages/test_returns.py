@@ -297,3 +297,19 @@ unit = "%"
 polarity = "higher_is_better"
 breakdowns = ["total", "ethnicity"]
 """)
+
+
+def test_pages_never_create_a_returns_database(dash_app, page, demo_root, tmp_path,
+                                               monkeypatch):
+    """Without ``DATABASE_URL`` or a returns database beside the store, every page draws
+    (the Returns page saying no network is set up) and none creates one."""
+    root = tmp_path / "store"
+    shutil.copytree(demo_root, root, symlinks=True)
+    shutil.rmtree(root / "returns", ignore_errors=True)
+    monkeypatch.setenv("EQUALITIES_DATA_DIR", str(root))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with dash_app.server.test_request_context("/returns"):
+        text = text_of(page("returns").layout())
+        page("overview").layout()
+    assert "Sorry" not in text
+    assert not (root / "returns").exists()

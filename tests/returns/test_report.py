@@ -67,3 +67,19 @@ def test_the_slides_hold_the_tables_and_charts(annual):
     pictures = sum(1 for s in deck.slides for shape in s.shapes if shape.shape_type == 13)
     charts = sum(2 + len(p.gaps) for p in annual.indicators)
     assert pictures == charts
+
+
+def test_the_full_board_pack_holds_local_indicators_from_the_store_named(
+        published, demo_root, tmp_path, monkeypatch):  # noqa: F811
+    """``--data-dir`` chooses the store an export draws, whatever the environment names:
+    the published copy's local indicators appear in the full pack, flagged Local."""
+    from cli import main
+
+    monkeypatch.setenv("EQUALITIES_DATA_DIR", str(demo_root))  # national figures only
+    provider = service.current_set(published.engine).providers()[0]
+    out = tmp_path / "pack.pdf"
+    assert main(["--data-dir", str(published.root), "export", "board-pack", "--org", provider,
+                 "--full", "--out", str(out)]) == 0
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Perinatal mental health referrals seen within 28 days (Local)" in text
