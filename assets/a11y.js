@@ -8,7 +8,9 @@
    - A chart's mode bar is one tab stop: its first button takes focus and the arrow keys
      move between its buttons (a roving tab index).
    - A closed menu opens with Enter or Space, and an open menu puts focus in its search box
-     (Dash's menu opens on Enter only, with focus on the first option). */
+     (Dash's menu opens on Enter only, with focus on the first option).
+   - Dash's upload draws its file input without a name: it takes the name its wrapper
+     gives in ``data-upload-label``. */
 (function () {
   var KEEP_FOCUS_MS = 15000;
   var last = null;  // {id, at}: the control focused most recently, and when
@@ -86,10 +88,21 @@
     }
   }, true);
 
+  function nameUploads() {
+    document.querySelectorAll('[data-upload-label]').forEach(function (wrapper) {
+      var input = wrapper.querySelector('input[type=file]');
+      var name = wrapper.getAttribute('data-upload-label');
+      if (input && input.getAttribute('aria-label') !== name) {
+        input.setAttribute('aria-label', name);
+      }
+    });
+  }
+
   var pending = false;
   function fix() {
     pending = false;
     fixDropdowns();
+    nameUploads();
     restoreFocus();
     fixModebars();
   }

@@ -1,5 +1,5 @@
 /* The local-data upload on the Data page. Dash's upload silently drops a file that is too
-   large or not .csv, so say why here; and name its hidden file input for screen readers. */
+   large or not .csv, so say why here (assets/a11y.js names its file input). */
 (function () {
   var UPLOAD = 'data-local-upload';
   var NOTICE = 'data-local-notice';
@@ -25,22 +25,10 @@
     }
     notice.textContent = why;
   }
-  function label() {
-    var input = document.querySelector('#' + UPLOAD + ' input[type=file]');
-    if (input && !input.hasAttribute('aria-label')) {
-      input.setAttribute('aria-label', 'Choose a local data CSV file to upload');
-    }
-  }
   document.addEventListener('change', function (event) {
     if (inUpload(event.target)) { check(event.target.files); }
   }, true);
   document.addEventListener('drop', function (event) {
     if (inUpload(event.target) && event.dataTransfer) { check(event.dataTransfer.files); }
   }, true);
-  var pending = false;
-  new MutationObserver(function () {
-    if (pending) { return; }
-    pending = true;
-    window.requestAnimationFrame(function () { pending = false; label(); });
-  }).observe(document.documentElement, {childList: true, subtree: true});
 })();

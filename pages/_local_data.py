@@ -73,13 +73,14 @@ def section_parts(local: str, national: Downloads) -> list:
         pagekit.content_markdown("local_data", section="Where your data go"),
         html.Div(pagekit.download_button(DATA_LOCAL_TEMPLATE_BUTTON, DATA_LOCAL_TEMPLATE_DOWNLOAD,
                                          "Download the template (CSV)"), className="mb-2"),
-        dcc.Upload(
+        html.Div(dcc.Upload(
             html.Div([html.Strong("Drag your CSV file here, or click to choose it"), html.Br(),
                       html.Span(f"CSV UTF-8, up to {limit} and {parse.MAX_ROWS:,} rows",
                                 className="small")]),
             id=DATA_LOCAL_UPLOAD, accept=".csv", max_size=parse.UPLOAD_MAX_BYTES,
             multiple=False, className="local-upload", className_active="local-upload-active",
             className_reject="local-upload-reject"),
+            **{"data-upload-label": "Choose a local data CSV file to upload"}),
         # Filled in by the browser (assets/local-upload.js) when it turns a file away.
         html.Div(id=DATA_LOCAL_NOTICE, className="local-notice small mt-1", role="status",
                  **{"data-max-bytes": str(parse.UPLOAD_MAX_BYTES)}),

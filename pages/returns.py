@@ -182,7 +182,7 @@ def submit_part(m: ReturnsModel) -> list:
         html.A(f"Download the template for {rc.month_words(month)} (CSV)",
                href=template_href(org, month), id=RETURNS_TEMPLATE, download="",
                className="btn btn-sm btn-outline-primary mb-2"),
-        dcc.Upload(
+        html.Div(dcc.Upload(
             html.Div([html.Strong("Drag your completed return here, or click to choose it"),
                       html.Br(),
                       html.Span(f"CSV, up to {UPLOAD_MAX_BYTES // 1024} KB; it is checked "
@@ -190,6 +190,7 @@ def submit_part(m: ReturnsModel) -> list:
             id=RETURNS_UPLOAD, accept=".csv", max_size=UPLOAD_MAX_BYTES, multiple=False,
             className="local-upload returns-upload", className_active="local-upload-active",
             className_reject="local-upload-reject"),
+            **{"data-upload-label": "Choose your completed return (CSV file) to upload"}),
     ]
 
 
