@@ -11,9 +11,7 @@ dimension and group spellings come from the local-data reader (``data.local.pars
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from data.local.parse import (
     MAX_PROBLEMS,
     decode,
     key,
+    read_records,
     shown,
 )
 from metrics.categories import ALL_GROUP, DIMENSIONS, TOTAL
@@ -148,34 +147,13 @@ class _Reader:
         return len(self.problems) >= MAX_PROBLEMS
 
     def read(self, text: str) -> None:
-        names: list[str] | None = None
-        records = csv.reader(io.StringIO(text, newline=""))
-        previous = count = 0
-        try:
-            for fields in records:
-                line, previous = previous + 1, records.line_num
-                if not any(f.strip() for f in fields) or fields[0].lstrip().startswith("#"):
-                    continue
-                if names is None:
-                    names = self.header(fields, line)
-                    if names is None:
-                        return
-                    continue
-                count += 1
-                if count > MAX_ROWS:
-                    self.problem(line, None, None, f"more than {MAX_ROWS:,} rows: a return "
-                                 "holds one row per indicator, breakdown and group")
-                    return
-                self.row(names, fields, line)
-                if self.full:
-                    return
-        except csv.Error as error:
-            self.problem(records.line_num, None, None, f"not readable as CSV: {error}")
-            return
-        if names is None:
+        names = read_records(text, self, max_rows=MAX_ROWS, too_many="a return holds one "
+                             "row per indicator, breakdown and group")
+        if names is None and not self.problems:
             self.problem(None, None, None, "no header row: start from the template "
                          f"({', '.join(REQUIRED)})")
-        elif not self.rows and not self.problems and not self.blank_totals:
+        elif names is not None and not self.rows and not self.problems \
+                and not self.blank_totals:
             self.problem(None, None, None, "no figures under the header")
 
     def header(self, fields: list[str], line: int) -> list[str] | None:

@@ -181,6 +181,38 @@ def decode(raw: bytes, file: str) -> str:
                      raw[error.start:error.end].hex(" ")) from None
 
 
+def read_records(text: str, reader, *, max_rows: int, too_many: str) -> list[str] | None:
+    """Feed the CSV records of ``text`` to ``reader`` (its ``header(fields, line)``,
+    ``row(names, fields, line)``, ``problem(line, column, value, message)`` and ``full``),
+    skipping blank lines and "#" notes such as the templates' own, and stopping after
+    ``max_rows`` rows (``too_many`` says what to do instead) or when the reader has
+    problems enough. Returns the header's column names, or None when no header was usable
+    (the reader then has a problem saying why, unless there was no header at all)."""
+    names: list[str] | None = None
+    records = csv.reader(io.StringIO(text, newline=""))
+    previous = rows = 0
+    try:
+        for fields in records:
+            line, previous = previous + 1, records.line_num  # the record's first line
+            if not any(f.strip() for f in fields) or fields[0].lstrip().startswith("#"):
+                continue
+            if names is None:
+                names = reader.header(fields, line)
+                if names is None:
+                    return None
+                continue
+            rows += 1
+            if rows > max_rows:
+                reader.problem(line, None, None, f"more than {max_rows:,} rows: {too_many}")
+                break
+            reader.row(names, fields, line)
+            if reader.full:
+                break
+    except csv.Error as error:
+        reader.problem(records.line_num, None, None, f"not readable as CSV: {error}")
+    return names
+
+
 def display_name(filename: object, default: str = "upload.csv") -> str:
     """A browser-given file name fit to show and report: no folders, no control
     characters, at most 100 characters."""
@@ -427,30 +459,8 @@ def parse(raw: bytes, file: str) -> LocalData:
     """
     text = decode(raw, file)
     reader = _Reader(file)
-    names: list[str] | None = None
-    rows = 0
-    records = csv.reader(io.StringIO(text, newline=""))
-    previous = 0
-    try:
-        for fields in records:
-            line, previous = previous + 1, records.line_num
-            if not any(f.strip() for f in fields) or fields[0].lstrip().startswith("#"):
-                continue  # blank lines and "#" notes such as the template's own
-            if names is None:
-                names = reader.header(fields, line)
-                if names is None:
-                    raise IngestError(reader.problems)
-                continue
-            rows += 1
-            if rows > MAX_ROWS:
-                reader.problem(line, None, None, f"more than {MAX_ROWS:,} rows; split the "
-                               "file into smaller ones")
-                break
-            reader.row(names, fields, line)
-            if reader.full:
-                break
-    except csv.Error as error:
-        reader.problem(records.line_num, None, None, f"not readable as CSV: {error}")
+    names = read_records(text, reader, max_rows=MAX_ROWS,
+                         too_many="split the file into smaller ones")
     if names is None and not reader.problems:
         reader.problem(None, None, None, "no header row: start from the template")
     if reader.full:
