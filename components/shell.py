@@ -70,12 +70,15 @@ def synthetic_banner(manifest: dict) -> html.Div | None:
 
 def footer(manifest: dict) -> html.Footer:
     period = manifest.get("period", {})
+    network = (manifest.get("local") or {}).get("network", {}).get("name")
+    local = f"Local indicators: provider returns approved by {network}. " if network else ""
     return html.Footer(
         className="nhs-footer",
         children=dbc.Container(fluid="xl", children=[
             html.P([
                 "Sources: Maternity Services Data Set (NHS England), MBRRACE-UK, CQC maternity "
                 "survey, Maternity and Neonatal Performance Dashboard (Annex 3). ",
+                local,
                 f"Store: {manifest.get('title', 'unknown')}",
                 f", data {period.get('start', '?')} to {period.get('end', '?')}",
                 f", built {manifest.get('built_at', '?')}.",
