@@ -196,3 +196,21 @@ def test_the_views_build_for_a_local_metric(published):  # noqa: F811
     assert t.points.height >= 9 and "mean" in t.points.columns
     assert metric_id in {m.id for m in boardpack.pack_metrics()}
     assert queries.period_kinds(metric_id) == ("quarter", "month", "financial_year")
+
+
+def test_the_definitions_list_the_local_indicators_beside_the_national(published):  # noqa: F811
+    """The Definitions table (and its CSV) of the Data page: national metrics, then the
+    network's, flagged Local, with their definitions and the breakdowns the store holds."""
+    from components import definitions
+    from data import queries
+    from views import downloads
+
+    table = definitions.metric_definitions(downloads.downloads("pph_1500").held)
+    titles = table["Title"].to_list()
+    indicator_set = service.current_set(published.engine)
+    local = [i.title + " (Local)" for i in indicator_set.indicators]
+    assert titles[-len(local):] == local
+    assert titles.index("Postpartum haemorrhage of 1,500 ml or more") < titles.index(local[0])
+    row = table.row(titles.index(local[0]), named=True)
+    assert "Demo Maternity and Neonatal Network" in " ".join(str(v) for v in row.values())
+    assert queries.held_by_metric()[indicator_set.indicators[0].metric_id]["trust"]
