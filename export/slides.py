@@ -60,13 +60,13 @@ def pictures(url: str, selector: str, **waiting) -> list[Picture]:
     return renderer().draw(url, photograph, **waiting)
 
 
-def _deck() -> Presentation:
+def new_deck() -> Presentation:
     deck = Presentation()
     deck.slide_width, deck.slide_height = WIDE
     return deck
 
 
-def _slide(deck: Presentation, title: str, notes: str = "", source: str = ""):
+def add_slide(deck: Presentation, title: str, notes: str = "", source: str = ""):
     """A blank slide with its title, its source line at the foot and ``notes``."""
     slide = deck.slides.add_slide(deck.slide_layouts[5])  # title only
     slide.shapes.title.text = title
@@ -102,7 +102,7 @@ def _bullets(deck: Presentation, slide, lines: Sequence[str], size: int = 18) ->
         paragraph.space_after = Pt(8)
 
 
-def _table(deck: Presentation, slide, frame: pl.DataFrame, size: int = 11) -> None:
+def add_table(deck: Presentation, slide, frame: pl.DataFrame, size: int = 11) -> None:
     """``frame`` as an editable PowerPoint table filling the slide's body."""
     left, top, width, height = _body_box(deck)
     shape = slide.shapes.add_table(frame.height + 1, frame.width, left, top, width,
@@ -119,7 +119,7 @@ def _table(deck: Presentation, slide, frame: pl.DataFrame, size: int = 11) -> No
                 paragraph.font.size = Pt(size)
 
 
-def _picture(deck: Presentation, slide, png: bytes) -> None:
+def add_picture(deck: Presentation, slide, png: bytes) -> None:
     """The picture as large as the body allows, its shape kept, centred."""
     from PIL import Image
 
@@ -131,7 +131,7 @@ def _picture(deck: Presentation, slide, png: bytes) -> None:
                              *shown)
 
 
-def _saved(deck: Presentation) -> bytes:
+def saved(deck: Presentation) -> bytes:
     out = io.BytesIO()
     deck.save(out)
     return out.getvalue()
@@ -150,36 +150,36 @@ def board_deck(model, url: str, **waiting) -> bytes:
     synthetic = " SYNTHETIC DATA: invented figures for fictional trusts." \
         if model.synthetic else ""
     link = words.pack_link(model.org, model.period)
-    deck = _deck()
-    title = _slide(deck, f"Board summary: {model.org_name}",
+    deck = new_deck()
+    title = add_slide(deck, f"Board summary: {model.org_name}",
                    notes=f"Reproduce this summary: {link}")
     _bullets(deck, title, [f"Maternity and neonatal equalities and performance, "
                            f"{model.period}.", f"Generated {datetime.now():%d %B %Y}."
                            f"{synthetic}", f"Online: {link}"], size=20)
     points = words.key_points(model)
-    _bullets(deck, _slide(deck, "In brief", notes="\n".join(points), source=synthetic),
+    _bullets(deck, add_slide(deck, "In brief", notes="\n".join(points), source=synthetic),
              points)
     scorecard = words.scorecard_rows(model)
-    _table(deck, _slide(deck, "Annex 3 scorecard against England",
+    add_table(deck, add_slide(deck, "Annex 3 scorecard against England",
                         notes=_frame_notes(card.scorecard_rows(model.scorecard)),
                         source="Sources: MSDS, MBRRACE-UK, CQC, Performance dashboard; "
                         f"latest period of each metric.{synthetic}"), scorecard, size=11)
     gaps = words.gap_rows(model.listed_gaps)
     if gaps.height:
-        _table(deck, _slide(deck, "The largest gaps", notes=_frame_notes(gaps),
+        add_table(deck, add_slide(deck, "The largest gaps", notes=_frame_notes(gaps),
                             source="Gaps significant at the 95% level, largest first."
                             f"{synthetic}"), gaps, size=10)
     changes = [change.sentence for change in words.changes(model)]
-    _bullets(deck, _slide(deck, whatchanged.title(model.since),
+    _bullets(deck, add_slide(deck, whatchanged.title(model.since),
                           notes="\n".join(changes), source=whatchanged.HOW),
              changes or [whatchanged.NOTHING_CHANGED], size=13)
     drawn = pictures(url, HEADLINES, **waiting) if model.headlines else []
     for gap, picture in zip(model.headlines, drawn, strict=False):
         notes = "\n".join(filter(None, [words.statement(gap), words.people(gap),
                                         _chart_numbers(gap)]))
-        _picture(deck, _slide(deck, words.heading(gap), notes=notes,
+        add_picture(deck, add_slide(deck, words.heading(gap), notes=notes,
                               source=words.source(gap, model.synthetic)), picture.png)
-    return _saved(deck)
+    return saved(deck)
 
 
 def _chart_numbers(gap) -> str:
@@ -200,13 +200,13 @@ def view_deck(url: str, **waiting) -> bytes:
     """Any view as a deck: a slide per chart, each titled with the chart's own title."""
     drawn = pictures(url, CHARTS, **waiting)
     path = url[url.index("/", url.index("//") + 2):]
-    deck = _deck()
-    _bullets(deck, _slide(deck, "Maternity and Neonatal Equalities",
+    deck = new_deck()
+    _bullets(deck, add_slide(deck, "Maternity and Neonatal Equalities",
                           notes=f"Reproduce this view: {publiclink.printed(path)}"),
              [f"Generated {datetime.now():%d %B %Y}.",
               f"Reproduce this view: {publiclink.printed(path)}"], size=18)
     for number, picture in enumerate(drawn, start=1):
-        _picture(deck, _slide(deck, picture.title or f"Chart {number}",
+        add_picture(deck, add_slide(deck, picture.title or f"Chart {number}",
                               notes=f"Reproduce this view: {publiclink.printed(path)}"),
                  picture.png)
-    return _saved(deck)
+    return saved(deck)

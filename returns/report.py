@@ -378,19 +378,19 @@ def _deck(report: AnnualReport, url: str) -> bytes:
     from export import slides
 
     pictures = slides.pictures(url, slides.CHARTS)
-    deck = slides._deck()
-    slide = slides._slide(deck, f"{report.network_name}: annual report {report.year}",
+    deck = slides.new_deck()
+    slide = slides.add_slide(deck, f"{report.network_name}: annual report {report.year}",
                           source="Local: provider returns, approved by "
                           f"{report.network_name}")
-    slides._table(deck, slide, report.returns.drop("provider"))
+    slides.add_table(deck, slide, report.returns.drop("provider"))
     sources = [(p.metric, p.period) for p in report.indicators for _ in range(
         2 + (1 if p.gaps else 0) * len(p.gaps))]
     for picture, (metric, period) in zip(pictures, sources, strict=False):
-        slide = slides._slide(deck, picture.title or metric.title,
+        slide = slides.add_slide(deck, picture.title or metric.title,
                               source=f"{_source(report, metric)} {period}.")
-        slides._picture(deck, slide, picture.png)
+        slides.add_picture(deck, slide, picture.png)
     if report.context.height:
-        slide = slides._slide(deck, "National context for the same providers",
+        slide = slides.add_slide(deck, "National context for the same providers",
                               source="NHS England statistics (MSDS)")
-        slides._table(deck, slide, report.context.drop("Source"), size=9)
-    return slides._saved(deck)
+        slides.add_table(deck, slide, report.context.drop("Source"), size=9)
+    return slides.saved(deck)
