@@ -25,6 +25,7 @@ from data.local.parse import (
     MAX_CELL_CHARS,
     MAX_COUNT,
     MAX_PROBLEMS,
+    ProblemList,
     decode,
     key,
     read_records,
@@ -118,33 +119,23 @@ def parse_return(data: bytes | str, *, indicator_set: IndicatorSet,
     return ParsedReturn(reader.org_code, reader.month, tuple(reader.rows))
 
 
-class _Reader:
+class _Reader(ProblemList):
     """Row-by-row checks, collecting problems (capped)."""
 
     def __init__(self, file: str, indicator_set: IndicatorSet, org_code: str | None,
                  month: date | None):
-        self.file = file
+        super().__init__(file)
         self.set = indicator_set
         self.org_code = org_code
         self.month = month
         self.given_org = org_code is not None
         self.given_month = month is not None
-        self.problems: list[Problem] = []
         self.rows: list[ReturnRow] = []
         self.seen: dict[tuple[str, str, str], int] = {}
         self.blank_totals: dict[str, int] = {}
         self.indicator_ids = {key(i.id): i for i in indicator_set.indicators}
         self.indicator_ids |= {key(i.metric_id): i for i in indicator_set.indicators}
         self.indicator_ids |= {key(i.title): i for i in indicator_set.indicators}
-
-    def problem(self, line: int | None, column: str | None, value: str | None,
-                message: str) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(Problem(self.file, line, column, value, message))
-
-    @property
-    def full(self) -> bool:
-        return len(self.problems) >= MAX_PROBLEMS
 
     def read(self, text: str) -> None:
         names = read_records(text, self, max_rows=MAX_ROWS, too_many="a return holds one "

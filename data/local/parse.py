@@ -276,21 +276,12 @@ def _period(label: str) -> tuple[str, date | None, date | None]:
     return LOCAL_PERIOD, None, None
 
 
-class _Reader:
-    """Row-by-row checks, collecting problems (capped) and notes."""
+class ProblemList:
+    """The problems found in ``file``, capped at :data:`MAX_PROBLEMS` (``full`` then)."""
 
     def __init__(self, file: str):
         self.file = file
         self.problems: list[Problem] = []
-        self.notes: list[str] = []
-        self.seen: dict[tuple, int] = {}
-        self.rows: list[dict] = []
-        self.spellings: dict[tuple[str, str], str] = {}
-
-    def spelling(self, column: str, value: str) -> str:
-        """The first spelling of ``value`` in ``column`` (so that ``syn001`` and ``SYN001``
-        are one organisation)."""
-        return self.spellings.setdefault((column, key(value)), value)
 
     def problem(self, line: int | None, column: str | None, value: str | None,
                 message: str) -> None:
@@ -300,6 +291,22 @@ class _Reader:
     @property
     def full(self) -> bool:
         return len(self.problems) >= MAX_PROBLEMS
+
+
+class _Reader(ProblemList):
+    """Row-by-row checks, collecting problems (capped) and notes."""
+
+    def __init__(self, file: str):
+        super().__init__(file)
+        self.notes: list[str] = []
+        self.seen: dict[tuple, int] = {}
+        self.rows: list[dict] = []
+        self.spellings: dict[tuple[str, str], str] = {}
+
+    def spelling(self, column: str, value: str) -> str:
+        """The first spelling of ``value`` in ``column`` (so that ``syn001`` and ``SYN001``
+        are one organisation)."""
+        return self.spellings.setdefault((column, key(value)), value)
 
     def header(self, fields: list[str], line: int) -> list[str] | None:
         names = [f.strip().lower() for f in fields]
