@@ -108,7 +108,7 @@ def parse_return(data: bytes | str, *, indicator_set: IndicatorSet,
         raise ReturnRejected(error.problems) from None
     reader = _Reader(file, indicator_set, org_code, month)
     reader.read(text)
-    if not reader.problems:
+    if not reader.full:
         reader.finish()
     if reader.problems:
         if len(reader.problems) >= MAX_PROBLEMS:
@@ -133,6 +133,7 @@ class _Reader(ProblemList):
         self.rows: list[ReturnRow] = []
         self.seen: dict[tuple[str, str, str], int] = {}
         self.blank_totals: dict[str, int] = {}
+        self.named_totals: set[str] = set()  # indicators with a total row, right or wrong
         self.indicator_ids = {key(i.id): i for i in indicator_set.indicators}
         self.indicator_ids |= {key(i.metric_id): i for i in indicator_set.indicators}
         self.indicator_ids |= {key(i.title): i for i in indicator_set.indicators}
@@ -200,6 +201,9 @@ class _Reader(ProblemList):
         indicator = self.indicator(cells, line)
         dimension = self.dimension(cells, indicator, line)
         group = self.group(cells, dimension, line)
+        if indicator is not None and dimension == TOTAL \
+                and (cells["numerator"] or cells["denominator"]):
+            self.named_totals.add(indicator.id)
         if indicator is None or group is None or dimension is None or not ok:
             return
         if not cells["numerator"] and not cells["denominator"]:
@@ -317,11 +321,13 @@ class _Reader(ProblemList):
         return number
 
     def finish(self) -> None:
-        """Whole-return checks: whose and which month, a total row for every indicator the
-        provider submits, and no group larger than its total."""
+        """Whole-return checks, beside the rows' own problems: whose and which month, a
+        total row for every indicator the provider submits, and no group larger than its
+        total."""
         if self.org_code is None or self.month is None:
-            self.problem(None, "organisation" if self.org_code is None else "month", None,
-                         "not said in the file, and not given")
+            if not self.problems:  # else the rows' own problems say what is wrong
+                self.problem(None, "organisation" if self.org_code is None else "month",
+                             None, "not said in the file, and not given")
             return
         if self.org_code not in self.set.providers():
             self.problem(None, "organisation", self.org_code, "not one of the network's "
@@ -329,8 +335,8 @@ class _Reader(ProblemList):
             return
         totals = {(r.indicator): r for r in self.rows if r.dimension == TOTAL}
         for indicator in self.set.indicators_for(self.org_code):
-            if indicator.id in totals:
-                continue
+            if indicator.id in totals or indicator.id in self.named_totals:
+                continue  # present (a wrong one has its own problem)
             blank = self.blank_totals.get(indicator.id)
             if blank is not None:
                 self.problem(blank, "numerator", "", f"the total row of {indicator.id} is "

@@ -192,3 +192,11 @@ def test_damaged_returns_validate_or_are_refused(sqlite_engine, indicator_set, r
     assert (stored["numerator"] <= stored["denominator"]).all()
     assert {"pmh_seen", "readmitted"} <= set(
         stored.filter(dimension="total")["indicator"].to_list())
+
+
+def test_row_problems_and_missing_totals_are_listed_together(indicator_set):
+    """One pass names every problem: a wrong total row counts as present (its own problem
+    says what is wrong), and an indicator with no total row at all is named too."""
+    text = HEADER + "pmh_seen,total,All,45,40\n"
+    assert problems(text, indicator_set) == [(2, "numerator", "45"),
+                                             (None, "indicator", "readmitted")]
