@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from metrics.categories import DECILE, DIMENSIONS, ETHNICITY, QUINTILE, TOTAL
-from metrics.registry import PROPORTION, Metric
+from metrics.registry import PROPORTION, Metric, is_local
 
 SUPPRESSED = "suppressed"
 COMPARISON_WORDS = {
@@ -156,7 +156,10 @@ def join_words(items: Sequence[str], word: str = "and") -> str:
 
 
 def title_words(metric: Metric) -> str:
-    """The metric's title for running text: "stillbirth rate"."""
+    """The metric's title for running text: "stillbirth rate"; a network's local indicator,
+    titled freely, is quoted as written: "“On a continuity of carer pathway (Local)”"."""
+    if is_local(metric):
+        return f"“{metric.title}”"
     return metric.title[0].lower() + metric.title[1:]
 
 

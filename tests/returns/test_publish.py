@@ -214,3 +214,14 @@ def test_the_definitions_list_the_local_indicators_beside_the_national(published
     row = table.row(titles.index(local[0]), named=True)
     assert "Demo Maternity and Neonatal Network" in " ".join(str(v) for v in row.values())
     assert queries.held_by_metric()[indicator_set.indicators[0].metric_id]["trust"]
+
+
+def test_running_text_quotes_a_local_title_as_written(published):  # noqa: F811
+    """A network titles its indicators freely ("On a continuity of carer pathway..."), so
+    sentences quote them as written rather than lower-casing them into the sentence."""
+    from components import format as fmt
+    from data import queries  # noqa: F401  (hands the store's local metrics to the registry)
+
+    local = next(m for m in registry.all_metrics() if registry.is_local(m))
+    assert fmt.title_words(local) == f"“{local.title}”"
+    assert fmt.title_words(registry.get("stillbirth")) == "stillbirth rate"
