@@ -10,7 +10,10 @@
    - A closed menu opens with Enter or Space, and an open menu puts focus in its search box
      (Dash's menu opens on Enter only, with focus on the first option).
    - Dash's upload draws its file input without a name: it takes the name its wrapper
-     gives in ``data-upload-label``. */
+     gives in ``data-upload-label``.
+   - An organisation menu arrives with the chosen organisation only: its wrapper names the
+     file of every option (``data-menu-options``, web/menus.py), fetched once (the browser
+     keeps it for the store build) and put into the menu. */
 (function () {
   var KEEP_FOCUS_MS = 15000;
   var last = null;  // {id, at}: the control focused most recently, and when
@@ -98,11 +101,37 @@
     });
   }
 
+  var menuOptions = {};  // file address -> promise of its options
+  function fillMenus() {
+    document.querySelectorAll('[data-menu-options]').forEach(function (wrapper) {
+      var url = wrapper.getAttribute('data-menu-options');
+      var menu = wrapper.getAttribute('data-menu-id');
+      if (!menu || wrapper.getAttribute('data-menu-filled') === url ||
+          !(window.dash_clientside && window.dash_clientside.set_props)) { return; }
+      wrapper.setAttribute('data-menu-filled', url);
+      if (!menuOptions[url]) {
+        menuOptions[url] = fetch(url, {credentials: 'same-origin'}).then(function (answer) {
+          if (!answer.ok) { throw new Error(url + ': ' + answer.status); }
+          return answer.json();
+        });
+      }
+      menuOptions[url].then(function (options) {
+        if (document.body.contains(wrapper)) {
+          window.dash_clientside.set_props(menu, {options: options});
+        }
+      }).catch(function () {
+        delete menuOptions[url];
+        wrapper.removeAttribute('data-menu-filled');  // tried again on the next change
+      });
+    });
+  }
+
   var pending = false;
   function fix() {
     pending = false;
     fixDropdowns();
     nameUploads();
+    fillMenus();
     restoreFocus();
     fixModebars();
   }

@@ -59,6 +59,16 @@ def dropdown(control_id, options: list[dict], value, *, multi: bool = False,
                         optionHeight=48 if len(options) > 20 else 36)
 
 
+def org_menu(control_id, options_url: str, chosen: list[dict], value) -> html.Div:
+    """The organisation menu, sent with the chosen organisation only: its wrapper names
+    the file of every option (``web.menus``), which the browser fetches once per store
+    build and puts into the menu (``assets/a11y.js``)."""
+    menu = dcc.Dropdown(id=control_id, options=chosen, value=value, clearable=False,
+                        searchable=True, optionHeight=48)
+    return html.Div(menu, className="org-menu", **{"data-menu-options": options_url,
+                                                   "data-menu-id": control_id})
+
+
 def card(title: str, *children, body_class: str = "") -> dbc.Card:
     return dbc.Card([dbc.CardHeader(html.H2(title, className="h5 m-0")),
                      dbc.CardBody(list(children), className=body_class)],

@@ -20,6 +20,7 @@ from data import queries
 from data.schema import PERIOD_KINDS
 from metrics import registry
 from metrics.categories import DIMENSIONS, TOTAL
+from web import menus
 
 
 @dataclass(frozen=True)
@@ -205,9 +206,9 @@ def controls_card(view: SourceView) -> dbc.Card:
         controls.labelled("Measure", controls.dropdown(
             view.page.id("metric"), controls.metric_options(view.page.metrics), view.metric),
             view.page.id("metric"), 6),
-        controls.labelled("Organisation", controls.dropdown(
-            view.page.id("org"), controls.org_options(queries.organisations(), metric.levels),
-            view.org), view.page.id("org"), 6),
+        controls.labelled("Organisation", controls.org_menu(
+            view.page.id("org"), *menus.options(metric.levels, view.org), view.org),
+            view.page.id("org"), 6),
         controls.labelled("Period", controls.dropdown(
             view.page.id("period"), [{"label": p, "value": p} for p in periods], view.period),
             view.page.id("period"), 6),

@@ -37,7 +37,7 @@ from views.data_quality import (
     data_quality,
     regions,
 )
-from web import layouts
+from web import layouts, menus
 
 dash.register_page(__name__, path="/data-quality", name="Data quality",
                    title="Data quality · Equalities", order=7,
@@ -211,9 +211,9 @@ def profile_caption(p: Profile) -> str:
 
 def profile_controls(p: Profile) -> dbc.Row:
     return dbc.Row([
-        controls.labelled("Organisation", controls.dropdown(
-            DATA_QUALITY_PROFILE_ORG, controls.org_options(p.organisations, PROFILE.levels),
-            p.org), DATA_QUALITY_PROFILE_ORG, 6),
+        controls.labelled("Organisation", controls.org_menu(
+            DATA_QUALITY_PROFILE_ORG, *menus.options(PROFILE.levels, p.org), p.org),
+            DATA_QUALITY_PROFILE_ORG, 6),
         dbc.Col(html.Fieldset([
             html.Legend("Deprivation in", className="form-label fw-bold fs-6 mb-2"),
             dbc.RadioItems(id=DATA_QUALITY_PROFILE_DEPRIVATION, value=p.deprivation,

@@ -21,7 +21,7 @@ from data import queries
 from metrics import registry
 from metrics.categories import ETHNICITY, TOTAL
 from views.explore import Explore, explore
-from web import layouts
+from web import layouts, menus
 
 dash.register_page(__name__, path="/explore", name="Explore", title="Explore · Equalities",
                    order=1,
@@ -216,8 +216,8 @@ def preamble(m: Explore, rows: pl.DataFrame) -> list[str]:
 
 def controls_card(m: Explore) -> dbc.Card:
     return controls.card("Choose a view", dbc.Row([
-        controls.labelled("Organisation", controls.dropdown(
-            EXPLORE_ORG, controls.org_options(m.organisations, m.metric.levels), m.org),
+        controls.labelled("Organisation", controls.org_menu(
+            EXPLORE_ORG, *menus.options(m.metric.levels, m.org), m.org),
             EXPLORE_ORG, 4),
         controls.labelled("Metric", controls.dropdown(
             EXPLORE_METRIC, controls.metric_options(), m.metric.id), EXPLORE_METRIC, 4),

@@ -25,7 +25,7 @@ from data import queries
 from metrics import registry
 from metrics.categories import DECILE, DIMENSIONS, ETHNICITY, QUINTILE, TOTAL
 from views.intersections import CROSS, Intersections, intersections
-from web import layouts
+from web import layouts, menus
 
 dash.register_page(__name__, path="/intersections", name="Intersections",
                    title="Intersections · Equalities", order=3.5,
@@ -101,8 +101,8 @@ def quality_warnings(m: Intersections) -> list[dbc.Alert]:
 
 def controls_card(m: Intersections) -> html.Div:
     return html.Div(controls.card("Choose a view", dbc.Row([
-        controls.labelled("Organisation", controls.dropdown(
-            INTERSECTIONS_ORG, controls.org_options(m.organisations, m.metric.levels), m.org),
+        controls.labelled("Organisation", controls.org_menu(
+            INTERSECTIONS_ORG, *menus.options(m.metric.levels, m.org), m.org),
             INTERSECTIONS_ORG, 4),
         # The menu offers the metrics with the cross-tabulation, and the one shown if it has none.
         controls.labelled("Metric", controls.dropdown(

@@ -32,7 +32,7 @@ from components import format as fmt
 from data import queries
 from metrics.categories import ETHNICITY
 from views.overview import Card, Overview, overview
-from web import layouts
+from web import layouts, menus
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Equalities", order=0,
                    # The view in canonical form, for export headings.
@@ -247,9 +247,8 @@ def layout(**query) -> html.Div:
                         "and the largest statistically significant gaps between groups."),
         controls.notices(notices),
         controls.card("Choose an organisation", dbc.Row(controls.labelled(
-            "Organisation", controls.dropdown(
-                OVERVIEW_ORG, controls.org_options(m.organisations,
-                                                   ("england", "region", "icb", "trust")),
+            "Organisation", controls.org_menu(
+                OVERVIEW_ORG, *menus.options(("england", "region", "icb", "trust"), view.org),
                 view.org), OVERVIEW_ORG, 6))),
         start_here(m),
         gaps_section(m),

@@ -19,7 +19,7 @@ from components import format as fmt
 from components import scorecard as card
 from views import scorecard as models
 from views.scorecard import LEVELS, Scorecard
-from web import layouts
+from web import layouts, menus
 
 dash.register_page(__name__, path="/scorecard", name="Scorecard",
                    title="Scorecard · Equalities", order=4,
@@ -160,8 +160,8 @@ def layout(**query) -> html.Div:
         pagekit.heading("Scorecard", lead),
         controls.notices(notices),
         controls.card("Choose a trust", dbc.Row(controls.labelled(
-            "Trust (or England for national values)", controls.dropdown(
-                SCORECARD_ORG, controls.org_options(m.choices.organisations, LEVELS), m.org),
+            "Trust (or England for national values)", controls.org_menu(
+                SCORECARD_ORG, *menus.options(LEVELS, m.org), m.org),
             SCORECARD_ORG, 8))),
         board_pack_link(m),
         closure_notice(m),

@@ -41,7 +41,7 @@ from views.trends import (
     Trends,
     trends,
 )
-from web import layouts
+from web import layouts, menus
 
 dash.register_page(__name__, path="/trends", name="Trends", title="Trends · Equalities",
                    order=3,
@@ -698,8 +698,8 @@ def controls_card(m: Trends) -> html.Div:
     groups = [{"label": "All women and babies" if g == ALL_GROUP else g, "value": g}
               for g in DIMENSIONS[m.dimension].all_groups]
     return html.Div(controls.card("Choose a view", dbc.Row([
-        controls.labelled("Organisation", controls.dropdown(
-            TRENDS_ORG, controls.org_options(m.organisations, metric.levels), m.org),
+        controls.labelled("Organisation", controls.org_menu(
+            TRENDS_ORG, *menus.options(metric.levels, m.org), m.org),
             TRENDS_ORG, 4),
         controls.labelled("Metric", controls.dropdown(
             TRENDS_METRIC, controls.metric_options(), metric.id), TRENDS_METRIC, 4),

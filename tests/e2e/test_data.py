@@ -160,6 +160,7 @@ def test_skip_link_and_section_links(browser, server):
     assert skip.text == "Skip to main content"
     skip.send_keys(Keys.ENTER)
     assert browser.switch_to.active_element.get_attribute("id") == "main"
+    wait_idle(browser)  # the sections above Methods drawn (a busy machine draws them late)
     browser.find_element(By.LINK_TEXT, "Methods").click()
     # Scrolling lands on whole device pixels, so the heading may sit a fraction above 0.
     assert -1 < _settled_top(browser, "methods") < 200, "the Methods link scrolls to it"
