@@ -98,15 +98,17 @@ class Store:
         return self.path.name
 
 
-def controlled(counts: pl.DataFrame, organisations: pl.DataFrame) -> pl.DataFrame:
+def controlled(counts: pl.DataFrame, organisations: pl.DataFrame, *,
+               unit: str = disclosure.UNIT_PERIOD) -> pl.DataFrame:
     """``counts`` exactly as :func:`write_store` publishes them with ``organisations``:
     conformed, in row order, complementary suppression applied (so a builder can see which
-    cells will be shown before it writes)."""
+    cells will be shown before it writes); ``unit``: the period kind longer ones are made
+    of."""
     # Sorted first: ties in the choice of a second cell to withhold go by row order, which
     # must not vary.
     return disclosure.complementary_suppression(
         schema.conform(counts, "counts").sort(SORT_KEYS),
-        organisations=schema.conform(organisations, "organisations"))
+        organisations=schema.conform(organisations, "organisations"), unit=unit)
 
 
 def write_store(

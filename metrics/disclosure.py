@@ -17,6 +17,7 @@ import polars as pl
 from metrics.categories import ETHNICITY_BY_QUINTILE
 
 SMALL_MAX = 7
+UNIT_PERIOD = "quarter"  # longer periods (years, rolling 12 months) are made of quarters
 RARE_EVENT_MIN = 8
 
 SYMBOL_ZERO = "-"
@@ -89,11 +90,12 @@ def _rules(counts: pl.DataFrame) -> pl.DataFrame:
 
 def _edges(rows: pl.DataFrame, organisations: pl.DataFrame, *,
            organisations_only: bool = False, breakdowns_only: bool = False,
-           additive: tuple[str, ...] = _ADDITIVE) -> pl.DataFrame:
+           additive: tuple[str, ...] = _ADDITIVE, unit: str = UNIT_PERIOD) -> pl.DataFrame:
     """Relations among ``rows`` (which carry their row number in ``row``) as rows
     ``relation, parent, child``; a relation is one total with the members adding up to it.
     ``organisations_only`` keeps the relations between organisations, ``breakdowns_only``
-    those within one organisation's table for one period."""
+    those within one organisation's table for one period; ``unit`` is the period kind the
+    longer periods are made of."""
     from metrics.categories import DECILES, QUINTILES
 
     key = ["metric", "org_code", "period_label", "period_kind"]
@@ -139,18 +141,18 @@ def _edges(rows: pl.DataFrame, organisations: pl.DataFrame, *,
     edges(deciles, quintiles, [*key, "group"], _TAG_PAIRS)
     if breakdowns_only:
         return pl.concat(parts)
-    # Periods: quarters inside a longer period of the same series.
+    # Periods: unit periods (quarters) inside a longer period of the same series.
     periods = rows.select("period_label", "period_kind", "period_start", "period_end").unique()
-    quarter = periods.filter(pl.col("period_kind") == "quarter")
-    inside = periods.filter(pl.col("period_kind") != "quarter").join(
+    quarter = periods.filter(pl.col("period_kind") == unit)
+    inside = periods.filter(pl.col("period_kind") != unit).join(
         quarter, how="cross", suffix="_q").filter(
         (pl.col("period_start_q") >= pl.col("period_start"))
         & (pl.col("period_end_q") <= pl.col("period_end"))
     ).select(q_label="period_label_q", w_label="period_label", w_kind="period_kind")
     series = ["metric", "org_code", "dimension", "group"]
-    quarters = rows.filter(pl.col("period_kind") == "quarter").select(
+    quarters = rows.filter(pl.col("period_kind") == unit).select(
         *series, "child", q_label="period_label").join(inside, on="q_label")
-    windows = rows.filter(pl.col("period_kind") != "quarter").select(
+    windows = rows.filter(pl.col("period_kind") != unit).select(
         *series, parent="child", w_label="period_label", w_kind="period_kind")
     edges(quarters, windows, [*series, "w_label", "w_kind"], _TAG_PERIODS)
     return pl.concat(parts)
@@ -210,20 +212,21 @@ def _violations(edges: dict[str, np.ndarray], value: np.ndarray, withheld: np.nd
             zeros, rest[~known[rest]])
 
 
-def _period_layout(rows: pl.DataFrame) -> dict[str, np.ndarray]:
-    """Each row's place on its series' line of quarters, for :func:`_period_leaks`.
+def _period_layout(rows: pl.DataFrame, unit: str = UNIT_PERIOD) -> dict[str, np.ndarray]:
+    """Each row's place on its series' line of unit periods (quarters), for
+    :func:`_period_leaks`.
 
     A series (one metric, organisation and group) is a line of nodes 0..Q, one after each
     quarter: quarter k joins nodes k-1 and k, and a longer period made of quarters a..b joins
     a-1 and b (its value is the difference of the running totals at those nodes).
     """
-    quarters = (rows.filter(pl.col("period_kind") == "quarter")
+    quarters = (rows.filter(pl.col("period_kind") == unit)
                 .select("period_start", "period_end").unique().sort("period_start"))
     first = {d: i for i, d in enumerate(quarters["period_start"].to_list(), start=1)}
     last = {d: i for i, d in enumerate(quarters["period_end"].to_list(), start=1)}
     places = rows.select(
         series=pl.struct("metric", "org_code", "dimension", "group").rank("dense") - 1,
-        quarter=pl.col("period_kind") == "quarter",
+        quarter=pl.col("period_kind") == unit,
         left=pl.col("period_start").replace_strict(first, default=None) - 1,
         right=pl.col("period_end").replace_strict(last, default=None),
     )
@@ -482,7 +485,7 @@ def _population_edges(rows: pl.DataFrame, n: int) -> dict[str, np.ndarray]:
 
 
 def complementary_suppression(counts: pl.DataFrame, *, organisations: pl.DataFrame,
-                              max_rounds: int = 200) -> pl.DataFrame:
+                              max_rounds: int = 200, unit: str = UNIT_PERIOD) -> pl.DataFrame:
     """Withhold more cells until no withheld count can be recovered by subtraction.
 
     Relations (cells of one metric that add up to another): the groups of a breakdown to
@@ -510,6 +513,8 @@ def complementary_suppression(counts: pl.DataFrame, *, organisations: pl.DataFra
     organisations : the organisations table (``org_code``, ``org_level``, ``region_code``,
         ``icb_code``) giving which trusts make up which ICB and region.
     max_rounds : safety limit on the passes (each pass withholds at least one more cell).
+    unit : the period kind longer periods are made of: quarters for the national figures,
+        months for a network's monthly returns (``returns.publish``).
 
     Returns
     -------
@@ -529,11 +534,11 @@ def complementary_suppression(counts: pl.DataFrame, *, organisations: pl.DataFra
         pl.col(c).cast(pl.String) for c in ("org_code", "org_level", "region_code", "icb_code"))
     rows = strings.select(*_KEY, "org_level", "period_start", "period_end").with_row_index("row")
     exact_rows = rows.filter(rules["every_relation"])
-    exact_table = _edges(exact_rows, organisations)
+    exact_table = _edges(exact_rows, organisations, unit=unit)
     table = pl.concat([exact_table, _edges(rows.filter(rules["rounded_relation"]),
                                            organisations, organisations_only=True)])
     periodic = (table["relation"] % _TAGS) == _TAG_PERIODS
-    layout = _period_layout(exact_rows)
+    layout = _period_layout(exact_rows, unit)
     # Cells are numbered numerators first (0 .. n-1), then denominators (n .. 2n-1): each
     # relation holds for both measures, and a relation between metrics joins the two.
     n = counts.height

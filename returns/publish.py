@@ -12,9 +12,9 @@ fall.
 Disclosure control is the national counts' own (``metrics.disclosure``): counts of 1 to 7
 are withheld and complementary suppression withholds more until no withheld count is the
 difference of shown ones, across providers and the region, groups and the total, and months,
-quarters and the year. The disclosure module chains periods on the quarter; local returns
-are monthly, so months are handed to it as its unit period (quarters and years as the
-longer periods made of them) and given their own kinds back afterwards.
+quarters and the year. National periods are chained on the quarter; local returns are
+monthly, so months are the unit period here (``unit="month"``), quarters and years the
+longer periods made of them.
 
 :func:`publish` writes a new build whose national files are hard links to the current
 build's (the 2 million national rows are not rewritten): its Arrow files as they are, the
@@ -51,9 +51,6 @@ MANIFEST_KEY = "local"
 LOCAL_PARQUET = "local.parquet"
 LOCAL_ARROW = "local-{:03d}.arrow"
 PERIOD_KINDS = ("month", "quarter", "financial_year")
-# The disclosure module's unit period is the quarter (see the module docstring).
-_AS_UNIT = {"month": "quarter", "quarter": "quarter_of_months"}
-_FROM_UNIT = {v: k for k, v in _AS_UNIT.items()}
 
 
 class PublishError(RuntimeError):
@@ -148,17 +145,15 @@ def raw_counts(approved: pl.DataFrame, organisations: pl.DataFrame, *,
 def controlled(raw: pl.DataFrame, organisations: pl.DataFrame) -> pl.DataFrame:
     """The counts rows of ``raw`` as published: 1 to 7 withheld (numerator or denominator,
     the row then flagged suppressed), then the store's complementary suppression with
-    months as the unit period (module docstring)."""
+    months as the unit period that quarters and years are made of."""
     num, den = pl.col("raw_numerator"), pl.col("raw_denominator")
     primary = raw.with_columns(
         numerator=disclosure.controlled_count(num, rounded=False),
         denominator=disclosure.controlled_count(den, rounded=False),
         published_value=pl.lit(None, pl.Float64),
         suppressed=disclosure.is_small(num) | disclosure.is_small(den),
-        period_kind=pl.col("period_kind").replace(_AS_UNIT),
     )
-    done = store.controlled(primary, organisations)
-    return done.with_columns(period_kind=pl.col("period_kind").replace(_FROM_UNIT))
+    return store.controlled(primary, organisations, unit="month")
 
 
 def local_counts(approved: pl.DataFrame, organisations: pl.DataFrame, *,
