@@ -56,7 +56,28 @@ def cmd_build_demo(args: argparse.Namespace) -> int:
     if demo.seed_store(args.data_dir) is not None:
         data_dir = Path(args.data_dir) if args.data_dir else None
         publish.publish(db.engine(db.database_url(data_dir)), data_dir)
+    warm_store(args.data_dir)
     return 0
+
+
+def cmd_warm(args: argparse.Namespace) -> int:
+    warm_store(args.data_dir)
+    return 0
+
+
+def warm_store(data_dir: str | Path | None) -> None:
+    """Save the first views' results with the published build (``web.warm``)."""
+    from app import get_app
+    from web import warm
+
+    try:
+        with settings.data_dir_set_to(data_dir):
+            build, saved = warm.prime(get_app())
+    except (OSError, store.StoreError) as error:  # published: only a fast first page lost
+        print(f"equalities: warning: the first views' results were not saved ({error})",
+              file=sys.stderr)
+        return
+    print(f"saved {saved} results with build {build}")
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -618,6 +639,7 @@ def _run_ingest(paths, into, lenient: bool, repair_excel: bool = False,
             print(f"  {line}", file=sys.stderr)
         return EXIT_USAGE
     _report_ingest(report)
+    warm_store(into)
     return 0
 
 
@@ -747,6 +769,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (--prod)")
     p.add_argument("--threads", type=int, default=4, help="threads per worker (--prod)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("warm", help=COMMANDS["warm"],
+                       description="Run after deploying other code on a published build: "
+                       "results saved by other code are ignored, never shown.")
+    p.set_defaults(func=cmd_warm)
 
     p = sub.add_parser("hash-password", help=COMMANDS["hash-password"],
                        description="Reads the password twice from the terminal, or one line "

@@ -15,6 +15,8 @@ COMMANDS: dict[str, str] = {
     "compute": "compute a breakdown, inequality index, trend or benchmark as CSV or JSON",
     "export": "export a view (PDF/PNG/slides) or a trust's board summary or full pack",
     "serve": "serve the dashboard",
+    "warm": "save the first view of every page with the published build, so a new server "
+    "answers them at once (done by every command that publishes)",
     "hash-password": "hash a password for EQUALITIES_USERS (sign-in with "
     "EQUALITIES_AUTH=basic)",
     "ingest": "build a real store from published files (NHS annual MSDS and monthly MSMS "

@@ -7,11 +7,13 @@ Plain script, not a test: ``python bench/memory.py [--data-dir STORE] [--runs 3]
    (Overview) and a second one (Explore);
 2. starts ``gunicorn --workers N app:server`` and times process start to the first 200 for
    ``/`` and to the first page-layout callback answered;
-3. asks every worker for the layout of every page (as the pages router does), then reads
-   each worker's memory from ``/proc/PID/smaps_rollup``: RSS (every page the process maps,
-   shared ones included), PSS (shared pages divided among the processes sharing them),
-   private (USS: what stopping the worker would free) and RSS split into anonymous memory
-   and file pages (the mapped store, libraries).
+3. asks every worker for the layout of every page (as the pages router does): the default
+   view, which the build saves (``data.warm``), and one trust's view, which is computed
+   (``--trusts`` trusts, from the store's trusts in code order); then reads each worker's
+   memory from ``/proc/PID/smaps_rollup``: RSS (every page the process maps, shared ones
+   included), PSS (shared pages divided among the processes sharing them), private (USS:
+   what stopping the worker would free) and RSS split into anonymous memory and file pages
+   (the mapped store, libraries).
 
 It prints the median of the runs. The store's Arrow files are in the page cache of the
 machine, shared by every worker mapping them: they count in each worker's RSS once touched,
@@ -27,6 +29,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -86,9 +90,18 @@ def smaps(pid: int) -> dict[str, float]:
             "anonymous": values["Anonymous"], "file": values["Rss"] - values["Anonymous"]}
 
 
-def served(data_dir: Path, workers: int, rounds: int) -> dict[str, float]:
+def trust_views(data_dir: Path, count: int) -> list[str]:
+    """``?org=CODE`` for the first ``count`` trusts of the published store."""
+    orgs = pl.read_parquet(data_dir / "current" / "organisations.parquet")
+    open_trusts = orgs.filter((pl.col("org_level") == "trust") & pl.col("closed").is_null())
+    codes = open_trusts["org_code"].sort().head(count)
+    return [f"?org={code}" for code in codes]
+
+
+def served(data_dir: Path, workers: int, rounds: int, trusts: int) -> dict[str, float]:
     """Cold start (s) of a gunicorn server and its workers' memory (MB, median of workers)
-    after every page's layout has been asked ``rounds`` times."""
+    after every page's layout has been asked ``rounds`` times, by default and for each of
+    ``trusts`` trusts."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
@@ -97,9 +110,12 @@ def served(data_dir: Path, workers: int, rounds: int) -> dict[str, float]:
         first_layout = pages_router_body("/", "").encode()
         wait_for(base + CALLBACK, process, body=first_layout, timeout=600)
         out = {"cold start to first page layout (s)": time.perf_counter() - started}
+        views = ["", *trust_views(data_dir, trusts)]
         for _ in range(rounds):  # new connections: each worker gets some of them
             for path in PAGES:
-                wait_for(base + CALLBACK, process, body=pages_router_body(path, "").encode())
+                for search in views:
+                    wait_for(base + CALLBACK, process,
+                             body=pages_router_body(path, search).encode())
         per_worker = [smaps(pid) for pid in worker_pids(process.pid)]
         for key in per_worker[0]:
             out[f"worker {key} (MB)"] = statistics.median(w[key] for w in per_worker)
@@ -113,14 +129,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=4, help="loads of every page")
+    parser.add_argument("--trusts", type=int, default=2, help="trusts' views of every page")
     args = parser.parse_args()
     print(describe_machine())
-    print(f"store: {args.data_dir}; gunicorn --workers {args.workers}; median of "
+    print(f"store: {args.data_dir}; gunicorn --workers {args.workers}; every page by "
+          f"default and for {args.trusts} trusts, {args.rounds} times; median of "
           f"{args.runs} runs")
     results: dict[str, list[float]] = {}
     for _ in range(args.runs):
         for key, value in (phases(args.data_dir) | served(
-                args.data_dir, args.workers, args.rounds)).items():
+                args.data_dir, args.workers, args.rounds, args.trusts)).items():
             results.setdefault(key, []).append(value)
     print("\n| measure | median | min | max |\n|---|--:|--:|--:|")
     for key, values in results.items():

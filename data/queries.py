@@ -19,7 +19,7 @@ import polars as pl
 from flask import g, has_app_context, has_request_context
 from flask_caching import Cache
 
-from data import settings, store
+from data import settings, store, warm
 from data.ingest.geography import Edition, edition_for
 from data.periods import BUILDERS as PERIOD_BUILDERS
 from data.periods import month_index
@@ -57,9 +57,18 @@ def init_cache(server) -> None:
 def cached(function: Callable[..., T]) -> Callable[..., T]:
     """Memoize ``function`` by the published store's build and its arguments (canonical
     primitives) when a Flask app context is active; call it directly otherwise. The build
-    in the key means a new store never serves stale figures. ``.uncached`` is the function
-    itself (for benchmarks)."""
+    in the key means a new store never serves stale figures. A result saved with the build
+    (``data.warm``) is read rather than computed. ``.uncached`` is the function itself (for
+    benchmarks)."""
+    name = f"{function.__module__}.{function.__qualname__}"
+
     def keyed(build: str, *args, **kwargs):
+        saved_as = warm.key(name, args, kwargs)
+        loaded = current()
+        if loaded.build_id == build:
+            found = warm.lookup(loaded.path, saved_as)
+            if found is not warm.MISSING:
+                return found
         return function(*args, **kwargs)
 
     # Flask-Caching names a memoized function by its module and qualified name.
@@ -68,9 +77,12 @@ def cached(function: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        if has_app_context():
-            return memoized(build_id(), *args, **kwargs)
-        return function(*args, **kwargs)
+        if not has_app_context():
+            return function(*args, **kwargs)
+        if warm.is_recording():
+            return warm.recorded(build_id(), warm.key(name, args, kwargs),
+                                 lambda: function(*args, **kwargs))
+        return memoized(build_id(), *args, **kwargs)
 
     wrapper.uncached = function  # type: ignore[attr-defined]
     return wrapper
@@ -239,7 +251,8 @@ def breakdown(metric_id: str, org_code: str, period_label: str, dimension: str,
     """:func:`metrics.breakdown.breakdown` for the store, against England or the peer group."""
     reference = _comparator(metric_id, org_code, period_label, dimension, comparator)
     return breakdown_mod.breakdown(
-        current().metric_counts(metric_id), metric=registry.get(metric_id), org_code=org_code,
+        current().org_counts(metric_id, org_code), metric=registry.get(metric_id),
+        org_code=org_code,
         period_label=period_label, dimension=dimension, comparator=reference,
     )
 
@@ -263,7 +276,9 @@ def excess(metric_id: str, org_code: str, period_label: str, dimension: str) -> 
 
 @cached
 def completeness(org_code: str, period_label: str, dimension: str) -> dict | None:
-    counts = current().metric_counts("ethnicity_recorded", "deprivation_known")
+    s = current()
+    counts = pl.concat([s.org_counts(m, org_code) for m in ("ethnicity_recorded",
+                                                             "deprivation_known")])
     return breakdown_mod.completeness(counts, org_code=org_code,
                                       period_label=period_label, dimension=dimension)
 
@@ -305,8 +320,8 @@ def funnel(metric_id: str, period_label: str, dimension: str = TOTAL,
 def trend(metric_id: str, org_code: str, period_kind: str,
           dimension: str) -> tuple[pl.DataFrame, dict]:
     """(points, SPC summaries) for each group of ``dimension``."""
-    return trend_mod.trend(current().metric_counts(metric_id), metric=registry.get(metric_id),
-                           org_code=org_code,
+    return trend_mod.trend(current().org_counts(metric_id, org_code),
+                           metric=registry.get(metric_id), org_code=org_code,
                            period_kind=period_kind, dimension=dimension)
 
 
@@ -494,10 +509,10 @@ def dimension_periods(metric_id: str, level: str | None, dimension: str) -> list
 def scorecard(org_code: str) -> pl.DataFrame:
     """:func:`metrics.scorecard.scorecard` for the store, with ``england_note`` (what
     England's figure is where the store summed it from trusts, else null)."""
-    # One pass keeps the trust's and England's rows, so the scorecard's 16 look-ups run on a
-    # few hundred rows whatever the number of trusts.
-    counts = current().metric_counts(*(m.id for m in registry.ANNEX3_METRICS)).filter(
-        pl.col("org_code").is_in([org_code, "ENG"]))
+    # The trust's and England's rows only, so the scorecard's 16 look-ups run on a few
+    # hundred rows whatever the number of trusts.
+    s = current()
+    counts = pl.concat([s.org_counts(m.id, org_code, "ENG") for m in registry.ANNEX3_METRICS])
     frame = scorecard_mod.scorecard(counts, org_code=org_code)
     # Where England's figure is a sum of trusts (no file gives it), what it is: the page,
     # its chart and its download say so beside England's value.

@@ -269,6 +269,9 @@ def _publish(target, args: argparse.Namespace):
                                    "returns publish` again") from None
     if build is not None:
         print(f"published the approved figures in store build {build.name}")
+        from cli import warm_store
+
+        warm_store(root)
     return build
 
 

@@ -1,0 +1,35 @@
+"""Each page's first view drawn once when a build is published, and what it computed saved
+with the build (``data.warm``), so a new server answers its first pages without computing
+them: the landing page's "what changed" alone is about a second of work."""
+
+from __future__ import annotations
+
+import logging
+
+import dash
+from dash import Dash
+
+from data import queries, warm
+
+log = logging.getLogger(__name__)
+# The views a visitor meets first: every page of the navigation with its default view.
+FIRST_VIEWS = ("/", "/explore", "/benchmark", "/map", "/trends", "/intersections",
+               "/scorecard", "/mortality", "/experience", "/data-quality")
+
+
+def prime(app: Dash, paths: tuple[str, ...] = FIRST_VIEWS) -> tuple[str, int]:
+    """Draw the default view of each page in ``paths`` from the published store and save
+    every result that computed with the build: (the build's id, results saved). Every
+    result is computed afresh (neither the cache nor results saved before are read).
+    """
+    layouts = {page["path"]: page["layout"] for page in dash.page_registry.values()}
+    server = app.server
+    with server.app_context(), warm.recording() as entries:
+        build = queries.current()
+        for path in paths:
+            with server.test_request_context(path):
+                try:
+                    layouts[path]()
+                except Exception:  # noqa: BLE001 - that page's results are left to compute
+                    log.exception("could not draw %s to save its results", path)
+    return build.build_id, warm.save(build.path, entries)
