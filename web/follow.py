@@ -9,6 +9,7 @@ publish, a metric it does not show) is left out of its link rather than shown as
 from __future__ import annotations
 
 import json
+import logging
 
 import dash
 from dash import Input, Output, clientside_callback
@@ -20,6 +21,8 @@ SHARED = ("org", "metric", "period", "dim", "group")
 # Where a page names a shared value otherwise: Benchmark's trusts side by side.
 RENAMED = {"/benchmark": {"org": "trusts"}}
 MAX_TRIES = 3  # parses of a target view before its link carries nothing
+
+log = logging.getLogger(__name__)
 
 
 def nav_links(module: str, search: str, replaced: bool = False) -> dict | None:
@@ -44,8 +47,12 @@ def selection(search: str) -> tuple[tuple[str, str], ...]:
 def _carried(page: dict, wanted: dict[str, str]) -> str:
     """``page``'s canonical search for as much of ``wanted`` as it accepts."""
     for _ in range(MAX_TRIES):
-        with viewstate.refusals() as refused:
-            search = page["canonical"](wanted)
+        try:
+            with viewstate.refusals() as refused:
+                search = page["canonical"](wanted)
+        except Exception:  # noqa: BLE001 - one page's link must never break another page
+            log.exception("could not carry the view into %s", page.get("path"))
+            return ""
         if not (refused.parameters or refused.notices):
             return search
         dropped = {key for key, _ in refused.parameters}

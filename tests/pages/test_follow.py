@@ -59,3 +59,19 @@ def test_see_also_names_only_pages_that_show_the_view(request_context):
     assert _query(england["The scorecard for England"]) == {"org": "ENG"}
     assert "This view over time" not in dict(follow.see_also("/trends", VIEW))  # itself
     assert follow.see_also("/about", VIEW) == []  # a page without views of its own
+
+
+def test_a_page_that_cannot_read_the_view_leaves_the_other_links(request_context,
+                                                                 monkeypatch, caplog):
+    """A store where one page has no default (no open trust for the Board pack) gives that
+    page its bare link, logged, and every other page its view."""
+    board_pack = next(p for p in dash.page_registry.values() if p["path"] == "/board-pack")
+
+    def fails(_query):
+        raise IndexError("no trust to choose")
+
+    monkeypatch.setitem(board_pack, "canonical", fails)
+    links = follow.links.uncached(follow.selection(VIEW))
+    assert links["/board-pack"] == "/board-pack"
+    assert _query(links["/scorecard"]) == {"org": "SYN020"}
+    assert "could not carry the view into /board-pack" in caplog.text
