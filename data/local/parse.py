@@ -169,7 +169,8 @@ def decode(raw: bytes, file: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line_start = raw.rfind(b"\n", 0, error.start) + 1
+        # A line ends at a line feed or a lone carriage return (old Mac files).
+        line_start = max(raw.rfind(b"\n", 0, error.start), raw.rfind(b"\r", 0, error.start)) + 1
         before = raw[line_start:error.start].decode("utf-8", errors="replace")
         header = raw.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].decode("utf-8", "replace")
         names = [n.strip().lower() for n in header.split(",")]

@@ -161,6 +161,13 @@ def test_other_encodings_are_refused_at_the_byte():
     assert "not UTF-8" in problem.message and "Windows-1252" in problem.message
 
 
+def test_a_bad_byte_after_a_lone_carriage_return_is_named():
+    """A line ended by a carriage return alone (an old Mac file) before the bad byte."""
+    problem = problems_of(b"\r\x01\x80" + (HEADER + GOOD).encode())[0]
+    assert (problem.line, problem.value) == (1, "80")
+    assert "not UTF-8" in problem.message
+
+
 def test_a_byte_order_mark_and_crlf_are_fine():
     raw = b"\xef\xbb\xbf" + (HEADER + GOOD).replace("\n", "\r\n").encode()
     frame = parse.parse(raw, "audit.csv").counts
