@@ -23,6 +23,7 @@ read from Parquet into the process instead.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -31,7 +32,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,6 +77,9 @@ class Store:
     by_metric: dict[str, pl.DataFrame]
     organisations: pl.DataFrame
     manifest: dict
+    # Metric -> organisation -> its rows (see ``org_counts``), filled in as asked.
+    row_ranges: dict[str, dict[str, tuple[int, int]] | None] = field(
+        default_factory=dict, compare=False, repr=False)
 
     @property
     def counts(self) -> pl.DataFrame:
@@ -88,6 +92,37 @@ class Store:
         if not parts:
             return next(iter(self.by_metric.values())).clear()
         return parts[0] if len(parts) == 1 else pl.concat(parts, rechunk=False)
+
+    def org_counts(self, metric_id: str, *org_codes: str) -> pl.DataFrame:
+        """The rows of one metric for the given organisations. Within a metric the rows are
+        sorted by organisation, so each one's rows are a slice of the metric's (not
+        copied): a query about one organisation reads only its own part of the mapped
+        file rather than every row."""
+        part = self.by_metric.get(metric_id)
+        if part is None:
+            return self.metric_counts(metric_id)
+        ranges = self._row_ranges(metric_id)
+        if ranges is None:  # not in organisation order: filter instead
+            return part.filter(pl.col("org_code").cast(pl.String).is_in(list(org_codes)))
+        held = sorted({ranges[code] for code in org_codes if code in ranges})  # stored order
+        slices = [part.slice(*rows) for rows in held]
+        if not slices:
+            return part.clear()
+        return slices[0] if len(slices) == 1 else pl.concat(slices, rechunk=False)
+
+    def _row_ranges(self, metric_id: str) -> dict[str, tuple[int, int]] | None:
+        """Organisation -> (first row, rows) in the metric's part; None when an
+        organisation's rows are not together. Worked out once per metric."""
+        if metric_id not in self.row_ranges:
+            column = self.by_metric[metric_id]["org_code"]
+            runs = column.to_physical().rle()  # the enum's codes: nothing is copied as text
+            names = column.dtype.categories.to_list()
+            lengths = runs.struct.field("len").to_list()
+            codes = [names[i] for i in runs.struct.field("value").to_list()]
+            starts = [0, *itertools.accumulate(lengths)][:-1]
+            ranges = dict(zip(codes, zip(starts, lengths, strict=True), strict=True))
+            self.row_ranges[metric_id] = ranges if len(ranges) == len(codes) else None
+        return self.row_ranges[metric_id]
 
     @property
     def synthetic(self) -> bool:

@@ -76,6 +76,34 @@ def test_text_columns_are_enums_shared_by_every_metric(build):
     assert loaded.by_metric["pph_1500"].filter(pl.col("org_code") == "NOPE").is_empty()
 
 
+def test_an_organisations_rows_are_a_slice_of_the_mapped_file(build, demo):
+    """``org_counts`` gives the rows a filter would, in stored order, without a copy."""
+    loaded = store.read_build(build)
+    part = loaded.by_metric["pph_1500"]
+    for codes in (("SYN001",), ("ENG",), ("SYN002", "ENG", "SYN002"), ("Y56", "NOPE")):
+        expected = part.filter(pl.col("org_code").cast(pl.String).is_in(list(codes)))
+        assert_frame_equal(loaded.org_counts("pph_1500", *codes), expected)
+    assert loaded.org_counts("pph_1500", "NOPE").is_empty()
+    assert loaded.org_counts("not_held", "SYN001").is_empty()
+    one = loaded.org_counts("pph_1500", "SYN001")["numerator"].to_arrow()
+    assert _region_of(one.buffers()[1].address).startswith(str(build / store.ARROW))
+    # The demo's full store too, for every trust of a metric.
+    whole = demo.by_metric["stillbirth"]
+    for code in whole["org_code"].cast(pl.String).unique().to_list():
+        assert_frame_equal(demo.org_counts("stillbirth", code),
+                           whole.filter(pl.col("org_code") == code))
+
+
+def test_rows_out_of_organisation_order_are_filtered_instead(build):
+    loaded = store.read_build(build)
+    shuffled = loaded.by_metric["pph_1500"].sample(fraction=1.0, shuffle=True, seed=3)
+    mixed = store.Store(loaded.path, {"pph_1500": shuffled}, loaded.organisations,
+                        loaded.manifest)
+    assert_frame_equal(mixed.org_counts("pph_1500", "SYN001"),
+                       shuffled.filter(pl.col("org_code") == "SYN001"))
+    assert mixed.row_ranges["pph_1500"] is None
+
+
 def test_a_build_without_arrow_files_gets_them_once(build):
     arrow = build / store.ARROW
     expected = store.as_text(store.read_build(build).counts)
