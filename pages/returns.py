@@ -29,7 +29,7 @@ from returns import publish
 from returns.service import NotAllowed, ReturnRejected, ReturnsError
 from views import returns as models
 from views.returns import REVIEWER, SUBMITTER, ReturnsModel
-from web import auth, layouts
+from web import auth, layouts, warm
 
 log = logging.getLogger(__name__)
 
@@ -402,7 +402,7 @@ def review(action: str, return_id: int | None, comment: str | None, search: str 
     done = "approved" if action == "approve" else "sent back"
     after = ""
     if action == "approve":
-        publish.publish_soon(models.engine())
+        publish.publish_soon(models.engine(), then=lambda: warm.prime(dash.get_app()))
         after = (" Its figures are being published and will appear across the dashboard, "
                  "flagged Local, within a minute.")
     return body(fresh, _message(

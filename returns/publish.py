@@ -34,6 +34,7 @@ import os
 import shutil
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -313,23 +314,27 @@ _soon = threading.Lock()
 _running = {"now": False, "again": False}
 
 
-def publish_soon(engine, root: Path | str | None = None) -> None:
+def publish_soon(engine, root: Path | str | None = None,
+                 then: Callable[[], object] | None = None) -> None:
     """Publish in the background (an approval made on the web answers at once): one run at
     a time per process; approvals made during a run are published by one more run after
-    it. A failure is logged and the previous build stays current."""
+    it; ``then`` runs after each new build (the pages' first views saved with it). A
+    failure is logged and the previous build stays current."""
     with _soon:
         if _running["now"]:
             _running["again"] = True
             return
         _running["now"] = True
-    threading.Thread(target=_publish_until_done, args=(engine, root), daemon=True,
+    threading.Thread(target=_publish_until_done, args=(engine, root, then), daemon=True,
                      name="publish-returns").start()
 
 
-def _publish_until_done(engine, root: Path | str | None) -> None:
+def _publish_until_done(engine, root: Path | str | None,
+                        then: Callable[[], object] | None) -> None:
     while True:
         try:
-            publish(engine, root)
+            if publish(engine, root) is not None and then is not None:
+                then()
         except Exception:  # noqa: BLE001 - a failed run must not stop the next approval's
             log.exception("publishing the approved returns failed; the previous build stays")
         with _soon:

@@ -35,7 +35,8 @@ def published_after(monkeypatch) -> list:
     """Each publishing an approval on the page asks for (recorded, not run: the store
     copy stays as seeded for the module)."""
     asked = []
-    monkeypatch.setattr(publish, "publish_soon", lambda engine, root=None: asked.append(engine))
+    monkeypatch.setattr(publish, "publish_soon",
+                        lambda engine, root=None, then=None: asked.append(engine))
     return asked
 
 

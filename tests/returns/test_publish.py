@@ -225,3 +225,20 @@ def test_running_text_quotes_a_local_title_as_written(published):  # noqa: F811
     local = next(m for m in registry.all_metrics() if registry.is_local(m))
     assert fmt.title_words(local) == f"“{local.title}”"
     assert fmt.title_words(registry.get("stillbirth")) == "stillbirth rate"
+
+
+def test_publishing_in_the_background_then_runs_after_the_new_build(published):  # noqa: F811
+    """An approval on the web publishes in a thread, then saves the first views (``then``)
+    once the new build is current."""
+    import threading
+
+    seen, done = [], threading.Event()
+
+    def then():
+        seen.append(store.current_build(published.root))
+        done.set()
+
+    before = store.current_build(published.root)
+    publish.publish_soon(published.engine, published.root, then=then)
+    assert done.wait(120)
+    assert seen == [store.current_build(published.root)] and seen[0] != before
