@@ -3,8 +3,8 @@
 Pages and the CLI call these functions with canonical primitives (strings, ints, sorted
 tuples); each loads the published store, calls a pure function from ``metrics`` and returns
 a Polars frame or plain data. When the web app has initialised the cache, results are
-memoized with Flask-Caching (keyed by function name, the store's build id and the
-arguments), so a new build never serves stale figures.
+memoized with Flask-Caching (keyed by function name, the store's build id, the code's
+fingerprint and the arguments), so a new build never serves stale figures.
 """
 
 from __future__ import annotations
@@ -55,18 +55,18 @@ def init_cache(server) -> None:
 
 
 def cached(function: Callable[..., T]) -> Callable[..., T]:
-    """Memoize ``function`` by the published store's build and its arguments (canonical
-    primitives) when a Flask app context is active; call it directly otherwise. The build
-    in the key means a new store never serves stale figures. A result saved with the build
-    (``data.warm``) is read rather than computed. ``.uncached`` is the function itself (for
-    benchmarks)."""
+    """Memoize ``function`` by the published store's build, the code's fingerprint and its
+    arguments (canonical primitives) when a Flask app context is active; call it directly
+    otherwise. The build in the key means a new store never serves stale figures, and the
+    fingerprint that servers running other code (a shared Redis during a deployment) never
+    take each other's. A result saved with the build (``data.warm``) is read rather than
+    computed. ``.uncached`` is the function itself (for benchmarks)."""
     name = f"{function.__module__}.{function.__qualname__}"
 
-    def keyed(build: str, *args, **kwargs):
-        saved_as = warm.key(name, args, kwargs)
+    def keyed(build: str, _code: str, *args, **kwargs):
         loaded = current()
         if loaded.build_id == build:
-            found = warm.lookup(loaded.path, saved_as)
+            found = warm.lookup(loaded.path, warm.key(name, args, kwargs))
             if found is not warm.MISSING:
                 return found
         return function(*args, **kwargs)
@@ -82,7 +82,7 @@ def cached(function: Callable[..., T]) -> Callable[..., T]:
         if warm.is_recording():
             return warm.recorded(build_id(), warm.key(name, args, kwargs),
                                  lambda: function(*args, **kwargs))
-        return memoized(build_id(), *args, **kwargs)
+        return memoized(build_id(), warm.fingerprint(), *args, **kwargs)
 
     wrapper.uncached = function  # type: ignore[attr-defined]
     return wrapper

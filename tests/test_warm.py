@@ -116,3 +116,18 @@ def test_the_fingerprint_covers_the_projects_code_not_its_store():
     assert {"data/queries.py", "metrics/changes.py", "pages/overview.py",
             "views/overview.py", "web/layouts.py"} <= sources
     assert not any(s.startswith("data/store/") for s in sources)
+
+
+def test_servers_running_other_code_do_not_share_cached_results(app, root, monkeypatch):
+    """The code's fingerprint is in every cache key (a shared Redis during a deployment)."""
+    from metrics import cells
+
+    calls = []
+    real = cells.periods
+    monkeypatch.setattr(cells, "periods", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with app.server.app_context():
+        queries.cache.clear()
+        for code in ("old code", "old code", "new code"):
+            monkeypatch.setattr(warm, "_fingerprint", code)
+            queries.periods("pph_1500", "quarter")
+    assert len(calls) == 2  # once for each code, the second call of the old one cached
