@@ -11,9 +11,11 @@
      (Dash's menu opens on Enter only, with focus on the first option).
    - Dash's upload draws its file input without a name: it takes the name its wrapper
      gives in ``data-upload-label``.
-   - An organisation menu arrives with the chosen organisation only: its wrapper names the
-     file of every option (``data-menu-options``, web/menus.py), fetched once (the browser
-     keeps it for the store build) and put into the menu. */
+   - An organisation menu (or Benchmark's multi-select trust picker) arrives with the
+     chosen options only: its wrapper names the file of every option
+     (``data-menu-options``, web/menus.py), fetched once (the browser keeps it for the
+     store build) and put into the menu; only the options are set, so the chosen values
+     stay (each is among them). */
 (function () {
   var KEEP_FOCUS_MS = 15000;
   var last = null;  // {id, at}: the control focused most recently, and when

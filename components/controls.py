@@ -16,9 +16,11 @@ from metrics.registry import Metric
 COMPARATORS = {"england": "England", "peer": "Peer group", "none": "No comparator"}
 
 
-def org_options(organisations: pl.DataFrame, levels: tuple[str, ...]) -> list[dict]:
+def org_options(organisations: pl.DataFrame, levels: tuple[str, ...], *,
+                named: bool = True) -> list[dict]:
     """England, then regions, ICBs and trusts, each in name order with closed ones last
-    (and marked)."""
+    (and marked); each label names its level ("Ashbury (Trust)") unless ``named`` is false
+    (a menu of one level, where the level would be noise)."""
     order = {"england": 0, "region": 1, "icb": 2, "trust": 3}
     closed = pl.col("closed").is_not_null() if "closed" in organisations.columns else pl.lit(False)
     rows = organisations.filter(pl.col("org_level").is_in(list(levels))).with_columns(
@@ -26,7 +28,7 @@ def org_options(organisations: pl.DataFrame, levels: tuple[str, ...]) -> list[di
     ).sort("rank", "is_closed", "name")
     options = []
     for row in rows.iter_rows(named=True):
-        label = row["name"] if row["org_level"] == "england" else \
+        label = row["name"] if row["org_level"] == "england" or not named else \
             f"{row['name']} ({LEVEL_LABELS[row['org_level']]})"
         if row.get("closed"):
             label += f" – closed {row['closed']:%b %Y}"
@@ -52,19 +54,26 @@ def labelled(label: str, control, control_id: str, width: int = 3) -> dbc.Col:
     )
 
 
+def option_height(options: int) -> int:
+    """A menu's row height in pixels: room for a long label's second line in a long menu."""
+    return 48 if options > 20 else 36
+
+
 def dropdown(control_id, options: list[dict], value, *, multi: bool = False,
              clearable: bool = False, placeholder: str | None = None) -> dcc.Dropdown:
     return dcc.Dropdown(id=control_id, options=options, value=value, multi=multi,
                         clearable=clearable, placeholder=placeholder, searchable=True,
-                        optionHeight=48 if len(options) > 20 else 36)
+                        optionHeight=option_height(len(options)))
 
 
-def org_menu(control_id, options_url: str, chosen: list[dict], value) -> html.Div:
-    """The organisation menu, sent with the chosen organisation only: its wrapper names
+def org_menu(control_id, options_url: str, chosen: list[dict], value, **props) -> html.Div:
+    """The organisation menu, sent with the chosen organisations only: its wrapper names
     the file of every option (``web.menus``), which the browser fetches once per store
-    build and puts into the menu (``assets/a11y.js``)."""
-    menu = dcc.Dropdown(id=control_id, options=chosen, value=value, clearable=False,
-                        searchable=True, optionHeight=48)
+    build and puts into the menu (``assets/a11y.js``). ``props`` are the dropdown's own
+    (``multi``, ``clearable``, ``placeholder``...), over a single choice that cannot be
+    cleared."""
+    menu = dcc.Dropdown(id=control_id, options=chosen, value=value,
+                        **{"clearable": False, "searchable": True, "optionHeight": 48} | props)
     return html.Div(menu, className="org-menu", **{"data-menu-options": options_url,
                                                    "data-menu-id": control_id})
 

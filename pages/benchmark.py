@@ -39,7 +39,7 @@ from views.benchmark import (
     group_choices,
     trust_metrics,
 )
-from web import layouts
+from web import layouts, menus
 
 dash.register_page(__name__, path="/benchmark", name="Benchmark",
                    title="Benchmark · Equalities", order=2,
@@ -330,18 +330,15 @@ PICKER_LABELS = {"select_all": "Select all", "deselect_all": "Deselect all",
                  "clear_selection": "Clear selection", "no_options_found": "None found"}
 
 
-def trust_picker(m: Benchmark):
-    # Every option is of one level, so the level suffix the shared options carry is noise.
-    suffix = f" ({controls.LEVEL_LABELS[m.level]})"
-    options = [o | {"label": o["label"].replace(suffix, "")}
-               for o in controls.org_options(m.choices.units_at(m.level), (m.level,))]
-    picker = controls.dropdown(BENCHMARK_TRUSTS, options, list(m.trusts), multi=True,
-                               clearable=True,
-                               placeholder=f"Type {'an' if m.level == 'icb' else 'a'} "
-                                           f"{UNIT_WORDS[m.level][0]}'s name")
-    picker.labels = PICKER_LABELS
-    picker.closeOnSelect = False  # several units are picked in one go
-    return picker
+def trust_picker(m: Benchmark) -> html.Div:
+    """The chosen units' menu, sent with the chosen ones only: the browser fills in every
+    unit of the level from the menus file (``web.menus``), labelled without the level."""
+    return controls.org_menu(
+        BENCHMARK_TRUSTS, *menus.options((m.level,), *m.trusts, named=False), list(m.trusts),
+        multi=True, clearable=True, labels=PICKER_LABELS,
+        placeholder=f"Type {'an' if m.level == 'icb' else 'a'} {UNIT_WORDS[m.level][0]}'s name",
+        closeOnSelect=False,  # several units are picked in one go
+        optionHeight=controls.option_height(m.choices.units_at(m.level).height))
 
 
 def controls_card(m: Benchmark) -> html.Div:

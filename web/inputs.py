@@ -288,15 +288,26 @@ def _nodes(tree: object, classes: Mapping[tuple[str, str], type]
             stack.extend(node)
 
 
+MENU_ID = "data-menu-id"  # the wrapper of a menu filled in the browser (controls.org_menu)
+
+
 def index(trees: Iterable[object]) -> dict[str, list[tuple[type, dict]]]:
     """The components with an id in ``trees``: id key -> [(class, props)]."""
     classes = _classes()
     found: dict[str, list[tuple[type, dict]]] = {}
+    filled: set[str] = set()
     for tree in trees:
         for cls, props in _nodes(tree, classes):
             key = id_key(props.get("id"))
             if key is not None:
                 found.setdefault(key, []).append((cls, props))
+            if isinstance(props.get(MENU_ID), str):
+                filled.add(props[MENU_ID])
+    # A menu whose options the browser fills from the options file (``web.menus``) carries
+    # only its chosen ones in the layout, perhaps none; the file's values are codes: text.
+    for key in filled & found.keys():
+        found[key] = [(cls, props | {"options": [{"value": ""}]})
+                      for cls, props in found[key]]
     return found
 
 

@@ -28,3 +28,11 @@ def test_england_regions_icbs_then_trusts_in_name_order_closed_last():
 def test_without_a_closed_column_the_order_is_by_level_and_name():
     options = controls.org_options(_organisations().drop("closed"), ("trust",))
     assert [o["value"] for o in options] == ["T0", "T1", "T2"]
+
+
+def test_one_levels_labels_may_leave_the_level_out():
+    named = controls.org_options(_organisations(), ("trust",))
+    bare = controls.org_options(_organisations(), ("trust",), named=False)
+    assert [o["value"] for o in bare] == [o["value"] for o in named]
+    assert [o["label"] for o in bare] == ["Alpha Trust", "Bravo Trust",
+                                          "Aardvark Trust – closed Mar 2021"]

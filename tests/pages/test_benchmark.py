@@ -14,6 +14,7 @@ from dash import dcc, html
 from components import benchmark as builders
 from components import figures
 from data import queries
+from tests.components.hovers import hover_text
 from tests.pages.conftest import by_id, find, table_of, text_of
 from tests.pages.viewurl import written_search
 from views import benchmark as models
@@ -121,7 +122,7 @@ def test_funnel_outlier_is_beyond_the_998_limit(bench, stories):
     tree = bench.layout(metric="pph_1500", period="2024-25", dim="total", trusts=outlier)
     figure = by_id(tree, bench.BENCHMARK_FUNNEL).figure
     chosen = [t for t in figure.data if t.name == "Chosen trusts"][0]
-    assert "Above the 99.8% limit (worse)" in chosen.customdata[0][5]
+    assert hover_text(chosen, 0).endswith("<br>Above the 99.8% limit (worse)")
     frame = queries.benchmark("pph_1500", "2024-25", "total", "All")
     row = frame.filter(pl.col("org_code") == outlier).row(0, named=True)
     assert row["funnel"] == "High (0.001)"

@@ -26,6 +26,7 @@ from components import figures
 from components import format as fmt
 from data import queries
 from metrics import overdispersion
+from tests.components.hovers import hover_texts
 from tests.pages.conftest import by_id, table_of, tables_of, text_of
 from tests.pages.test_charts_match_tables import read_panels, state
 from views import benchmark as models
@@ -130,15 +131,20 @@ def _check_funnel(tree, bench, m) -> bool:
         trace = points[chosen_units]
         assert sorted(zip(trace.x, trace.y, strict=True)) == \
             sorted(chosen.select("denominator", "value").rows())
-    # Each point's flag in words is its unit's label against the limits drawn.
-    flags = {(r["denominator"], r["value"]): builders.funnel_words(r["funnel"], r["status"],
-                                                                    m.metric)
-             for r in shown.iter_rows(named=True)}
-    for trace in points.values():
-        for x, y, hover in zip(trace.x, trace.y, trace.customdata, strict=True):
-            assert hover[1] == fmt.value(m.metric, y)
-            assert hover[5] == flags[(x, y)]
-            assert "(0.0" not in hover[5], "plain words, never a PHE label"
+    # Each point's hover: its unit's short name, value, CI and counts, and its flag in words
+    # (its label against the limits drawn: plain words, never a PHE label).
+    expected = sorted(
+        (r["denominator"], r["value"],
+         f"<b>{figures.plain(builders.short_name(r['name']))}</b><br>"
+         f"{fmt.value(m.metric, r['value'])} "
+         f"({fmt.interval(m.metric, r['lower95'], r['upper95'])})<br>"
+         f"{fmt.count(r['numerator'])} of {fmt.count(r['denominator'])}<br>"
+         f"{builders.funnel_words(r['funnel'], r['status'], m.metric)}")
+        for r in shown.iter_rows(named=True))
+    hovers = sorted((x, y, hover) for trace in points.values() for x, y, hover in
+                    zip(trace.x, trace.y, hover_texts(trace), strict=True))
+    assert hovers == expected
+    assert not [h for *_, h in hovers if "(0.0" in h.rsplit("<br>", 1)[1]]
     for limit, (name, _) in figures.FUNNEL_LINES.items():
         part = m.limits.filter(pl.col("limit") == limit)
         traces = [t for t in figure.data if t.name == name and list(t.x) ==
