@@ -334,21 +334,78 @@ def wrap(text: str, width: int) -> str:
     return "<br>".join(plain(line) for line in lines[:2])
 
 
+def _shared_words(texts: list[str]) -> tuple[str, str, list[str] | None]:
+    """(head, tail, rest): the whole words every text starts and ends with, and what is left
+    of each text between them (``head + rest[i] + tail == texts[i]``); ``rest`` is None when
+    every text is the same one of several words (or empty), all of it in ``head``. Otherwise
+    at least one word of each text is left, so a one-word text (a number, a count) is never
+    split or shared."""
+    words = [text.split(" ") for text in texts]
+    if len(set(texts)) == 1 and (len(words[0]) > 1 or not texts[0]):
+        return texts[0], "", None
+    fewest = min(len(w) for w in words)
+    k = 0
+    while k < fewest - 1 and all(w[k] == words[0][k] for w in words):
+        k += 1
+    j = 0
+    while j < fewest - 1 - k and all(w[-1 - j] == words[0][-1 - j] for w in words):
+        j += 1
+    head = "".join(f"{w} " for w in words[0][:k])
+    tail = "".join(f" {w}" for w in words[0][len(words[0]) - j:])
+    return head, tail, [" ".join(w[k:len(w) - j]) for w in words]
+
+
+def hover(template: str, points: list[dict[str, str]], *, whole: tuple[str, ...] = ("name",)
+          ) -> dict:
+    """Scatter arguments (``hovertemplate``, ``customdata``) whose hover for point ``i``
+    reads exactly ``template.format_map(points[i])``, sent compactly.
+
+    ``template`` is Plotly markup with a ``{field}`` for each text of ``points`` (texts
+    formatted once, by ``components.format``, names escaped). What every point's text of a
+    field starts or ends with, in whole words (a unit, "95% CI", a comparison's wording), is
+    written once into the template, and the rest of each text goes in ``customdata``
+    (:func:`_shared_words`): a thousand points then carry their own figures and names only.
+    The ``whole`` fields (names: data, not wording) go whole in ``customdata``, so that no
+    part of one ("2" of "Trust 2") stands alone there as if a count.
+    """
+    fields = list(points[0]) if points else []
+    filled, columns = {}, []
+    for field in fields:
+        texts = [p[field] for p in points]
+        head, tail, rest = ("", "", texts) if field in whole else _shared_words(texts)
+        if rest is not None:
+            filled[field] = f"{head}%{{customdata[{len(columns)}]}}{tail}"
+            columns.append(rest)
+        else:
+            filled[field] = head
+    compact = template.format_map(filled)
+    # A shared text holding "%{" would be read by Plotly as a field: send every text whole.
+    if compact.count("%{") != template.count("%{") + len(columns):
+        columns = [[p[field] for p in points] for field in fields]
+        compact = template.format_map({f: f"%{{customdata[{i}]}}" for i, f in enumerate(fields)})
+    return {"hovertemplate": compact,
+            "customdata": [list(row) for row in zip(*columns, strict=True)] if columns
+            else None}
+
+
 FUNNEL_LINES = {"lower_2s": ("95% limits", "dash"), "upper_2s": ("95% limits", "dash"),
                 "lower_3s": ("99.8% limits", "solid"), "upper_3s": ("99.8% limits", "solid")}
+# A funnel point's hover: the fields of :func:`_trust_hover`, then (the Benchmark funnel)
+# its position against the limits in words, or (recording) the women booked.
+FUNNEL_HOVER = ("<b>{name}</b><br>{value} ({interval})<br>{numerator} of {denominator}"
+                "<br>{funnel}<extra></extra>")
+COMPLETENESS_HOVER = ("<b>{name}</b><br>{value} ({interval})<br>{numerator} of {denominator}"
+                      " women booked<extra></extra>")
 
 
-def _trust_hover(subset: pl.DataFrame, metric: Metric) -> list[tuple]:
-    """Hover fields per trust: name, value, 95% CI, numerator, denominator."""
-    return list(zip(
-        subset["name"],
-        [fmt.value(metric, v) for v in subset["value"]],
-        [fmt.interval(metric, lo, hi) for lo, hi in
-         zip(subset["lower95"], subset["upper95"], strict=True)],
-        [fmt.count(n) for n in subset["numerator"]],
-        [fmt.count(d) for d in subset["denominator"]],
-        strict=True,
-    ))
+def _trust_hover(subset: pl.DataFrame, metric: Metric) -> list[dict[str, str]]:
+    """Hover fields per trust: ``name``, ``value``, its 95% CI (``interval``), ``numerator``
+    and ``denominator``."""
+    return [{"name": name, "value": fmt.value(metric, value),
+             "interval": fmt.interval(metric, lower, upper),
+             "numerator": fmt.count(numerator), "denominator": fmt.count(denominator)}
+            for name, value, lower, upper, numerator, denominator in subset.select(
+                "name", "value", "lower95", "upper95", "numerator", "denominator").iter_rows()]
 
 
 def _funnel_limit_lines(fig: go.Figure, curve: pl.DataFrame) -> None:
@@ -400,12 +457,9 @@ def funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metric, *, average
                         line=dict(width=1.5 if is_chosen else 0.5, color=theme.TEXT),
                         symbol="diamond" if is_chosen else "circle", opacity=0.9),
             name=f"Chosen {many}" if is_chosen else many[0].upper() + many[1:],
-            customdata=[(*row, label) for row, label in
-                        zip(_trust_hover(subset, metric), subset["funnel"].fill_null(""),
-                            strict=True)],
-            hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} (%{customdata[2]})"
-                          "<br>%{customdata[3]} of %{customdata[4]}<br>%{customdata[5]}"
-                          "<extra></extra>",
+            **hover(FUNNEL_HOVER, [
+                fields | {"funnel": label} for fields, label in
+                zip(_trust_hover(subset, metric), subset["funnel"].fill_null(""), strict=True)]),
         )
     fig.update_layout(title=title, height=520)
     fig.update_xaxes(title="Denominator (women or babies in the period)")
@@ -668,10 +722,7 @@ def completeness_funnel(points: pl.DataFrame, curve: pl.DataFrame, metric: Metri
         fig.add_scatter(
             x=subset["denominator"].to_list(), y=subset["value"].to_list(), mode="markers",
             marker=marker, name=name,
-            customdata=_trust_hover(subset, metric),
-            hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]} (%{customdata[2]})"
-                          "<br>%{customdata[3]} of %{customdata[4]} women booked"
-                          "<extra></extra>",
+            **hover(COMPLETENESS_HOVER, _trust_hover(subset, metric)),
         )
     fig.update_layout(title=title, height=520)
     fig.update_xaxes(title="Women booked in the period")

@@ -117,7 +117,8 @@ def region_map(regions: pl.DataFrame, trusts: pl.DataFrame, metric: Metric, *,
     trusts : one row per placed trust: ``x``, ``y`` (BNG metres), ``size`` (births or the
         metric's denominator; null draws the smallest marker), ``side`` (a key of
         :data:`TRUST_SYMBOLS`), ``comparison`` (a key of :data:`theme.COMPARISON`, the same
-        for every trust on one side), ``legend`` (the group's name) and ``hover`` (text).
+        for every trust on one side), ``legend`` (the group's name) and ``hover`` (the
+        fields of :data:`TRUST_HOVER`).
     outlines : region name -> outline.
     highlight : (x, y, name) of one trust to ring and name, e.g. a board pack's own trust.
     """
@@ -210,7 +211,7 @@ def _trust_points(fig: go.Figure, trusts: pl.DataFrame) -> None:
                         line=dict(width=1 if key != "not compared" else 1.5,
                                   color=theme.TEXT if key != "not compared" else
                                   theme.NHS_DARK_GREY)),
-            text=subset["hover"].to_list(), hoverinfo="text",
+            **figures.hover(TRUST_HOVER, subset["hover"].to_list(), whole=("name", "region")),
         )
 
 
@@ -246,16 +247,21 @@ def _frame(fig: go.Figure, outlines: Mapping[str, Region]) -> None:
                      scaleanchor="x", scaleratio=1)
 
 
+# A trust's hover: name, region, value with its 95% CI (or why there is none), comparison,
+# births; a line without a text is left out (``value`` to ``size`` bring their own breaks).
+TRUST_HOVER = "<b>{name}</b><br>{region}<br>{who}: {value}{interval}{words}{size}<extra></extra>"
+
+
 def trust_hover(name: str, region: str | None, metric: Metric, who: str, value, lower, upper,
-                words: str, size_text: str) -> str:
-    """One trust's hover (Plotly markup): name, region, value with its 95% CI, comparison,
-    births. The names are escaped: they are data."""
-    shown = fmt.value(metric, value) if not fmt.missing(value) else None
-    interval = fmt.interval(metric, lower, upper)
-    figure = f"{who}: {shown} ({interval})" if shown else f"{who}: {words.lower()}"
-    lines = [f"<b>{figures.plain(name)}</b>", figures.plain(region or "Region not known"),
-             figure, words if shown else "", size_text]
-    return "<br>".join(line for line in lines if line)
+                words: str, size_text: str) -> dict[str, str]:
+    """One trust's hover texts, the fields of :data:`TRUST_HOVER` (Plotly markup). The
+    names are escaped: they are data."""
+    shown = not fmt.missing(value)
+    return {"name": figures.plain(name), "region": figures.plain(region or "Region not known"),
+            "who": who, "value": fmt.value(metric, value) if shown else words.lower(),
+            "interval": f" ({fmt.interval(metric, lower, upper)})" if shown else "",
+            "words": f"<br>{words}" if shown else "",
+            "size": f"<br>{size_text}" if size_text else ""}
 
 
 # -- what the map shows, from the store ---------------------------------------------------
@@ -465,7 +471,8 @@ def trust_rows(selection: MapSelection, facts: MapFacts) -> pl.DataFrame:
 
 
 def map_trusts(rows: pl.DataFrame, selection: MapSelection, metric: Metric) -> pl.DataFrame:
-    """The placed trusts as the figure draws them (position, size, colour key, hover)."""
+    """The placed trusts as the figure draws them (position to the metre, size, colour key,
+    hover fields)."""
     if rows.is_empty():
         return pl.DataFrame()
     placed = rows.filter(pl.col("x").is_not_null())
@@ -477,8 +484,10 @@ def map_trusts(rows: pl.DataFrame, selection: MapSelection, metric: Metric) -> p
              for r in placed.iter_rows(named=True)]
     legend = [legend_name(k, s, metric) for k, s in zip(placed["comparison"], placed["side"],
                                                         strict=True)]
-    return placed.select("x", "y", "size", "comparison", "side").with_columns(
-        legend=pl.Series(legend, dtype=pl.String), hover=pl.Series(hover, dtype=pl.String))
+    # To the metre: a pixel of the map is several hundred metres of England.
+    return placed.select(pl.col("x", "y").round().cast(pl.Int64), "size", "comparison",
+                         "side").with_columns(legend=pl.Series(legend, dtype=pl.String),
+                                              hover=pl.Series(hover))
 
 
 def title_of(selection: MapSelection, metric: Metric) -> str:

@@ -124,6 +124,53 @@ def trust_table(rows: pl.DataFrame, metric: registry.Metric) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
+DIFFERS = ("better", "worse", "higher", "lower")  # comparisons outside England's limits
+
+
+def shown_trust_rows(rows: pl.DataFrame, differs: set[str]) -> tuple[pl.DataFrame, str]:
+    """The trust table's rows for the page and a sentence saying what was left out: up to
+    ``tables.PAGE_ROWS_MAX`` show whole; of a longer table (a store of many trusts) the
+    trusts that differ from England (codes ``differs``) come first, then the others, each
+    by region then name. The CSV download holds every row."""
+    limit, n = tables.PAGE_ROWS_MAX, rows.height
+    if n <= limit:
+        return rows, ""
+    first = pl.col("Code").is_in(list(differs))
+    shown = pl.concat([rows.filter(first), rows.filter(~first)]).head(limit)
+    count = len(differs & set(rows["Code"]))
+    which = (f"the {count:,} that differ from England first, then the others by region and "
+             "name" if count < limit else
+             f"{limit} of the {count:,} that differ from England, by region and name")
+    return shown, (f"Showing {limit} of {n:,} trusts: {which}. The download holds all "
+                   f"{n:,} ({n - limit:,} not shown here).")
+
+
+def differing(trusts: pl.DataFrame) -> set[str]:
+    """Codes of the trusts whose figure is outside England's limits."""
+    if trusts.is_empty():
+        return set()
+    return set(trusts.filter(pl.col("comparison").is_in(DIFFERS))["org_code"])
+
+
+def trust_section(trust_frame: pl.DataFrame, differs: set[str], caption: str
+                  ) -> html.Details | html.P:
+    """Every trust as a sortable table (as many rows as a page holds) and its download."""
+    if trust_frame.is_empty():
+        return html.P("No trust has figures for this period.")
+    rows, left_out = shown_trust_rows(trust_frame, differs)
+    n = trust_frame.height
+    return html.Details([
+        html.Summary(f"Show every trust as a table ({n:,} rows) and download"
+                     if not left_out else
+                     f"Show the trusts as a table ({rows.height:,} of {n:,} rows) and download "
+                     "every one"),
+        html.P(left_out, className="small text-muted mb-2") if left_out else None,
+        tables.sortable_table(rows, table_id=MAP_TRUST_TABLE,
+                              label="Every trust compared with England", caption=caption),
+        pagekit.download_button(MAP_TRUST_DOWNLOAD_BUTTON, MAP_TRUST_DOWNLOAD),
+    ])
+
+
 # -- page -----------------------------------------------------------------------------------
 
 
@@ -235,15 +282,9 @@ def layout(**query) -> html.Div:
                           table_id=MAP_REGION_TABLE),
         pagekit.download_button(MAP_REGION_DOWNLOAD_BUTTON, MAP_REGION_DOWNLOAD),
         html.H2("Trusts", className="h4 mt-4"),
-        html.Details([
-            html.Summary(f"Show every trust as a table ({trust_frame.height} rows) and "
-                         "download"),
-            tables.sortable_table(
-                trust_frame, table_id=MAP_TRUST_TABLE, label="Every trust compared with England",
-                caption=f"{metric.title}, {trust_who}, every trust compared with England, "
-                        f"{view.period}. Select a column heading to sort."),
-            pagekit.download_button(MAP_TRUST_DOWNLOAD_BUTTON, MAP_TRUST_DOWNLOAD),
-        ]) if not trust_frame.is_empty() else html.P("No trust has figures for this period."),
+        trust_section(trust_frame, differing(trusts),
+                      f"{metric.title}, {trust_who}, every trust compared with England, "
+                      f"{view.period}. Select a column heading to sort."),
     ])
 
 

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
+from tests.components.hovers import hover_lines
 from tests.e2e.helpers import (
     axe_violations,
     choose_option,
@@ -23,6 +25,7 @@ from tests.e2e.helpers import (
     wait_for,
     wait_idle,
 )
+from tests.e2e.hovering import drawn_hover, traces
 
 pytestmark = pytest.mark.e2e
 
@@ -38,11 +41,8 @@ def _wait_for_query(browser, key: str, predicate, timeout: float = 20) -> dict:
 
 
 def _figure(browser, graph_id: str) -> list[dict]:
-    """The traces Plotly drew in the graph ``graph_id`` (names, x, y, customdata)."""
-    return browser.execute_script(
-        "const g = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');"
-        "return g.data.map(t => ({name: t.name, x: t.x, y: t.y, customdata: t.customdata,"
-        " text: t.text}));", graph_id)
+    """The traces Plotly drew in the graph ``graph_id`` (names, x, y, hover data)."""
+    return traces(browser, graph_id)
 
 
 def _rank_rows(browser) -> list[list[str]]:
@@ -96,8 +96,13 @@ def test_planted_outlier_is_beyond_the_998_limit(browser, server, stories):
     outlier = stories["pph_outlier"]
     open_page(browser, f"{server}/benchmark?metric=pph_1500&period=2024-25&dim=total"
                        f"&trusts={outlier}")
-    chosen = [t for t in _figure(browser, "benchmark-funnel") if t["name"] == "Chosen trusts"][0]
-    assert chosen["customdata"][0][5] == "Above the 99.8% limit (worse)"
+    drawn = _figure(browser, "benchmark-funnel")
+    chosen = [t for t in drawn if t["name"] == "Chosen trusts"][0]
+    assert hover_lines(chosen, 0)[-1] == "Above the 99.8% limit (worse)"
+    # The label Plotly draws over each kind of point reads as its hover data says.
+    for trace in (chosen, next(t for t in drawn if t["name"] == "Trusts")):
+        assert drawn_hover(browser, "benchmark-funnel", drawn.index(trace), 0) == \
+            hover_lines(trace, 0)
     # It sits above the upper 99.8% limit drawn at its own denominator.
     upper = [t for t in _figure(browser, "benchmark-funnel") if t["name"] == "99.8% limits"]
     x, y = chosen["x"][0], chosen["y"][0]
@@ -106,6 +111,42 @@ def test_planted_outlier_is_beyond_the_998_limit(browser, server, stories):
     assert y > limit_at_x
     summary = browser.find_element(By.ID, "benchmark-funnel-summary").text
     assert "above the 99.8% limit" in summary
+
+
+def _picker_labels(browser, text: str) -> list[str]:
+    """The trust picker's options matching ``text`` (the picker opened and closed again)."""
+    click(browser, "benchmark-trusts")
+    search = browser.find_element(By.CSS_SELECTOR,
+                                  ".dash-dropdown-content input.dash-dropdown-search")
+    search.send_keys(text)
+    assert wait_for(lambda: browser.find_elements(
+        By.CSS_SELECTOR, ".dash-dropdown-content [role=option]"), 10)
+    labels = [o.text for o in browser.find_elements(
+        By.CSS_SELECTOR, ".dash-dropdown-content [role=option]")]
+    search.send_keys(Keys.ESCAPE)
+    return labels
+
+
+def test_the_picker_is_filled_from_the_menus_file_and_keeps_the_chosen_trusts(browser,
+                                                                              server):
+    """The layout sends the chosen trusts only; the browser fills in every trust (labels
+    without "(Trust)") and the choice survives each redraw of the page."""
+    open_page(browser, f"{server}/benchmark?metric=pph_1500&period=2024-25&trusts=SYN010")
+    wait_idle(browser)
+    assert "Netherbury" in browser.find_element(By.ID, "benchmark-trusts").text
+    assert wait_for(lambda: _picker_labels(browser, "Ashbury"), 10)
+    assert [label for label in _picker_labels(browser, "Trust") if "(Trust)" in label] == []
+    for name, codes in (("Ashbury", "SYN010,SYN020"), ("Oakdale", "SYN010,SYN020,SYN011")):
+        choose_option(browser, "benchmark-trusts", name)
+        query = _wait_for_query(browser, "trusts", lambda v, codes=codes: v == codes)
+        assert query["trusts"] == codes
+        picker = browser.find_element(By.ID, "benchmark-trusts").text
+        assert "Netherbury" in picker and "Ashbury" in picker
+    shown = browser.find_element(By.ID, "benchmark-trusts").get_attribute("textContent")
+    assert "Oakdale" in shown and "(Trust)" not in shown  # the third may be cut off on screen
+    assert "Trusts to compare (3 of up to 8 chosen)" in browser.find_element(
+        By.TAG_NAME, "main").text
+    assert console_errors(browser) == []
 
 
 def test_choosing_trusts_and_group_updates_charts_and_url(browser, server):

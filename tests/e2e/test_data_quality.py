@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
+from tests.components.hovers import hover_lines
 from tests.e2e.helpers import (
     axe_violations,
     choose_option,
@@ -23,6 +24,7 @@ from tests.e2e.helpers import (
     wait_for,
     wait_idle,
 )
+from tests.e2e.hovering import drawn_hover, traces
 
 pytestmark = pytest.mark.e2e
 POOR = "Wrendale and Driftgate NHS Trust"  # manifest story "poor_ethnicity_recording"
@@ -56,6 +58,22 @@ def test_planted_poor_recorder_is_flagged(browser, server, demo):
     headline = _text(browser, "data-quality-headline")
     assert "below the 90% threshold" in headline and f"Lowest: {POOR}" in headline
     assert console_errors(browser) == []
+
+
+def test_hovers_read_as_the_figure_says(browser, server):
+    """Over each kind of trust (the poor recorder among them), Plotly draws the hover its
+    data give: name, value and 95% CI, women recorded of women booked."""
+    open_page(browser, f"{server}/data-quality")
+    assert drawn_charts(browser) >= 1
+    drawn = traces(browser, "data-quality-graph")
+    points = [(i, p) for i, t in enumerate(drawn) if t["hovertemplate"]
+              for p in range(len(t["x"]))]
+    lines = [hover_lines(drawn[i], p) for i, p in points]
+    assert [POOR] in [line[:1] for line in lines]
+    for i, p in points[:3] + [next(points[k] for k, line in enumerate(lines)
+                                   if line[0] == POOR)]:
+        assert drawn_hover(browser, "data-quality-graph", i, p) == hover_lines(drawn[i], p)
+    assert all(line[2].endswith(" women booked") and "95% CI" in line[1] for line in lines)
 
 
 def test_region_and_measure_controls_write_the_url(browser, server):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
+from tests.components.hovers import hover_lines
 from tests.e2e.helpers import (
     axe_violations,
     charts_drawn,
@@ -24,6 +25,7 @@ from tests.e2e.helpers import (
     wait_for,
     wait_idle,
 )
+from tests.e2e.hovering import drawn_hover, traces
 
 pytestmark = pytest.mark.e2e
 
@@ -58,6 +60,27 @@ def test_shared_url_restores_the_view(browser, server):
     assert hatched, "some regions' Black neonatal deaths are suppressed in the demo store"
     for name in hatched:
         assert rows[name][1] == "*" and rows[name][-1] == "Suppressed (small numbers)"
+    assert console_errors(browser) == []
+
+
+def test_trust_hovers_read_as_the_figure_says_and_withhold_suppressed_figures(browser,
+                                                                              server):
+    """Over a trust of each kind, Plotly draws the hover its data give: name, region, the
+    group's figure and CI, the comparison, births; a suppressed trust's shows no figure."""
+    open_page(browser, f"{server}/map?metric=pph_1500&dim=ethnicity&group=Black"
+                       "&points=group")
+    assert charts_drawn(browser, 1)
+    drawn = traces(browser, "map-graph")
+    trusts = {t["name"]: i for i, t in enumerate(drawn) if t["hovertemplate"]}
+    assert len(trusts) >= 3 and "Suppressed or no figure" in trusts
+    for i in trusts.values():
+        assert drawn_hover(browser, "map-graph", i, 0) == hover_lines(drawn[i], 0)
+    withheld = drawn[trusts["Suppressed or no figure"]]
+    said = [hover_lines(withheld, point) for point in range(len(withheld["x"]))]
+    assert "Black women: suppressed (small numbers)" in [lines[2] for lines in said]
+    assert {lines[2] for lines in said} <= {"Black women: suppressed (small numbers)",
+                                            "Black women: no data"}
+    assert not [line for lines in said for line in lines if "CI" in line or "limit" in line]
     assert console_errors(browser) == []
 
 

@@ -10,9 +10,11 @@ import polars as pl
 import pytest
 from dash import dcc
 
+from components import figures
 from components.viewstate import query_of
 from data import queries
 from metrics.breakdown import COMPLETENESS_THRESHOLD
+from tests.components.hovers import hover_texts
 from tests.pages.conftest import find, table_of, text_of
 from tests.pages.viewurl import written_search
 
@@ -50,7 +52,7 @@ def test_planted_poor_recorder_is_flagged_first_and_named(dq, poor_trust):
     assert f"Lowest: {name}" in text_of(headline)
     funnel = find(tree, lambda c: isinstance(c, dcc.Graph))[0].figure
     flagged = [t for t in funnel.data if t.name == "Below 90% threshold"][0]
-    assert name in [c[0] for c in flagged.customdata]
+    assert any(h.startswith(f"<b>{figures.plain(name)}</b><br>") for h in hover_texts(flagged))
 
 
 def test_headline_counts_trusts_below_the_threshold(dq):

@@ -15,10 +15,12 @@ import polars as pl
 import pytest
 from dash import dcc
 
-from components import maps
+from components import figures, maps, tables
+from components import format as fmt
 from data import geo, queries
 from data.geo import bng, shapes
 from metrics import registry
+from tests.components.hovers import hover_texts
 from tests.pages.conftest import by_id, find, table_of, text_of
 from views import map as map_facts
 
@@ -193,11 +195,16 @@ def test_demo_trusts_sit_inside_their_own_region(map_page):
         region = geo.region_for(row["region"])
         assert shapes.contains(region.rings, row["x"], row["y"]), row["org_code"]
         assert row["position"] == geo.ILLUSTRATIVE
-    # What the figure draws is exactly these points.
-    drawn = [(x, y) for t in _figure(map_page.layout()).data
-             if t.mode == "markers" and t.hoverinfo == "text" for x, y in zip(t.x, t.y,
-                                                                              strict=True)]
-    assert sorted(drawn) == sorted(zip(placed["x"], placed["y"], strict=True))
+    # What the figure draws is exactly these points, to the metre.
+    drawn = [(x, y) for t in _trust_traces(_figure(map_page.layout()))
+             for x, y in zip(t.x, t.y, strict=True)]
+    assert all(isinstance(v, int) for point in drawn for v in point)
+    metres = placed.select(pl.col("x", "y").round().cast(pl.Int64))
+    assert sorted(drawn) == sorted(metres.iter_rows())
+
+
+def _trust_traces(figure) -> list:
+    return [t for t in figure.data if t.mode == "markers" and t.hovertemplate]
 
 
 def test_illustrative_positions_are_stable():
@@ -240,13 +247,40 @@ def test_trust_comparison_words_and_shapes(map_page):
     assert maps.TRUST_SYMBOLS["below"] == "triangle-down"
 
 
-def test_trust_hover_names_value_and_interval(map_page):
-    figure = _figure(map_page.layout())
-    hovers = [h for t in figure.data if t.mode == "markers" and t.hoverinfo == "text"
-              for h in t.text]
-    assert len(hovers) > 100
-    shown = [h for h in hovers if "95% CI" in h]
-    assert shown and all(h.startswith("<b>") and "per 1,000" in h for h in shown)
+def _expected_hover(row: dict, who: str, metric) -> str:
+    """A trust's hover as the Map has always written it: name, region, value and CI (or
+    why there is none), the comparison, births; a line without a text left out."""
+    shown = row["value"] is not None
+    figure = (f"{who}: {fmt.value(metric, row['value'])} "
+              f"({fmt.interval(metric, row['lower95'], row['upper95'])})" if shown
+              else f"{who}: {row['words'].lower()}")
+    lines = [f"<b>{figures.plain(row['name'])}</b>", figures.plain(row["region"]), figure,
+             row["words"] if shown else "",
+             f"{metric.denominator}: {fmt.count(row['size'])}" if row["size"] is not None
+             else ""]
+    return "<br>".join(line for line in lines if line)
+
+
+@pytest.mark.parametrize("query", [{}, {"points": "group"}])
+def test_every_trust_hover_reads_as_written_and_withholds_suppressed_figures(map_page, query):
+    view, _ = map_page.MapView.parse(query)
+    metric = registry.get(view.metric)
+    who = maps.capital(fmt.subject(view.trust_group, view.trust_dimension, metric))
+    trusts = maps.trust_rows(view, map_facts.facts(view)).filter(
+        pl.col("x").is_not_null()).with_columns(pl.col("x", "y").round().cast(pl.Int64))
+    hovers = [(x, y, h) for t in _trust_traces(_figure(map_page.layout(**query)))
+              for x, y, h in zip(t.x, t.y, hover_texts(t), strict=True)]
+    assert sorted(hovers) == sorted((r["x"], r["y"], _expected_hover(r, who, metric))
+                                    for r in trusts.iter_rows(named=True))
+    withheld = trusts.filter(pl.col("status") == "suppressed")
+    assert withheld.height or not query, "the group's points hold suppressed trusts"
+    for row in withheld.iter_rows(named=True):
+        hover = next(h for x, y, h in hovers if (x, y) == (row["x"], row["y"]))
+        assert f"{who}: suppressed (small numbers)" in hover and "95% CI" not in hover
+    # The words every trust shares are sent once, not with each trust.
+    for trace in _trust_traces(_figure(map_page.layout(**query))):
+        assert "per 1,000" not in str(trace.customdata)
+        assert f"{metric.denominator}:" not in str(trace.customdata)
 
 
 def test_group_points_fall_back_to_totals_where_unpublished(map_page):
@@ -282,15 +316,40 @@ def test_downloads_match_the_tables(map_page):
     assert any("," in r["Denominator"] for r in table.records())
 
 
+def test_a_long_trust_table_shows_a_page_of_rows_and_the_download_every_one(map_page,
+                                                                            monkeypatch):
+    tree = map_page.layout()
+    every = table_of(tree, map_page.MAP_TRUST_TABLE).rows
+    assert 50 < len(every) <= tables.PAGE_ROWS_MAX and "not shown here" not in text_of(tree)
+    assert f"Show every trust as a table ({len(every)} rows)" in text_of(tree)
+    monkeypatch.setattr(tables, "PAGE_ROWS_MAX", 50)  # as a store of many trusts
+    tree = map_page.layout()
+    shown = table_of(tree, map_page.MAP_TRUST_TABLE).rows
+    # Trusts outside England's limits first, then the others; each in the table's order.
+    differ = [r for r in every if r[6].startswith(("Above England's", "Below England's"))]
+    assert 0 < len(differ) < 50
+    assert shown == (differ + [r for r in every if r not in differ])[:50]
+    text = text_of(tree)
+    assert f"Show the trusts as a table (50 of {len(every)} rows) and download every one" \
+        in text
+    assert (f"Showing 50 of {len(every)} trusts: the {len(differ)} that differ from England "
+            f"first, then the others by region and name. The download holds all "
+            f"{len(every)} ({len(every) - 50} not shown here).") in text
+    content = map_page.trust_csv(map_page.MapView.parse({})[0].search())["content"]
+    body = [line for line in content.splitlines() if not line.startswith("#")]
+    assert list(csv.reader(io.StringIO("\n".join(body))))[1:] == every
+
+
 def test_payload_is_small(map_page):
     for query in ({}, {"metric": "booked_by_10_weeks", "dim": "deprivation_quintile",
                        "points": "group"}):
         tree = map_page.layout(**query)
-        assert len(plotly_json.to_json_plotly(_figure(tree))) < 150_000
+        # Each trust's marker carries its own figures only (about 53 KB for 119 trusts).
+        assert len(plotly_json.to_json_plotly(_figure(tree))) < 60_000
         # The trust table is one HTML string, whose <, > and / JSON escapes as six characters
         # each (about 55 KB raw); the response is gzipped (app.py), so what travels is small.
         payload = plotly_json.to_json_plotly(tree).encode()
-        assert len(payload) < 160_000 and len(gzip.compress(payload)) < 40_000
+        assert len(payload) < 140_000 and len(gzip.compress(payload)) < 30_000
 
 
 # -- boundaries and coordinates ------------------------------------------------------------

@@ -21,6 +21,7 @@ from components import format as fmt
 from data import queries
 from metrics import registry
 from metrics.categories import DIMENSIONS
+from tests.components.hovers import hover_texts
 from tests.pages.conftest import by_id, find, table_of, text_of
 from tests.pages.test_charts_match_tables import (
     categories,
@@ -299,6 +300,14 @@ def test_data_quality_shows_the_models_numbers(dq):
         plotted = m.trusts.filter(m.trusts["value"].is_not_null())
         assert _funnel_points(figure) == set(zip(plotted["denominator"], plotted["value"],
                                                  strict=True))
+        # Each point's hover: the trust's name, value, CI and counts, as the model holds them.
+        assert sorted((x, y, h) for t in figure.data if t.mode == "markers"
+                      for x, y, h in zip(t.x, t.y, hover_texts(t), strict=True)) == sorted(
+            (r["denominator"], r["value"],
+             f"<b>{figures.plain(r['name'])}</b><br>{fmt.value(metric, r['value'])} "
+             f"({fmt.interval(metric, r['lower95'], r['upper95'])})<br>"
+             f"{fmt.count(r['numerator'])} of {fmt.count(r['denominator'])} women booked")
+            for r in plotted.iter_rows(named=True))
         below = [t for t in figure.data if t.name == f"Below {m.threshold:g}% threshold"]
         assert sum(len(t.y) for t in below) == m.headline["below"]
         if m.england is not None:
