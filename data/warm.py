@@ -7,9 +7,10 @@ in the build's ``warm/`` folder, one file per result, named by a hash of the fun
 its arguments. :func:`data.queries.cached` looks there before computing, so a saved result
 is the same object the function would return, from the same store.
 
-The folder also holds the fingerprint of the code that computed it (this project's source,
-its method files and the libraries that shape a result). A server running other code
-ignores the folder and computes afresh, so a change of method never serves old figures.
+The folder also states its build and the fingerprint of the code that computed it (this
+project's source, its method files and the libraries that shape a result). A server running
+other code ignores the folder and computes afresh, so a change of method never serves old
+figures; nor is a folder copied into another build read there.
 The files are pickles, trusted like the rest of the build folder: only the builder writes
 there.
 """
@@ -104,7 +105,7 @@ def _matches(folder: Path) -> bool:
         saved = (folder / FINGERPRINT_FILE).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return False
-    usable = _usable[folder] = saved == fingerprint()
+    usable = _usable[folder] = saved == _stamp(folder.parent)
     if not usable:
         log.info("saved results of %s are from other code; computing afresh",
                  folder.parent.name)
@@ -122,7 +123,7 @@ def save(build: Path, entries: dict[tuple[str, str], object]) -> int:
         for name, result in mine.items():
             (staging / f"{name}.pickle").write_bytes(
                 pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-        (staging / FINGERPRINT_FILE).write_text(fingerprint() + "\n", encoding="utf-8")
+        (staging / FINGERPRINT_FILE).write_text(_stamp(build) + "\n", encoding="utf-8")
         folder = build / FOLDER
         old = build / f".{FOLDER}-old-{uuid.uuid4().hex[:6]}"
         if folder.exists():
@@ -134,6 +135,12 @@ def save(build: Path, entries: dict[tuple[str, str], object]) -> int:
     shutil.rmtree(old, ignore_errors=True)
     _usable.pop(folder, None)
     return len(mine)
+
+
+def _stamp(build: Path) -> str:
+    """What a saved folder must state to be read: the code's fingerprint and its build (a
+    folder copied into another build is not that build's)."""
+    return f"{fingerprint()} {build.name}"
 
 
 def is_current(build: Path) -> bool:

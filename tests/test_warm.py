@@ -62,7 +62,7 @@ def test_first_views_are_saved_and_served_as_computed(app, root, monkeypatch):
     folder = root / "current" / warm.FOLDER
     assert build == (root / "current").resolve().name and saved > 50
     assert len(list(folder.glob("*.pickle"))) == saved
-    assert (folder / warm.FINGERPRINT_FILE).read_text().strip() == warm.fingerprint()
+    assert (folder / warm.FINGERPRINT_FILE).read_text().split() == [warm.fingerprint(), build]
     refuse_to_compute(monkeypatch)
     for path, page in computed.items():
         assert layout_of(app, path) == page
@@ -77,6 +77,20 @@ def test_results_saved_by_other_code_are_not_used(app, root, monkeypatch):
     refuse_to_compute(monkeypatch)
     page = json.dumps(layout_of(app, "/"))
     assert "Sorry, this view could not be shown" in page  # computed: the refusal shows
+
+
+def test_results_saved_with_another_build_are_not_used(app, root, monkeypatch):
+    """A saved folder copied into another build (its figures are the other build's)."""
+    first_views.prime(app)
+    build = (root / "current").resolve()
+    copy = build.parent / "20990101T000000-copied"
+    shutil.copytree(build, copy)
+    (root / "current").unlink()
+    (root / "current").symlink_to(copy)
+    warm._usable.clear()
+    refuse_to_compute(monkeypatch)
+    assert not warm.is_current(copy) and warm.is_current(build)
+    assert "Sorry, this view could not be shown" in json.dumps(layout_of(app, "/"))
 
 
 def test_a_damaged_result_is_computed_afresh(app, root, caplog):
