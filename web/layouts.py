@@ -134,14 +134,30 @@ def safe_layout(layout: Callable[..., object] | None = None, *, cache: bool = Tr
         component, parameters = _view(layout, query, search if cache and exact else None)
         # Every time, cached or not: a tampered link is worth a line per request.
         _log_unused(layout.__module__, parameters)
-        return html.Div([dcc.Location(id=ids.PAGE_URL, refresh="callback-nav"),
-                         dcc.Store(id=ids.NAV_LINKS, data=follow.nav_links(
-                             layout.__module__, search, replaced=not exact)),
-                         *print_frame(layout.__module__, search), component])
+        frame = [dcc.Location(id=ids.PAGE_URL, refresh="callback-nav"),
+                 dcc.Store(id=ids.NAV_LINKS, data=follow.nav_links(
+                     layout.__module__, search, replaced=not exact)),
+                 *print_frame(layout.__module__, search)]
+        if isinstance(component, dict):
+            return plain_page(frame, component)
+        return html.Div([*frame, component])
 
     return wrapper
 
 
+
+
+def plain_page(frame: list, encoded: dict) -> dict:
+    """The page as Dash's JSON: ``frame``'s components encoded now, beside the view's
+    layout already ``encoded`` (from the cache). A response of plain JSON is encoded in
+    one pass; one holding a component object is first walked whole by Plotly's encoder,
+    which took most of the time of a 10x page from the cache (9 of 18 ms)."""
+    return {"type": "Div", "namespace": "dash_html_components",
+            "props": {"children": [*_encoded(frame), encoded]}}
+
+
+def _encoded(components: list) -> list:
+    return json.loads(plotly.io.json.to_json_plotly(components))
 
 
 def print_frame(module: str, search: str) -> list:
