@@ -23,6 +23,7 @@ read from Parquet into the process instead.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -123,6 +124,12 @@ class Store:
             ranges = dict(zip(codes, zip(starts, lengths, strict=True), strict=True))
             self.row_ranges[metric_id] = ranges if len(ranges) == len(codes) else None
         return self.row_ranges[metric_id]
+
+    @functools.cached_property
+    def names(self) -> dict[str, str]:
+        """Organisation code -> name."""
+        return dict(zip(self.organisations["org_code"], self.organisations["name"],
+                        strict=True))
 
     @property
     def synthetic(self) -> bool:

@@ -22,7 +22,7 @@ from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from data import queries, store
-from web import inputs
+from web import inputs, layouts
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +148,9 @@ def _layouts(app: Dash, module: str) -> list | None:
         # Dash's own callbacks (the pages router) read only the frame's components: drawing
         # every page for them made a new worker's first page take seconds.
         return [app.get_layout()]
-    pages = [page["layout"]() if callable(page["layout"]) else page["layout"]
-             for page in own or registered]
+    with layouts.decoded():
+        pages = [page["layout"]() if callable(page["layout"]) else page["layout"]
+                 for page in own or registered]
     return [app.get_layout(), *pages]
 
 
