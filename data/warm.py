@@ -45,7 +45,7 @@ SOURCE_SUFFIXES = (".py", ".toml", ".json")
 LIBRARIES = ("polars", "pyarrow", "plotly", "dash", "dash-bootstrap-components", "numpy",
              "scipy")
 
-_usable: dict[Path, bool] = {}
+_usable: dict[tuple[Path, int], bool] = {}
 _recording = threading.local()
 
 
@@ -86,7 +86,7 @@ def lookup(build: Path, name: str) -> object:
         return MISSING
     try:
         data = (folder / f"{name}.pickle").read_bytes()
-    except FileNotFoundError:
+    except OSError:  # not saved (or not readable): computed as if never saved
         return MISSING
     try:
         return pickle.loads(data)  # noqa: S301 - written by the builder, as the store is
@@ -96,16 +96,18 @@ def lookup(build: Path, name: str) -> object:
 
 
 def _matches(folder: Path) -> bool:
-    """Whether ``folder`` exists and was saved by this code (remembered once known; an
-    absent folder is looked for again, as it is written after the build is published)."""
-    known = _usable.get(folder)
-    if known is not None:
-        return known
+    """Whether ``folder`` exists and was saved by this code: remembered for the folder as it
+    is (saving again replaces the folder, so it is then read afresh); an absent folder is
+    looked for again, as it is written after the build is published."""
     try:
+        which = (folder, folder.stat().st_ino)
+        known = _usable.get(which)
+        if known is not None:
+            return known
         saved = (folder / FINGERPRINT_FILE).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
+    except OSError:
         return False
-    usable = _usable[folder] = saved == _stamp(folder.parent)
+    usable = _usable[which] = saved == _stamp(folder.parent)
     if not usable:
         log.info("saved results of %s are from other code; computing afresh",
                  folder.parent.name)
@@ -133,7 +135,6 @@ def save(build: Path, entries: dict[tuple[str, str], object]) -> int:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(old, ignore_errors=True)
-    _usable.pop(folder, None)
     return len(mine)
 
 
@@ -145,7 +146,6 @@ def _stamp(build: Path) -> str:
 
 def is_current(build: Path) -> bool:
     """Whether ``build`` has results saved by this code."""
-    _usable.pop(build / FOLDER, None)
     return _matches(build / FOLDER)
 
 

@@ -79,6 +79,18 @@ def test_results_saved_by_other_code_are_not_used(app, root, monkeypatch):
     assert "Sorry, this view could not be shown" in page  # computed: the refusal shows
 
 
+def test_results_saved_again_are_read_by_a_server_that_refused_the_old(app, root):
+    """A server that found results from other code reads them once ``equalities warm``
+    has saved them again (the folder is replaced, not changed in place)."""
+    first_views.prime(app, ("/",))
+    build = (root / "current").resolve()
+    (build / warm.FOLDER / warm.FINGERPRINT_FILE).write_text("other code\n")
+    warm._usable.clear()
+    assert not warm.is_current(build)
+    first_views.prime(app, ("/",))
+    assert warm.is_current(build)
+
+
 def test_results_saved_with_another_build_are_not_used(app, root, monkeypatch):
     """A saved folder copied into another build (its figures are the other build's)."""
     first_views.prime(app)
