@@ -616,7 +616,7 @@ def changes(org_code: str) -> dict:
 @cached
 def download_rows() -> dict[str, int]:
     """Rows of the counts table per metric id (for stating download sizes)."""
-    return {metric: part.height for metric, part in current().by_metric.items()}
+    return current().metric_rows()
 
 
 

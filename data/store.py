@@ -32,7 +32,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +65,37 @@ class StoreError(RuntimeError):
     """The store is missing or unreadable."""
 
 
+class Parts(Mapping[str, pl.DataFrame]):
+    """A build's counts by metric. Mapped parts hold their text columns as the codes of
+    their enums (:data:`CODED_COLUMNS`); each is decoded into its enums when first asked
+    for, because decoding reads every code (not a copy, but every page of those columns):
+    a part no query asks for is never read, and :meth:`Store.org_counts` decodes only the
+    slice it takes. Parts read from Parquet are decoded already (``enums`` None)."""
+
+    def __init__(self, coded: dict[str, pl.DataFrame], enums: dict[str, pl.Enum] | None):
+        self.coded, self.enums = coded, enums
+        self._decoded: dict[str, pl.DataFrame] = {}
+
+    def decode(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` (a part or a slice of one) with its text columns as enums."""
+        return frame if self.enums is None else _decoded(frame, self.enums)
+
+    def __getitem__(self, metric_id: str) -> pl.DataFrame:
+        found = self._decoded.get(metric_id)
+        if found is None:  # two threads may both decode: the same frame, one kept
+            found = self._decoded.setdefault(metric_id, self.decode(self.coded[metric_id]))
+        return found
+
+    def __contains__(self, metric_id: object) -> bool:  # without decoding the part
+        return metric_id in self.coded
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.coded)
+
+    def __len__(self) -> int:
+        return len(self.coded)
+
+
 @dataclass(frozen=True)
 class Store:
     """One loaded build of the store.
@@ -75,12 +106,20 @@ class Store:
     """
 
     path: Path
-    by_metric: dict[str, pl.DataFrame]
+    by_metric: Parts  # or a dict of decoded parts, held as Parts
     organisations: pl.DataFrame
     manifest: dict
     # Metric -> organisation -> its rows (see ``org_counts``), filled in as asked.
     row_ranges: dict[str, dict[str, tuple[int, int]] | None] = field(
         default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.by_metric, Parts):
+            object.__setattr__(self, "by_metric", Parts(dict(self.by_metric), None))
+
+    def metric_rows(self) -> dict[str, int]:
+        """Rows of each metric's part (without decoding any)."""
+        return {metric: part.height for metric, part in self.by_metric.coded.items()}
 
     @property
     def counts(self) -> pl.DataFrame:
@@ -99,25 +138,29 @@ class Store:
         sorted by organisation, so each one's rows are a slice of the metric's (not
         copied): a query about one organisation reads only its own part of the mapped
         file rather than every row."""
-        part = self.by_metric.get(metric_id)
-        if part is None:
+        parts = self.by_metric
+        if metric_id not in parts:
             return self.metric_counts(metric_id)
         ranges = self._row_ranges(metric_id)
         if ranges is None:  # not in organisation order: filter instead
-            return part.filter(pl.col("org_code").cast(pl.String).is_in(list(org_codes)))
+            return parts[metric_id].filter(
+                pl.col("org_code").cast(pl.String).is_in(list(org_codes)))
         held = sorted({ranges[code] for code in org_codes if code in ranges})  # stored order
-        slices = [part.slice(*rows) for rows in held]
+        coded = parts.coded[metric_id]
+        slices = [parts.decode(coded.slice(*rows)) for rows in held]
         if not slices:
-            return part.clear()
+            return parts.decode(coded.clear())
         return slices[0] if len(slices) == 1 else pl.concat(slices, rechunk=False)
 
     def _row_ranges(self, metric_id: str) -> dict[str, tuple[int, int]] | None:
         """Organisation -> (first row, rows) in the metric's part; None when an
         organisation's rows are not together. Worked out once per metric."""
         if metric_id not in self.row_ranges:
-            column = self.by_metric[metric_id]["org_code"]
+            parts = self.by_metric
+            column = parts.coded[metric_id]["org_code"]
             runs = column.to_physical().rle()  # the enum's codes: nothing is copied as text
-            names = column.dtype.categories.to_list()
+            enum = parts.enums["org_code"] if parts.enums else column.dtype
+            names = enum.categories.to_list()
             lengths = runs.struct.field("len").to_list()
             codes = [names[i] for i in runs.struct.field("value").to_list()]
             starts = [0, *itertools.accumulate(lengths)][:-1]
@@ -254,13 +297,16 @@ def read_build(build: Path) -> Store:
         file = build / "counts.parquet"
         folder = _arrow_folder(build)
         if folder is None:
-            parts = _read_coded(file)
+            parts = Parts(_read_coded(file), None)
         else:
             file = folder / ENUMS_FILE
-            enums, parts = _read_enums(file), {}
+            enums, coded = _read_enums(file), {}
             for file in sorted(folder.glob("*.arrow")):
-                part = _map_part(file, enums)
-                parts[str(part["metric"][0])] = part
+                codes = _mapped(file)
+                first = _decoded(codes.head(1), enums)
+                _check_coded(codes, first, str(file))
+                coded[str(first["metric"][0])] = codes
+            parts = Parts(coded, enums)
         file = build / "organisations.parquet"
         organisations = pl.read_parquet(file)
         schema.validate(organisations, "organisations", where=str(file))
@@ -371,13 +417,6 @@ def _read_enums(file: Path) -> dict[str, pl.Enum]:
     return {c: pl.Enum(values[c]) for c in CODED_COLUMNS}
 
 
-def _map_part(file: Path, enums: dict[str, pl.Enum]) -> pl.DataFrame:
-    """One metric's part, mapped from its Arrow file, decoded and checked."""
-    part = _decoded(_mapped(file), enums)
-    _check_coded(part, str(file))
-    return part
-
-
 def _decoded(codes: pl.DataFrame, enums: dict[str, pl.Enum]) -> pl.DataFrame:
     """``codes`` with its code columns as their enums, in place (not copied).
 
@@ -398,10 +437,10 @@ def _mapped(file: Path) -> pl.DataFrame:
     return pl.from_arrow(table, rechunk=False)
 
 
-def _check_coded(part: pl.DataFrame, where: str) -> None:
-    """Check a part against the counts schema, its coded columns as enums, without
-    turning them into text (which would copy them)."""
-    schema.validate(as_text(part.head(0)), "counts", where=where)
+def _check_coded(part: pl.DataFrame, first: pl.DataFrame, where: str) -> None:
+    """Check a mapped part against the counts schema (its types by its ``first`` row
+    decoded; its missing values from the file's counts) without reading its columns."""
+    schema.validate(as_text(first.head(0)), "counts", where=where)
     empty = [c.name for c in schema.COUNTS if not c.nullable and part[c.name].null_count()]
     if empty:
         raise schema.SchemaError(f"counts in {where}: column {empty[0]!r} has "
@@ -426,6 +465,6 @@ def load_store(root: Path | None = None) -> Store:
                 store = read_build(build)
                 _loaded.clear()
                 _loaded[build] = store
-                rows = sum(part.height for part in store.by_metric.values())
+                rows = sum(store.metric_rows().values())
                 log.info("loaded store %s (%d rows)", build.name, rows)
     return store

@@ -94,6 +94,19 @@ def test_an_organisations_rows_are_a_slice_of_the_mapped_file(build, demo):
                            whole.filter(pl.col("org_code") == code))
 
 
+def test_a_part_is_decoded_only_when_a_query_asks_for_it(build):
+    """Loading reads no part's codes; one organisation's rows decode only their slice."""
+    loaded = store.read_build(build)
+    parts = loaded.by_metric
+    assert parts._decoded == {} and set(parts) == {"pph_1500", "stillbirth", "iol_delay"}
+    assert loaded.metric_rows() == {m: parts.coded[m].height for m in parts}
+    one = loaded.org_counts("stillbirth", "SYN001")
+    assert parts._decoded == {}
+    assert isinstance(one.schema["org_code"], pl.Enum)
+    assert_frame_equal(one, parts["stillbirth"].filter(pl.col("org_code") == "SYN001"))
+    assert set(parts._decoded) == {"stillbirth"}
+
+
 def test_rows_out_of_organisation_order_are_filtered_instead(build):
     loaded = store.read_build(build)
     shuffled = loaded.by_metric["pph_1500"].sample(fraction=1.0, shuffle=True, seed=3)
