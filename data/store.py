@@ -59,10 +59,35 @@ CODED_COLUMNS = ("source", "metric", "org_code", "org_level", "period_label", "p
                  "dimension", "group")
 ARROW = "arrow"  # the folder of a build holding its counts as Arrow IPC files
 ENUMS_FILE = "enums.json"  # in that folder: each coded column's values, in code order
+ROWS_KEY = "equalities.rows"  # an Arrow file's metadata: organisation -> [first row, rows]
 
 
 class StoreError(RuntimeError):
     """The store is missing or unreadable."""
+
+
+def row_ranges(org_codes: pl.Series, names: list[str]) -> dict[str, tuple[int, int]] | None:
+    """Organisation -> (first row, rows) from a part's organisation column (enum codes, or
+    an enum, whose values are ``names``); None when an organisation's rows are not
+    together."""
+    runs = org_codes.to_physical().rle()  # the codes: nothing is copied as text
+    lengths = runs.struct.field("len").to_list()
+    codes = [names[i] for i in runs.struct.field("value").to_list()]
+    starts = [0, *itertools.accumulate(lengths)][:-1]
+    ranges = dict(zip(codes, zip(starts, lengths, strict=True), strict=True))
+    return ranges if len(ranges) == len(codes) else None
+
+
+def write_arrow_part(codes: pl.DataFrame, file: Path, org_names: list[str]) -> None:
+    """One metric's part, its text columns as enum codes (the organisation codes' values
+    ``org_names``), as an uncompressed Arrow IPC file whose schema carries the rows of each
+    organisation (:data:`ROWS_KEY`), so a reader need not read the column to find them."""
+    table = codes.to_arrow()
+    ranges = row_ranges(codes["org_code"], org_names)
+    if ranges is not None:
+        table = table.replace_schema_metadata({ROWS_KEY: json.dumps(ranges)})
+    with pa.OSFile(str(file), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
 
 
 class Parts(Mapping[str, pl.DataFrame]):
@@ -155,17 +180,11 @@ class Store:
     def _row_ranges(self, metric_id: str) -> dict[str, tuple[int, int]] | None:
         """Organisation -> (first row, rows) in the metric's part; None when an
         organisation's rows are not together. Worked out once per metric."""
-        if metric_id not in self.row_ranges:
+        if metric_id not in self.row_ranges:  # a build from before they were written
             parts = self.by_metric
             column = parts.coded[metric_id]["org_code"]
-            runs = column.to_physical().rle()  # the enum's codes: nothing is copied as text
             enum = parts.enums["org_code"] if parts.enums else column.dtype
-            names = enum.categories.to_list()
-            lengths = runs.struct.field("len").to_list()
-            codes = [names[i] for i in runs.struct.field("value").to_list()]
-            starts = [0, *itertools.accumulate(lengths)][:-1]
-            ranges = dict(zip(codes, zip(starts, lengths, strict=True), strict=True))
-            self.row_ranges[metric_id] = ranges if len(ranges) == len(codes) else None
+            self.row_ranges[metric_id] = row_ranges(column, enum.categories.to_list())
         return self.row_ranges[metric_id]
 
     @functools.cached_property
@@ -295,17 +314,20 @@ def read_build(build: Path) -> Store:
     try:
         manifest = json.loads(file.read_text(encoding="utf-8"))
         file = build / "counts.parquet"
-        folder = _arrow_folder(build)
+        folder, ranges = _arrow_folder(build), {}
         if folder is None:
             parts = Parts(_read_coded(file), None)
         else:
             file = folder / ENUMS_FILE
             enums, coded = _read_enums(file), {}
             for file in sorted(folder.glob("*.arrow")):
-                codes = _mapped(file)
+                codes, stated = _mapped(file)
                 first = _decoded(codes.head(1), enums)
                 _check_coded(codes, first, str(file))
-                coded[str(first["metric"][0])] = codes
+                metric = str(first["metric"][0])
+                coded[metric] = codes
+                if stated is not None:
+                    ranges[metric] = stated
             parts = Parts(coded, enums)
         file = build / "organisations.parquet"
         organisations = pl.read_parquet(file)
@@ -320,7 +342,7 @@ def read_build(build: Path) -> Store:
                          "the file.") from error
     if not parts:
         raise StoreError(f"The data store at {build} holds no counts.")
-    return Store(build, parts, organisations, manifest)
+    return Store(build, parts, organisations, manifest, ranges)
 
 
 def _enums(counts: pl.LazyFrame) -> dict[str, pl.Enum]:
@@ -355,9 +377,10 @@ def _write_arrow(parts: Iterable[pl.DataFrame], enums: dict[str, pl.Enum],
     folder.mkdir(exist_ok=True)
     (folder / ENUMS_FILE).write_text(json.dumps(
         {c: enum.categories.to_list() for c, enum in enums.items()}), encoding="utf-8")
+    names = enums["org_code"].categories.to_list()
     for index, part in enumerate(parts):
         codes = _coded(part, enums).with_columns(pl.col(*enums).to_physical())
-        codes.write_ipc(folder / f"{index:03d}.arrow", compression="uncompressed")
+        write_arrow_part(codes, folder / f"{index:03d}.arrow", names)
 
 
 def _parquet_parts(path: Path) -> Iterator[pl.DataFrame]:
@@ -428,13 +451,17 @@ def _decoded(codes: pl.DataFrame, enums: dict[str, pl.Enum]) -> pl.DataFrame:
     return codes.with_columns(codes[c].cat.to(enum, strict=False) for c, enum in enums.items())
 
 
-def _mapped(file: Path) -> pl.DataFrame:
-    """The frame of an uncompressed Arrow IPC file over its pages mapped read-only: shared
+def _mapped(file: Path) -> tuple[pl.DataFrame, dict[str, tuple[int, int]] | None]:
+    """The frame of an uncompressed Arrow IPC file over its pages mapped read-only (shared
     with every process mapping the file, read from disk only where a query looks, and
-    released (unmapped) when the last frame using it is dropped."""
+    released when the last frame using it is dropped), and its organisations' rows when the
+    file states them (:func:`write_arrow_part`)."""
     with pa.memory_map(str(file)) as source:
         table = pa.ipc.open_file(source).read_all()
-    return pl.from_arrow(table, rechunk=False)
+    stated = (table.schema.metadata or {}).get(ROWS_KEY.encode())
+    ranges = None if stated is None else {
+        code: (start, rows) for code, (start, rows) in json.loads(stated).items()}
+    return pl.from_arrow(table, rechunk=False), ranges
 
 
 def _check_coded(part: pl.DataFrame, first: pl.DataFrame, where: str) -> None:

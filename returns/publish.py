@@ -218,7 +218,7 @@ def _write_local(counts: pl.DataFrame, enums: dict[str, pl.Enum], folder: Path) 
         name = LOCAL_ARROW.format(index)
         codes = part.with_columns(pl.col(c).cast(e) for c, e in enums.items()).with_columns(
             pl.col(*enums).to_physical())
-        codes.write_ipc(folder / name, compression="uncompressed")
+        store.write_arrow_part(codes, folder / name, enums["org_code"].categories.to_list())
         names.append(name)
     return names
 

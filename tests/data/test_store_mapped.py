@@ -173,3 +173,26 @@ def test_a_new_build_is_mapped_and_the_old_one_released(tmp_path, small_counts, 
     assert str(second / store.ARROW) in mapped
     assert str(first / store.ARROW) not in mapped
     assert os.path.exists(first)  # kept on disk (the one before), no longer held
+
+
+def test_each_file_states_its_organisations_rows(build):
+    """The writer puts each organisation's rows in the file's metadata, so a reader finds
+    them without reading the organisation column; they are the rows a filter gives."""
+    loaded = store.read_build(build)
+    assert set(loaded.row_ranges) == set(loaded.by_metric)
+    assert loaded.by_metric._decoded == {}  # known without reading any part
+    for metric, ranges in loaded.row_ranges.items():
+        whole = loaded.by_metric[metric]
+        assert ranges == store.row_ranges(whole["org_code"],
+                                          whole["org_code"].dtype.categories.to_list())
+        assert sum(rows for _, rows in ranges.values()) == whole.height
+
+
+def test_a_part_out_of_organisation_order_states_no_rows(tmp_path, small_counts, demo):
+    shuffled = small_counts.sample(fraction=1.0, shuffle=True, seed=5)
+    enums = store._enums(shuffled.lazy())
+    names = enums["org_code"].categories.to_list()
+    codes = store._coded(shuffled, enums).with_columns(pl.col(*enums).to_physical())
+    store.write_arrow_part(codes, tmp_path / "part.arrow", names)
+    frame, stated = store._mapped(tmp_path / "part.arrow")
+    assert stated is None and frame.height == shuffled.height
