@@ -78,12 +78,13 @@ def row_ranges(org_codes: pl.Series, names: list[str]) -> dict[str, tuple[int, i
     return ranges if len(ranges) == len(codes) else None
 
 
-def write_arrow_part(codes: pl.DataFrame, file: Path, org_names: list[str]) -> None:
-    """One metric's part, its text columns as enum codes (the organisation codes' values
-    ``org_names``), as an uncompressed Arrow IPC file whose schema carries the rows of each
-    organisation (:data:`ROWS_KEY`), so a reader need not read the column to find them."""
+def write_arrow_part(part: pl.DataFrame, file: Path, enums: dict[str, pl.Enum]) -> None:
+    """One metric's part as an uncompressed Arrow IPC file, its text columns as the codes
+    of ``enums``, whose schema carries the rows of each organisation (:data:`ROWS_KEY`),
+    so a reader need not read the column to find them."""
+    codes = _coded(part, enums).with_columns(pl.col(*enums).to_physical())
     table = codes.to_arrow()
-    ranges = row_ranges(codes["org_code"], org_names)
+    ranges = row_ranges(codes["org_code"], enums["org_code"].categories.to_list())
     if ranges is not None:
         table = table.replace_schema_metadata({ROWS_KEY: json.dumps(ranges)})
     with pa.OSFile(str(file), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
@@ -377,10 +378,8 @@ def _write_arrow(parts: Iterable[pl.DataFrame], enums: dict[str, pl.Enum],
     folder.mkdir(exist_ok=True)
     (folder / ENUMS_FILE).write_text(json.dumps(
         {c: enum.categories.to_list() for c, enum in enums.items()}), encoding="utf-8")
-    names = enums["org_code"].categories.to_list()
     for index, part in enumerate(parts):
-        codes = _coded(part, enums).with_columns(pl.col(*enums).to_physical())
-        write_arrow_part(codes, folder / f"{index:03d}.arrow", names)
+        write_arrow_part(part, folder / f"{index:03d}.arrow", enums)
 
 
 def _parquet_parts(path: Path) -> Iterator[pl.DataFrame]:

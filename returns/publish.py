@@ -216,9 +216,7 @@ def _write_local(counts: pl.DataFrame, enums: dict[str, pl.Enum], folder: Path) 
     names = []
     for index, (_, part) in enumerate(counts.group_by("metric", maintain_order=True)):
         name = LOCAL_ARROW.format(index)
-        codes = part.with_columns(pl.col(c).cast(e) for c, e in enums.items()).with_columns(
-            pl.col(*enums).to_physical())
-        store.write_arrow_part(codes, folder / name, enums["org_code"].categories.to_list())
+        store.write_arrow_part(part, folder / name, enums)
         names.append(name)
     return names
 
