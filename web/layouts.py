@@ -35,6 +35,7 @@ MAX_LOGGED_PARAMETERS = 8
 CANONICAL_KEPT = 512  # links whose canonical view each process remembers (per build)
 
 _LAYOUTS: dict[str, Callable[..., object]] = {}
+CACHED: set[str] = set()  # modules whose layouts are cached per store build and view
 
 
 def _render(layout: Callable[..., object], query: dict) -> tuple[object, tuple[str, ...]]:
@@ -165,6 +166,8 @@ def safe_layout(layout: Callable[..., object] | None = None, *, cache: bool = Tr
     if layout is None:
         return functools.partial(safe_layout, cache=cache)
     _LAYOUTS[layout.__module__] = layout
+    if cache:
+        CACHED.add(layout.__module__)
 
     @functools.wraps(layout)
     def wrapper(**query):

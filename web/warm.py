@@ -10,19 +10,20 @@ import dash
 from dash import Dash
 
 from data import queries, warm
+from web import layouts as web_layouts
 
 log = logging.getLogger(__name__)
-# The views a visitor meets first: every page of the navigation with its default view.
-FIRST_VIEWS = ("/", "/explore", "/benchmark", "/map", "/trends", "/intersections",
-               "/scorecard", "/mortality", "/experience", "/data-quality")
 
 
-def prime(app: Dash, paths: tuple[str, ...] = FIRST_VIEWS) -> tuple[str, int]:
-    """Draw the default view of each page in ``paths`` from the published store and save
-    every result that computed with the build: (the build's id, results saved). Every
-    result is computed afresh (neither the cache nor results saved before are read).
-    """
+def prime(app: Dash, paths: tuple[str, ...] | None = None) -> tuple[str, int]:
+    """Draw the default view of each page in ``paths`` (by default every page whose views
+    are cached: the views a visitor meets first) from the published store and save every
+    result that computed with the build: (the build's id, results saved). Every result is
+    computed afresh (neither the cache nor results saved before are read)."""
     layouts = {page["path"]: page["layout"] for page in dash.page_registry.values()}
+    if paths is None:
+        paths = tuple(page["path"] for page in dash.page_registry.values()
+                      if page["module"] in web_layouts.CACHED)
     server = app.server
     with server.app_context(), warm.recording() as entries:
         build = queries.current()
