@@ -12,7 +12,7 @@ from flask import send_from_directory
 
 from components import shell
 from data import queries, store
-from web import auth, errors, exports, menus, returns
+from web import auth, compressed, errors, exports, menus, returns
 
 ROOT = Path(__file__).resolve().parent
 BOOTSTRAP_DIR = Path(flask_bootstrap.__file__).resolve().parent / "static" / "bootstrap5" / "css"
@@ -114,6 +114,7 @@ def create_app() -> Dash:
     exports.install(app)
     returns.install(app.server)
     menus.install(app.server)
+    compressed.install(app.server, GZIP_LEVEL)  # before Flask-Compress, which then skips
     _secure(app)
     auth.install(app.server)  # first: nothing is answered before sign-in
     errors.install(app)
