@@ -3,11 +3,15 @@ object in the response, so Plotly's encoder never walks the whole page first."""
 
 from __future__ import annotations
 
+import json
+
+import dash
 import orjson
 import pytest
 from dash import _callback as callback_module
 
 from data import queries
+from web import layouts
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +53,29 @@ def test_a_cached_page_is_encoded_without_walking_it(app, path, monkeypatch):
     # The same page as the first answer, but for the time the heading states.
     assert len(again.get_data()) == len(first.get_data())
     assert len(encoded) == 1
+
+
+def page_children(response) -> list:
+    return response.get_json()["response"]["_pages_content"]["children"]["props"]["children"]
+
+
+@pytest.mark.parametrize("path", ["/", "/benchmark", "/scorecard"])
+def test_the_frame_is_remembered_per_minute_and_is_the_one_made_afresh(app, path, monkeypatch):
+    client = app.server.test_client()
+    module = next(m for m, page in dash.page_registry.items() if page["path"] == path)
+    monkeypatch.setattr(layouts, "_generated", lambda: "01 January 2030, 09:00")
+    served = page_children(client.post("/_dash-update-component", json=router_body(path)))
+    with app.server.test_request_context():
+        search, exact = layouts.canonical(module, {})
+        fresh = layouts._encoded(layouts.frame(module, search, exact, "01 January 2030, 09:00"))
+    assert served[:-1] == fresh
+    assert "01 January 2030, 09:00" in json.dumps(served[:-1])
+    hits = layouts._recent_frame.cache_info().hits
+    assert page_children(client.post("/_dash-update-component", json=router_body(path))) == served
+    assert layouts._recent_frame.cache_info().hits == hits + 1
+
+    # The next minute's answer states the next minute: the heading is never stale.
+    monkeypatch.setattr(layouts, "_generated", lambda: "01 January 2030, 09:01")
+    later = page_children(client.post("/_dash-update-component", json=router_body(path)))
+    assert "09:01" in json.dumps(later[:-1]) and "09:00" not in json.dumps(later[:-1])
+    assert later[-1] == served[-1]

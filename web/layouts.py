@@ -177,33 +177,63 @@ def safe_layout(layout: Callable[..., object] | None = None, *, cache: bool = Tr
         component, parameters = _view(layout, query, search if cache and exact else None)
         # Every time, cached or not: a tampered link is worth a line per request.
         _log_unused(layout.__module__, parameters)
-        frame = [dcc.Location(id=ids.PAGE_URL, refresh="callback-nav"),
-                 dcc.Store(id=ids.NAV_LINKS, data=follow.nav_links(
-                     layout.__module__, search, replaced=not exact)),
-                 *print_frame(layout.__module__, search)]
         if isinstance(component, dict | orjson.Fragment):
-            return plain_page(frame, component)
-        return html.Div([*frame, component])
+            return plain_page(frame_json(layout.__module__, search, exact), component)
+        return html.Div([*frame(layout.__module__, search, exact, _generated()), component])
 
     return wrapper
 
 
+def frame(module: str, search: str, exact: bool, generated: str) -> list:
+    """What every page starts with, for the view of ``module`` at its canonical ``search``
+    (``exact``: as its link gave it): the page's address, the links every page carries for
+    the view, and the print heading (``generated`` at that time) with the export links."""
+    return [dcc.Location(id=ids.PAGE_URL, refresh="callback-nav"),
+            dcc.Store(id=ids.NAV_LINKS, data=follow.nav_links(module, search,
+                                                              replaced=not exact)),
+            *print_frame(module, search, generated)]
 
 
-def plain_page(frame: list, encoded: dict | orjson.Fragment) -> dict:
-    """The page as Dash's JSON: ``frame``'s components encoded now, beside the view's
-    layout already ``encoded`` (from the cache). A response of plain JSON is encoded in
-    one pass; one holding a component object is first walked whole by Plotly's encoder,
-    which took most of the time of a 10x page from the cache (9 of 18 ms)."""
+def _generated() -> str:
+    return datetime.now().strftime("%d %B %Y, %H:%M")
+
+
+def frame_json(module: str, search: str, exact: bool) -> tuple[orjson.Fragment | dict, ...]:
+    """:func:`frame` as encoded JSON, one item per component, worked out once per store
+    build, view and minute (the heading's time) in each process: the links for every page
+    and the heading cost 3 of a cached page's 5 ms on the server when made afresh."""
+    generated = _generated()
+    try:
+        build = queries.build_id()
+    except store.StoreError:
+        return tuple(_encoded(frame(module, search, exact, generated)))
+    parts = _recent_frame(build, generated, module, search, exact)
+    return tuple(orjson.loads(part) if _decoded.get() else orjson.Fragment(part)
+                 for part in parts)
+
+
+@functools.lru_cache(maxsize=CANONICAL_KEPT)
+def _recent_frame(_build: str, generated: str, module: str, search: str, exact: bool
+                  ) -> tuple[bytes, ...]:
+    return tuple(orjson.dumps(part) for part in
+                 _encoded(frame(module, search, exact, generated)))
+
+
+def plain_page(frame: tuple[orjson.Fragment | dict, ...], encoded: dict | orjson.Fragment
+               ) -> dict:
+    """The page as Dash's JSON: the ``frame``'s components and the view's layout, each
+    already encoded. A response of plain JSON is encoded in one pass; one holding a
+    component object is first walked whole by Plotly's encoder, which took most of the
+    time of a 10x page from the cache (9 of 18 ms)."""
     return {"type": "Div", "namespace": "dash_html_components",
-            "props": {"children": [*_encoded(frame), encoded]}}
+            "props": {"children": [*frame, encoded]}}
 
 
 def _encoded(components: list) -> list:
     return json.loads(plotly.io.json.to_json_plotly(components))
 
 
-def print_frame(module: str, search: str) -> list:
+def print_frame(module: str, search: str, generated: str) -> list:
     """What a page's view (its canonical ``search``) starts with: the heading printed on
     paper and in exports (what, for whom, when, from where) and the links that export it."""
     path = dash.page_registry.get(module, {}).get("path", "/")
@@ -212,7 +242,6 @@ def print_frame(module: str, search: str) -> list:
     except store.StoreError:
         return []
     title, lines = viewwords.describe(path, search, store_now.names)
-    generated = datetime.now().strftime("%d %B %Y, %H:%M")
     return [shell.print_header(title, lines, path + search, generated, store_now.manifest),
             shell.export_bar({kind: viewwords.export_href(path, search, kind)
                               for kind in shell.EXPORTS}),
