@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,15 @@ DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "store"
 def data_dir() -> Path:
     """The store folder: ``EQUALITIES_DATA_DIR`` if set, else ``data/store`` in the project."""
     configured = os.environ.get("EQUALITIES_DATA_DIR")
-    return Path(configured).expanduser().resolve() if configured else DEFAULT_DATA_DIR
+    if not configured:
+        return DEFAULT_DATA_DIR
+    return _resolved(configured, "" if os.path.isabs(configured) else os.getcwd())
+
+
+@functools.lru_cache(maxsize=8)
+def _resolved(path: str, _cwd: str) -> Path:
+    # Asked on every request; resolving a path looks at each folder in it.
+    return Path(path).expanduser().resolve()
 
 
 def redis_url() -> str | None:

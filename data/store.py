@@ -288,11 +288,14 @@ def current_build(root: Path | None = None) -> Path:
     """The folder of the published build, or :class:`StoreError` if there is none."""
     root = Path(root or settings.data_dir())
     link = root / CURRENT
-    if not link.exists():
-        raise StoreError(
-            f"No data store at {root}. Build the demo with `equalities build-demo`."
-        )
-    return link.resolve()
+    try:  # one system call on every request; resolving the whole path took several
+        return root / os.readlink(link)
+    except OSError:
+        if not link.exists():
+            raise StoreError(
+                f"No data store at {root}. Build the demo with `equalities build-demo`."
+            ) from None
+        return link.resolve()  # ``current`` as a folder, not a link (a copied store)
 
 
 def exists(root: Path | None = None) -> bool:

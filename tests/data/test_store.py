@@ -69,6 +69,19 @@ def test_new_build_is_picked_up(tmp_path, demo):
     assert json.loads((second / "manifest.json").read_text())["title"] == "two"
 
 
+def test_current_is_found_as_a_link_or_as_a_copied_folder(tmp_path, demo):
+    counts = store.as_text(demo.counts.head(50))
+    build = store.write_store(counts, demo.organisations, {"title": "linked"}, tmp_path / "a")
+    assert store.current_build(tmp_path / "a") == build.resolve()
+    # A store copied without its links (``cp -rL``): ``current`` is the build's folder.
+    shutil.copytree(tmp_path / "a", tmp_path / "b", symlinks=False)
+    assert not (tmp_path / "b" / store.CURRENT).is_symlink()
+    assert store.current_build(tmp_path / "b") == (tmp_path / "b" / store.CURRENT).resolve()
+    assert store.load_store(tmp_path / "b").manifest["title"] == "linked"
+    with pytest.raises(store.StoreError, match="No data store"):
+        store.current_build(tmp_path / "c")
+
+
 def test_old_builds_and_killed_staging_folders_are_removed(tmp_path, demo):
     """A build killed while writing leaves a .staging folder: the next write removes it
     once it is an hour old (not before: another build may still be writing it), and only
