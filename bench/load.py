@@ -223,18 +223,18 @@ def router_body(template: str, path: str, search: str) -> str:
 class Client:
     """One keep-alive HTTP connection posting callback bodies."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, encoding: str = "gzip") -> None:
+        self.headers = {"Content-Type": "application/json", "Accept-Encoding": encoding}
         parts = urlsplit(base)
         self.host, self.port = parts.hostname, parts.port
         self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
 
     def post(self, body: str) -> tuple[int, int, float]:
-        """(status, response bytes, seconds) of one callback request."""
+        """(status, response bytes on the wire, seconds) of one callback request."""
         data = body.encode()
         start = time.perf_counter()
         try:
-            self.connection.request("POST", CALLBACK, body=data,
-                                    headers={"Content-Type": "application/json"})
+            self.connection.request("POST", CALLBACK, body=data, headers=self.headers)
             response = self.connection.getresponse()
             payload = response.read()
             status = response.status
@@ -254,13 +254,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank]
 
 
-def load(base: str, bodies: list[str], clients: int, seconds: float) -> dict:
+def load(base: str, bodies: list[str], clients: int, seconds: float,
+         encoding: str = "gzip") -> dict:
     """Replay ``bodies`` from ``clients`` threads for ``seconds``; latency in ms."""
     results: list[list[tuple[int, int, float]]] = [[] for _ in range(clients)]
     stop_at = time.perf_counter() + seconds
 
     def run(index: int) -> None:
-        client = Client(base)
+        client = Client(base, encoding)
         order = bodies[:]
         random.Random(index).shuffle(order)
         i = 0
@@ -287,8 +288,9 @@ def load(base: str, bodies: list[str], clients: int, seconds: float) -> dict:
             "size_max": max(sizes, default=0)}
 
 
-def timed_sequential(base: str, bodies: list[str], repeat: int) -> list[tuple[int, int, float]]:
-    client = Client(base)
+def timed_sequential(base: str, bodies: list[str], repeat: int,
+                     encoding: str = "gzip") -> list[tuple[int, int, float]]:
+    client = Client(base, encoding)
     return [client.post(body) for body in bodies for _ in range(repeat)]
 
 
@@ -338,6 +340,8 @@ def main() -> None:
     parser.add_argument("--trusts", type=int, default=8, help="trusts for the uncached views")
     parser.add_argument("--wsgi", default="app:server", help="gunicorn application")
     parser.add_argument("--log", type=Path, default=None, help="gunicorn log file")
+    parser.add_argument("--encoding", choices=("gzip", "identity"), default="gzip",
+                        help="Accept-Encoding of the clients (a browser asks for gzip)")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -353,7 +357,8 @@ def main() -> None:
 
     print(describe_machine())
     print(f"store: {args.data_dir} ({len(trusts)} trusts); gunicorn --workers {args.workers} "
-          f"--threads {args.threads} {args.wsgi}; {args.clients} clients for {args.seconds:.0f} s")
+          f"--threads {args.threads} {args.wsgi}; {args.clients} clients for {args.seconds:.0f} s; "
+          f"Accept-Encoding {args.encoding} (response sizes as sent)")
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -378,7 +383,7 @@ def main() -> None:
         print("|---|--:|--:|--:|--:|--:|---|")
         metrics = list(registry.METRICS)
         for label, views in uncached_views(layout_template, chosen, metrics).items():
-            runs = timed_sequential(base, views, 1)
+            runs = timed_sequential(base, views, 1, args.encoding)
             ok = [r for r in runs if r[0] == 200]
             sizes = [r[1] / 1024 for r in ok]
             line = summary(label, [r[2] * 1000 for r in runs])
@@ -393,8 +398,8 @@ def main() -> None:
             kinds.setdefault(kind_of(body), []).append(body)
         everything: list[float] = []
         for label, group in kinds.items():
-            timed_sequential(base, group, 4)  # reach both workers' caches
-            runs = timed_sequential(base, group, args.repeat)
+            timed_sequential(base, group, 4, args.encoding)  # reach both workers' caches
+            runs = timed_sequential(base, group, args.repeat, args.encoding)
             times = [r[2] * 1000 for r in runs]
             everything += times
             sizes = [r[1] / 1024 for r in runs if r[0] == 200]
@@ -403,8 +408,10 @@ def main() -> None:
                          else "no body (204)")
             print(f"{summary(label, times)} {size_text} |")
         print(summary("all recorded callbacks", everything) + " |")
-        largest = max(((timed_sequential(base, [b], 1)[0][1], path) for path, b in bodies))
-        print(f"\nlargest response: {largest[0] / 1024:.0f} KB ({largest[1]} page layout)")
+        largest = max(((timed_sequential(base, [b], 1, "identity")[0][1], path)
+                       for path, b in bodies))
+        print(f"\nlargest response: {largest[0] / 1024:.0f} KB uncompressed "
+              f"({largest[1]} page layout)")
 
         print(f"\n## Load: {args.clients} concurrent keep-alive clients, "
               f"{args.seconds:.0f} s each\n")
@@ -414,7 +421,7 @@ def main() -> None:
         mixes = {"all recorded callbacks (page loads)": [b for _, b in bodies],
                  "page layouts only": kinds["page layout"]}
         for label, mix in mixes.items():
-            r = load(base, mix, args.clients, args.seconds)
+            r = load(base, mix, args.clients, args.seconds, args.encoding)
             print(f"| {label} | {r['requests']} | {r['rps']:.0f} | {r['errors']} | "
                   f"{r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} | {r['max']:.0f} | "
                   f"{r['size_median'] / 1024:.1f} / {r['size_max'] / 1024:.0f} |")
