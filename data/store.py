@@ -60,6 +60,9 @@ CODED_COLUMNS = ("source", "metric", "org_code", "org_level", "period_label", "p
 ARROW = "arrow"  # the folder of a build holding its counts as Arrow IPC files
 ENUMS_FILE = "enums.json"  # in that folder: each coded column's values, in code order
 ROWS_KEY = "equalities.rows"  # an Arrow file's metadata: organisation -> [first row, rows]
+# In the Arrow folder: each metric's rows again, sorted by period, so a query across every
+# organisation in one period (a funnel, a map) reads that period's rows, not the metric's.
+PERIODS = "periods"
 
 
 class StoreError(RuntimeError):
@@ -78,17 +81,31 @@ def row_ranges(org_codes: pl.Series, names: list[str]) -> dict[str, tuple[int, i
     return ranges if len(ranges) == len(codes) else None
 
 
-def write_arrow_part(part: pl.DataFrame, file: Path, enums: dict[str, pl.Enum]) -> None:
+def write_arrow_part(part: pl.DataFrame, file: Path, enums: dict[str, pl.Enum],
+                     by: str = "org_code") -> None:
     """One metric's part as an uncompressed Arrow IPC file, its text columns as the codes
-    of ``enums``, whose schema carries the rows of each organisation (:data:`ROWS_KEY`),
-    so a reader need not read the column to find them."""
+    of ``enums``, whose schema carries the rows of each value of ``by`` (:data:`ROWS_KEY`;
+    none when they are not together), so a reader need not read the column to find them.
+    The rows are kept in their order, or sorted by ``by`` (stably) when it is not the
+    organisation."""
     codes = _coded(part, enums).with_columns(pl.col(*enums).to_physical())
+    if by != "org_code":
+        codes = codes.sort(by, maintain_order=True)
     table = codes.to_arrow()
-    ranges = row_ranges(codes["org_code"], enums["org_code"].categories.to_list())
+    ranges = row_ranges(codes[by], enums[by].categories.to_list())
     if ranges is not None:
         table = table.replace_schema_metadata({ROWS_KEY: json.dumps(ranges)})
     with pa.OSFile(str(file), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
+
+
+def write_arrow_parts(part: pl.DataFrame, folder: Path, name: str,
+                      enums: dict[str, pl.Enum]) -> None:
+    """One metric's part as ``folder/name`` (by organisation) and, sorted by period,
+    ``folder/periods/name`` (see :data:`PERIODS`)."""
+    write_arrow_part(part, folder / name, enums)
+    (folder / PERIODS).mkdir(exist_ok=True)
+    write_arrow_part(part, folder / PERIODS / name, enums, by="period_label")
 
 
 class Parts(Mapping[str, pl.DataFrame]):
@@ -138,6 +155,9 @@ class Store:
     # Metric -> organisation -> its rows (see ``org_counts``), filled in as asked.
     row_ranges: dict[str, dict[str, tuple[int, int]] | None] = field(
         default_factory=dict, compare=False, repr=False)
+    # Metric -> its rows sorted by period (codes) and each period's rows (``period_counts``).
+    by_period: dict[str, tuple[pl.DataFrame, dict[str, tuple[int, int]]]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.by_metric, Parts):
@@ -177,6 +197,19 @@ class Store:
         if not slices:
             return parts.decode(coded.clear())
         return slices[0] if len(slices) == 1 else pl.concat(slices, rechunk=False)
+
+    def period_counts(self, metric_id: str, period_label: str) -> pl.DataFrame:
+        """The rows of one metric in one period, every organisation's. From the metric's
+        rows sorted by period they are a slice of the mapped file (not copied), so a query
+        across organisations reads one period's rows rather than every row; without that
+        file (a build from before it, the parts read from Parquet), a filter."""
+        found = self.by_period.get(metric_id)
+        if found is None:
+            part = self.metric_counts(metric_id)
+            return part.filter(pl.col("period_label").cast(pl.String) == period_label)
+        codes, ranges = found
+        rows = ranges.get(period_label)
+        return self.by_metric.decode(codes.slice(*rows) if rows else codes.clear())
 
     def _row_ranges(self, metric_id: str) -> dict[str, tuple[int, int]] | None:
         """Organisation -> (first row, rows) in the metric's part; None when an
@@ -318,7 +351,7 @@ def read_build(build: Path) -> Store:
     try:
         manifest = json.loads(file.read_text(encoding="utf-8"))
         file = build / "counts.parquet"
-        folder, ranges = _arrow_folder(build), {}
+        folder, ranges, by_period = _arrow_folder(build), {}, {}
         if folder is None:
             parts = Parts(_read_coded(file), None)
         else:
@@ -332,6 +365,9 @@ def read_build(build: Path) -> Store:
                 coded[metric] = codes
                 if stated is not None:
                     ranges[metric] = stated
+                file = folder / PERIODS / file.name
+                if file.is_file():
+                    by_period[metric] = _period_part(file, codes.height)
             parts = Parts(coded, enums)
         file = build / "organisations.parquet"
         organisations = pl.read_parquet(file)
@@ -346,7 +382,8 @@ def read_build(build: Path) -> Store:
                          "the file.") from error
     if not parts:
         raise StoreError(f"The data store at {build} holds no counts.")
-    return Store(build, parts, organisations, manifest, ranges)
+    return Store(build, parts, organisations, manifest, ranges,
+                 {m: found for m, found in by_period.items() if found[1] is not None})
 
 
 def _enums(counts: pl.LazyFrame) -> dict[str, pl.Enum]:
@@ -382,7 +419,7 @@ def _write_arrow(parts: Iterable[pl.DataFrame], enums: dict[str, pl.Enum],
     (folder / ENUMS_FILE).write_text(json.dumps(
         {c: enum.categories.to_list() for c, enum in enums.items()}), encoding="utf-8")
     for index, part in enumerate(parts):
-        write_arrow_part(part, folder / f"{index:03d}.arrow", enums)
+        write_arrow_parts(part, folder, f"{index:03d}.arrow", enums)
 
 
 def _parquet_parts(path: Path) -> Iterator[pl.DataFrame]:
@@ -412,6 +449,8 @@ def _arrow_folder(build: Path) -> Path | None:
     read-only store)."""
     folder = build / ARROW
     if folder.is_dir():
+        if not (folder / PERIODS).is_dir():
+            _write_periods(folder)
         return folder
     staging = build / f".{ARROW}-{uuid.uuid4().hex[:6]}"
     try:
@@ -431,6 +470,32 @@ def _arrow_folder(build: Path) -> Path | None:
         raise
     log.info("wrote the Arrow files of %s", build.name)
     return folder
+
+
+def _write_periods(folder: Path) -> None:
+    """The rows by period (:data:`PERIODS`) of an Arrow folder written before them, from
+    its metrics' files; left out, with a warning, where the folder cannot be written (its
+    queries across organisations then filter the metric's rows)."""
+    staging = folder / f".{PERIODS}-{uuid.uuid4().hex[:6]}"
+    try:
+        staging.mkdir()
+    except OSError as error:
+        log.warning("no rows by period for %s: cannot write in %s (%s)", folder.parent.name,
+                    folder, error.strerror or error)
+        return
+    try:
+        enums = _read_enums(folder / ENUMS_FILE)
+        for file in sorted(folder.glob("*.arrow")):
+            codes, _ = _mapped(file)
+            write_arrow_part(_decoded(codes, enums), staging / file.name, enums,
+                             by="period_label")
+        staging.rename(folder / PERIODS)
+    except BaseException as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, OSError) and (folder / PERIODS).is_dir():  # written meanwhile
+            return
+        raise
+    log.info("wrote the rows by period of %s", folder.parent.name)
 
 
 def _read_enums(file: Path) -> dict[str, pl.Enum]:
@@ -456,14 +521,25 @@ def _decoded(codes: pl.DataFrame, enums: dict[str, pl.Enum]) -> pl.DataFrame:
 def _mapped(file: Path) -> tuple[pl.DataFrame, dict[str, tuple[int, int]] | None]:
     """The frame of an uncompressed Arrow IPC file over its pages mapped read-only (shared
     with every process mapping the file, read from disk only where a query looks, and
-    released when the last frame using it is dropped), and its organisations' rows when the
-    file states them (:func:`write_arrow_part`)."""
+    released when the last frame using it is dropped), and the rows of each organisation
+    (or period) when the file states them (:func:`write_arrow_part`)."""
     with pa.memory_map(str(file)) as source:
         table = pa.ipc.open_file(source).read_all()
     stated = (table.schema.metadata or {}).get(ROWS_KEY.encode())
     ranges = None if stated is None else {
         code: (start, rows) for code, (start, rows) in json.loads(stated).items()}
     return pl.from_arrow(table, rechunk=False), ranges
+
+
+def _period_part(file: Path, rows: int
+                 ) -> tuple[pl.DataFrame, dict[str, tuple[int, int]] | None]:
+    """A metric's rows sorted by period (:data:`PERIODS`), mapped, and each period's rows;
+    it must hold the ``rows`` of the metric's own file."""
+    codes, stated = _mapped(file)
+    if codes.height != rows:
+        raise schema.SchemaError(f"counts in {file}: {codes.height} rows, not the {rows} "
+                                 "of the metric's file")
+    return codes, stated
 
 
 def _check_coded(part: pl.DataFrame, first: pl.DataFrame, where: str) -> None:

@@ -216,7 +216,7 @@ def _write_local(counts: pl.DataFrame, enums: dict[str, pl.Enum], folder: Path) 
     names = []
     for index, (_, part) in enumerate(counts.group_by("metric", maintain_order=True)):
         name = LOCAL_ARROW.format(index)
-        store.write_arrow_part(part, folder / name, enums)
+        store.write_arrow_parts(part, folder, name, enums)
         names.append(name)
     return names
 
@@ -239,8 +239,12 @@ def write_build(counts: pl.DataFrame, definitions: dict, root: Path | None = Non
         arrow.mkdir(parents=True)
         for name in ("counts.parquet", "organisations.parquet"):
             _link(base / name, staging / name)
+        (arrow / store.PERIODS).mkdir()
         for file in files:
             _link(file, arrow / file.name)
+            by_period = file.parent / store.PERIODS / file.name
+            if by_period.is_file():  # a build from before them has none
+                _link(by_period, arrow / store.PERIODS / file.name)
         (arrow / store.ENUMS_FILE).write_text(json.dumps(
             {c: e.categories.to_list() for c, e in enums.items()}), encoding="utf-8")
         local_files = _write_local(counts, enums, arrow)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -120,13 +121,12 @@ def test_rows_out_of_organisation_order_are_filtered_instead(build):
 def test_a_build_without_arrow_files_gets_them_once(build):
     arrow = build / store.ARROW
     expected = store.as_text(store.read_build(build).counts)
-    for file in arrow.iterdir():
-        file.unlink()
-    arrow.rmdir()
+    shutil.rmtree(arrow)
 
     first = store.read_build(build)
     assert arrow.is_dir() and {str(f) for f in arrow.glob("*.arrow")} <= _mapped_files()
     assert_frame_equal(store.as_text(first.counts), expected)
+    assert set(first.by_period) == set(first.by_metric)  # with the rows by period too
     written = {f.name: f.stat().st_mtime_ns for f in arrow.iterdir()}
     store.read_build(build)
     assert {f.name: f.stat().st_mtime_ns for f in arrow.iterdir()} == written
@@ -136,9 +136,7 @@ def test_a_build_without_arrow_files_gets_them_once(build):
 def test_a_build_that_cannot_be_written_is_read_into_memory(build, monkeypatch):
     arrow = build / store.ARROW
     expected = store.as_text(store.read_build(build).counts)
-    for file in arrow.iterdir():
-        file.unlink()
-    arrow.rmdir()
+    shutil.rmtree(arrow)
 
     make_folder = Path.mkdir
 
@@ -194,3 +192,65 @@ def test_a_part_out_of_organisation_order_states_no_rows(tmp_path, small_counts,
     store.write_arrow_part(shuffled, tmp_path / "part.arrow", enums)
     frame, stated = store._mapped(tmp_path / "part.arrow")
     assert stated is None and frame.height == shuffled.height
+
+
+def test_one_periods_rows_are_a_slice_of_the_file_sorted_by_period(build, demo):
+    """``period_counts`` gives the rows a filter would, in stored order, from the metric's
+    rows sorted by period: a query across organisations reads one period's rows."""
+    loaded = store.read_build(build)
+    assert set(loaded.by_period) == set(loaded.by_metric) and loaded.by_metric._decoded == {}
+    for metric in loaded.by_metric:
+        part = loaded.by_metric[metric]
+        for label in part["period_label"].cast(pl.String).unique().to_list():
+            assert_frame_equal(loaded.period_counts(metric, label),
+                               part.filter(pl.col("period_label") == label))
+    label = loaded.by_metric["pph_1500"]["period_label"].cast(pl.String)[0]
+    one = loaded.period_counts("pph_1500", label)
+    assert one.height
+    assert _region_of(one["numerator"].to_arrow().buffers()[1].address).startswith(
+        str(build / store.ARROW / store.PERIODS))
+    assert loaded.period_counts("pph_1500", "not a period").is_empty()
+    assert loaded.period_counts("not_held", "2023").is_empty()
+    # The demo's full store too, every period of every metric.
+    for metric in ("booked_by_10_weeks", "stillbirth"):
+        whole = demo.by_metric[metric]
+        for label in whole["period_label"].cast(pl.String).unique().to_list():
+            assert_frame_equal(demo.period_counts(metric, label),
+                               whole.filter(pl.col("period_label") == label))
+
+
+def test_a_build_without_rows_by_period_gets_them_once(build):
+    periods = build / store.ARROW / store.PERIODS
+    written = {f.name: f.read_bytes() for f in periods.iterdir()}
+    shutil.rmtree(periods)
+    loaded = store.read_build(build)
+    assert {f.name: f.read_bytes() for f in periods.iterdir()} == written
+    assert set(loaded.by_period) == set(loaded.by_metric)
+    assert not [p for p in periods.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_a_build_without_rows_by_period_that_cannot_be_written_filters(build, monkeypatch):
+    shutil.rmtree(build / store.ARROW / store.PERIODS)
+    make_folder = Path.mkdir
+
+    def read_only(path, *args, **kwargs):
+        if path.is_relative_to(build):
+            raise OSError(30, "Read-only file system", str(path))
+        return make_folder(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    loaded = store.read_build(build)
+    assert loaded.by_period == {}
+    part = loaded.by_metric["stillbirth"]
+    label = part["period_label"].cast(pl.String)[0]
+    assert_frame_equal(loaded.period_counts("stillbirth", label),
+                       part.filter(pl.col("period_label") == label))
+
+
+def test_rows_by_period_not_matching_their_metric_are_a_clear_error(build, demo):
+    files = sorted((build / store.ARROW / store.PERIODS).glob("*.arrow"))
+    enums = store._read_enums(build / store.ARROW / store.ENUMS_FILE)
+    shorter = store.as_text(store.read_build(build).by_metric["pph_1500"]).head(3)
+    store.write_arrow_part(shorter, files[0], enums, by="period_label")
+    with pytest.raises(store.StoreError, match="periods"):
+        store.read_build(build)

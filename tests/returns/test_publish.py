@@ -107,10 +107,13 @@ def test_small_counts_are_withheld_and_cannot_be_worked_out(published):  # noqa:
 
 def test_the_new_build_shares_the_national_files(published):  # noqa: F811
     assert store.current_build(published.root) == published.build.resolve()
-    for name in ("counts.parquet", "organisations.parquet", "arrow/000.arrow"):
+    for name in ("counts.parquet", "organisations.parquet", "arrow/000.arrow",
+                 "arrow/periods/000.arrow"):
         assert os.stat(published.build / name).st_ino == \
             os.stat(published.before / name).st_ino
     old, new = store.load_store(published.root), store.read_build(published.before)
+    # Every metric, national or local, has its rows by period too.
+    assert set(old.by_period) == set(old.by_metric) > set(new.by_metric)
     for metric in ("pph_1500", "stillbirth"):
         assert store.as_text(old.metric_counts(metric)).equals(
             store.as_text(new.metric_counts(metric)))
