@@ -238,7 +238,7 @@ def _comparator(metric_id: str, org_code: str, period_label: str, dimension: str
         if not group:
             return None
         members = tuple(sorted(s.organisations.filter(pl.col("peer_group") == group)["org_code"]))
-        counts = rollup.rollup(s.metric_counts(metric_id), org_codes=members, code="PEER",
+        counts = rollup.rollup(s.org_counts(metric_id, *members), org_codes=members, code="PEER",
                                rare_event=registry.get(metric_id).rare_event)
         return breakdown_mod.breakdown(counts, metric=registry.get(metric_id), org_code="PEER",
                                        period_label=period_label, dimension=dimension)
@@ -297,8 +297,8 @@ def benchmark(metric_id: str, period_label: str, dimension: str = TOTAL,
     England and ranks."""
     s = current()
     return benchmark_mod.benchmark(
-        s.metric_counts(metric_id), s.organisations, metric=registry.get(metric_id),
-        period_label=period_label,
+        s.period_counts(metric_id, period_label), s.organisations,
+        metric=registry.get(metric_id), period_label=period_label,
         dimension=dimension, group=group,
         average=_england_value(metric_id, period_label, dimension, group), level=level,
     )
@@ -429,8 +429,7 @@ def figure_levels(metric_id: str, period_label: str | None = None) -> dict[str, 
 
 @cached
 def _period_end(metric_id: str, period_label: str):
-    ends = current().metric_counts(metric_id).filter(
-        pl.col("period_label") == period_label)["period_end"]
+    ends = current().period_counts(metric_id, period_label)["period_end"]
     return ends.max() if ends.len() else None
 
 
