@@ -10,6 +10,7 @@ import dash
 from dash import Dash
 
 from data import queries, warm
+from metrics import registry
 from web import layouts as web_layouts
 
 log = logging.getLogger(__name__)
@@ -17,9 +18,11 @@ log = logging.getLogger(__name__)
 
 def prime(app: Dash, paths: tuple[str, ...] | None = None) -> tuple[str, int]:
     """Draw the default view of each page in ``paths`` (by default every page whose views
-    are cached: the views a visitor meets first) from the published store and save every
-    result that computed with the build: (the build's id, results saved). Every result is
-    computed afresh (neither the cache nor results saved before are read)."""
+    are cached: the views a visitor meets first) from the published store, work out every
+    metric's look-ups (its periods, breakdowns and levels with figures, which every view of
+    the metric asks for and which read all of its rows), and save every result that
+    computed with the build: (the build's id, results saved). Every result is computed
+    afresh (neither the cache nor results saved before are read)."""
     layouts = {page["path"]: page["layout"] for page in dash.page_registry.values()}
     if paths is None:
         paths = tuple(page["path"] for page in dash.page_registry.values()
@@ -33,4 +36,7 @@ def prime(app: Dash, paths: tuple[str, ...] | None = None) -> tuple[str, int]:
                     layouts[path]()
                 except Exception:  # noqa: BLE001 - that page's results are left to compute
                     log.exception("could not draw %s to save its results", path)
+        for metric in registry.all_metrics():
+            queries.held_dimensions(metric.id)
+            queries.figure_levels(metric.id)
     return build.build_id, warm.save(build.path, entries)
