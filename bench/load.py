@@ -12,8 +12,9 @@ Plain script, not a test: ``python bench/load.py [--data-dir STORE] [--clients 2
    (one trust on Explore, Trends and Scorecard; all trusts on Benchmark, one per metric);
 4. times *warm* callbacks: each recorded body repeated by one client after a warm-up, so
    both workers hold the answer in their cache;
-5. replays the recorded bodies from N concurrent keep-alive clients for a fixed time and
-   reports requests/s, latency percentiles, errors and response sizes;
+5. replays the recorded bodies from N concurrent keep-alive clients for a fixed time, in
+   several rounds, and reports requests/s, latency percentiles, errors and response sizes
+   (as sent: the clients ask for gzip, as a browser does) for each round and their median;
 6. reads each worker's resident memory (``VmRSS`` and peak ``VmHWM`` in /proc).
 
 Latencies are measured by the client over the loopback interface, so they include HTTP and
@@ -288,6 +289,13 @@ def load(base: str, bodies: list[str], clients: int, seconds: float,
             "size_max": max(sizes, default=0)}
 
 
+def load_row(label: str, round_name: str, r: dict) -> str:
+    """One line of the load table for the result ``r`` of :func:`load`."""
+    return (f"| {label} | {round_name} | {r['requests']:.0f} | {r['rps']:.0f} | "
+            f"{r['errors']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} | "
+            f"{r['max']:.0f} | {r['size_median'] / 1024:.1f} / {r['size_max'] / 1024:.0f} |")
+
+
 def timed_sequential(base: str, bodies: list[str], repeat: int,
                      encoding: str = "gzip") -> list[tuple[int, int, float]]:
     client = Client(base, encoding)
@@ -340,6 +348,8 @@ def main() -> None:
     parser.add_argument("--trusts", type=int, default=8, help="trusts for the uncached views")
     parser.add_argument("--wsgi", default="app:server", help="gunicorn application")
     parser.add_argument("--log", type=Path, default=None, help="gunicorn log file")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="load rounds per mix (the table gives each and their median)")
     parser.add_argument("--encoding", choices=("gzip", "identity"), default="gzip",
                         help="Accept-Encoding of the clients (a browser asks for gzip)")
     args = parser.parse_args()
@@ -414,17 +424,20 @@ def main() -> None:
               f"({largest[1]} page layout)")
 
         print(f"\n## Load: {args.clients} concurrent keep-alive clients, "
-              f"{args.seconds:.0f} s each\n")
-        print("| mix | requests | req/s | errors | p50 ms | p95 ms | p99 ms | max ms | "
+              f"{args.seconds:.0f} s a round, {args.rounds} rounds\n")
+        print("| mix | round | requests | req/s | errors | p50 ms | p95 ms | p99 ms | max ms | "
               "KB median / max |")
-        print("|---|--:|--:|--:|--:|--:|--:|--:|---|")
-        mixes = {"all recorded callbacks (page loads)": [b for _, b in bodies],
-                 "page layouts only": kinds["page layout"]}
+        print("|---|---|--:|--:|--:|--:|--:|--:|--:|---|")
+        mixes = {"all recorded callbacks (page loads)": [b for _, b in bodies]}
+        if len(kinds) > 1:  # the pages router's answers apart from any other callback
+            mixes["page layouts only"] = kinds["page layout"]
         for label, mix in mixes.items():
-            r = load(base, mix, args.clients, args.seconds, args.encoding)
-            print(f"| {label} | {r['requests']} | {r['rps']:.0f} | {r['errors']} | "
-                  f"{r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} | {r['max']:.0f} | "
-                  f"{r['size_median'] / 1024:.1f} / {r['size_max'] / 1024:.0f} |")
+            rounds = []
+            for number in range(1, args.rounds + 1):
+                rounds.append(load(base, mix, args.clients, args.seconds, args.encoding))
+                print(load_row(label, str(number), rounds[-1]))
+            middle = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+            print(load_row(label, f"median of {args.rounds}", middle))
         print()
         for pid in worker_pids(process.pid):
             rss, peak = memory_mb(pid)
