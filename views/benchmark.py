@@ -63,11 +63,21 @@ class Choices:
     latest: str
     dimensions: tuple[str, ...]  # breakdowns the store holds for trusts
     stored: frozenset[str]  # every dimension stored for trusts (cross-tabulations too)
-    trusts: pl.DataFrame  # every trust (code, name, peer group, closure)
     peer_groups: tuple[str, ...]
     levels: tuple[str, ...]  # units the metric can be compared across (trust first)
-    units: pl.DataFrame  # every trust, ICB and region (code, name, level, ICB, region)
     level_dimensions: tuple[tuple[str, tuple[str, ...], frozenset[str]], ...]  # per level
+
+    @property
+    def units(self) -> pl.DataFrame:
+        """Every trust, ICB and region (code, name, level, ICB, region) of the store: read
+        from it, not held, so the cache keeps no copy of the organisations per metric (at
+        1,200 trusts they were most of a Benchmark view's cached bytes)."""
+        return queries.organisations().filter(pl.col("org_level").is_in(list(LEVELS)))
+
+    @property
+    def trusts(self) -> pl.DataFrame:
+        """Every trust (code, name, peer group, closure)."""
+        return self.units_at(TRUST)
 
     def dimensions_at(self, level: str) -> tuple[tuple[str, ...], frozenset[str]]:
         """Breakdowns offered and every dimension stored for units of ``level``."""
@@ -110,8 +120,7 @@ def _offered_levels(metric_id: str) -> tuple[str, ...]:
 def choices(metric_id: str) -> Choices:
     """The periods, units, breakdowns and scopes on offer for ``metric_id``."""
     metric = registry.get(metric_id)
-    units = queries.organisations().filter(pl.col("org_level").is_in(list(LEVELS)))
-    trusts = units.filter(pl.col("org_level") == TRUST)
+    trusts = queries.organisations().filter(pl.col("org_level") == TRUST)
     levels = _offered_levels(metric_id)
     return Choices(
         periods=tuple(p for kind in metric.period_kinds
@@ -119,10 +128,8 @@ def choices(metric_id: str) -> Choices:
         latest=queries.latest_period(metric_id) or "",
         dimensions=queries.dimensions_at(metric_id, TRUST),
         stored=queries.stored_dimensions(metric_id, TRUST),
-        trusts=trusts,
         peer_groups=tuple(sorted(trusts["peer_group"].drop_nulls().unique().to_list())),
         levels=levels,
-        units=units,
         level_dimensions=tuple((level, queries.dimensions_at(metric_id, level),
                                 queries.stored_dimensions(metric_id, level))
                                for level in levels),
