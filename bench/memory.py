@@ -9,7 +9,8 @@ Plain script, not a test: ``python bench/memory.py [--data-dir STORE] [--runs 3]
    ``/`` and to the first page-layout callback answered;
 3. asks every worker for the layout of every page (as the pages router does): the default
    view, which the build saves (``data.warm``), and one trust's view, which is computed
-   (``--trusts`` trusts, from the store's trusts in code order); then reads each worker's
+   (``--trusts`` trusts, from the store's trusts in code order), and Benchmark and Map for
+   every metric (all organisations' figures, computed); then reads each worker's
    memory from ``/proc/PID/smaps_rollup``: RSS (every page the process maps, shared ones
    included), PSS (shared pages divided among the processes sharing them), private (USS:
    what stopping the worker would free) and RSS split into anonymous memory and file pages
@@ -98,10 +99,20 @@ def trust_views(data_dir: Path, count: int) -> list[str]:
     return [f"?org={code}" for code in codes]
 
 
+ACROSS = ("/benchmark", "/map")  # pages showing every organisation's figure for a metric
+
+
+def metric_ids() -> list[str]:
+    sys.path.insert(0, str(ROOT))
+    from metrics import registry
+
+    return list(registry.METRICS)
+
+
 def served(data_dir: Path, workers: int, rounds: int, trusts: int) -> dict[str, float]:
     """Cold start (s) of a gunicorn server and its workers' memory (MB, median of workers)
     after every page's layout has been asked ``rounds`` times, by default and for each of
-    ``trusts`` trusts."""
+    ``trusts`` trusts, and Benchmark and Map for every metric."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
@@ -110,12 +121,14 @@ def served(data_dir: Path, workers: int, rounds: int, trusts: int) -> dict[str, 
         first_layout = pages_router_body("/", "").encode()
         wait_for(base + CALLBACK, process, body=first_layout, timeout=600)
         out = {"cold start to first page layout (s)": time.perf_counter() - started}
-        views = ["", *trust_views(data_dir, trusts)]
+        views = [(path, search) for path in PAGES
+                 for search in ("", *trust_views(data_dir, trusts))]
+        # Every organisation's figures for each metric: views computed, none saved.
+        views += [(path, f"?metric={metric}") for path in ACROSS for metric in metric_ids()]
         for _ in range(rounds):  # new connections: each worker gets some of them
-            for path in PAGES:
-                for search in views:
-                    wait_for(base + CALLBACK, process,
-                             body=pages_router_body(path, search).encode())
+            for path, search in views:
+                wait_for(base + CALLBACK, process,
+                         body=pages_router_body(path, search).encode())
         per_worker = [smaps(pid) for pid in worker_pids(process.pid)]
         for key in per_worker[0]:
             out[f"worker {key} (MB)"] = statistics.median(w[key] for w in per_worker)
@@ -133,8 +146,8 @@ def main() -> None:
     args = parser.parse_args()
     print(describe_machine())
     print(f"store: {args.data_dir}; gunicorn --workers {args.workers}; every page by "
-          f"default and for {args.trusts} trusts, {args.rounds} times; median of "
-          f"{args.runs} runs")
+          f"default and for {args.trusts} trusts, Benchmark and Map for every metric, "
+          f"{args.rounds} times; median of {args.runs} runs")
     results: dict[str, list[float]] = {}
     for _ in range(args.runs):
         for key, value in (phases(args.data_dir) | served(
