@@ -79,3 +79,17 @@ def test_the_frame_is_remembered_per_minute_and_is_the_one_made_afresh(app, path
     later = page_children(client.post("/_dash-update-component", json=router_body(path)))
     assert "09:01" in json.dumps(later[:-1]) and "09:00" not in json.dumps(later[:-1])
     assert later[-1] == served[-1]
+
+
+def test_the_frame_follows_the_public_address(app, monkeypatch):
+    """The heading's "Reproduce this view" link names the address set when it is drawn."""
+    client = app.server.test_client()
+    monkeypatch.setattr(layouts, "_generated", lambda: "01 January 2030, 09:00")
+    monkeypatch.delenv("EQUALITIES_PUBLIC_URL", raising=False)
+    plain = json.dumps(page_children(client.post("/_dash-update-component",
+                                                 json=router_body("/trends")))[:-1])
+    monkeypatch.setenv("EQUALITIES_PUBLIC_URL", "https://equalities.example.nhs.uk")
+    public = json.dumps(page_children(client.post("/_dash-update-component",
+                                                  json=router_body("/trends")))[:-1])
+    assert "https://equalities.example.nhs.uk/trends?" not in plain
+    assert "https://equalities.example.nhs.uk/trends?" in public

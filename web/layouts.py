@@ -26,7 +26,7 @@ from dash import dcc, html
 from flask import has_app_context
 
 from components import ids, shell, viewstate, viewwords
-from data import queries, store
+from data import queries, settings, store
 from web import follow
 
 log = logging.getLogger(__name__)
@@ -200,21 +200,22 @@ def _generated() -> str:
 
 def frame_json(module: str, search: str, exact: bool) -> tuple[orjson.Fragment | dict, ...]:
     """:func:`frame` as encoded JSON, one item per component, worked out once per store
-    build, view and minute (the heading's time) in each process: the links for every page
-    and the heading cost 3 of a cached page's 5 ms on the server when made afresh."""
+    build, view, minute (the heading's time) and public address (the heading's link) in
+    each process: the links for every page and the heading cost 3 of a cached page's 5 ms
+    on the server when made afresh."""
     generated = _generated()
     try:
         build = queries.build_id()
     except store.StoreError:
         return tuple(_encoded(frame(module, search, exact, generated)))
-    parts = _recent_frame(build, generated, module, search, exact)
+    parts = _recent_frame(build, generated, settings.public_url(), module, search, exact)
     return tuple(orjson.loads(part) if _decoded.get() else orjson.Fragment(part)
                  for part in parts)
 
 
 @functools.lru_cache(maxsize=CANONICAL_KEPT)
-def _recent_frame(_build: str, generated: str, module: str, search: str, exact: bool
-                  ) -> tuple[bytes, ...]:
+def _recent_frame(_build: str, generated: str, _address: str | None, module: str,
+                  search: str, exact: bool) -> tuple[bytes, ...]:
     return tuple(orjson.dumps(part) for part in
                  _encoded(frame(module, search, exact, generated)))
 
