@@ -10,7 +10,18 @@ view (``data.queries.cached``); they hold data only, never Dash components.
 
 from __future__ import annotations
 
+import polars as pl
+
+from data import queries
 from metrics.categories import DIMENSIONS, TOTAL
+
+
+def organisations_at(levels: tuple[str, ...] | None = None) -> pl.DataFrame:
+    """The store's organisations (of ``levels``, every one when None), for a model's
+    ``organisations``: read from the store when asked, never held in a model, so the cache
+    keeps no copy of them per view (at 1,200 trusts, 250 KB each)."""
+    orgs = queries.organisations()
+    return orgs if levels is None else orgs.filter(pl.col("org_level").is_in(list(levels)))
 
 
 def by_breakdown(dimension: str) -> str:

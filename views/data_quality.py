@@ -12,6 +12,7 @@ from data import queries
 from metrics import registry
 from metrics.breakdown import COMPLETENESS_THRESHOLD
 from metrics.categories import ETHNICITY, TOTAL
+from views import organisations_at
 
 PAGE_METRICS = tuple(m for m in registry.METRICS_LIST if m.id in COMPLETENESS_THRESHOLD)
 PROFILE = registry.PROFILE_METRICS[0]  # women booked, by group
@@ -49,7 +50,11 @@ class Profile:
     # latest with one (None when the store holds no profile)
     frames: tuple[tuple[str, pl.DataFrame, pl.DataFrame | None], ...]  # per breakdown held:
     # (dimension, breakdown with England's share as comparator, England's own or None)
-    organisations: pl.DataFrame  # those the profile is published for (the menu)
+
+    @property
+    def organisations(self) -> pl.DataFrame:
+        """Those the profile is published for (the menu)."""
+        return organisations_at(PROFILE.levels)
 
 
 @dataclass(frozen=True)
@@ -107,9 +112,7 @@ def profile(org: str, deprivation: str, period: str) -> Profile:
                                                      "none"))
         for dimension in (ETHNICITY, deprivation) if dimension in offered)
     return Profile(org=org, org_name=queries.org_name(org), deprivation=deprivation,
-                   period=shown, frames=frames,
-                   organisations=queries.organisations().filter(
-                       pl.col("org_level").is_in(list(PROFILE.levels))))
+                   period=shown, frames=frames)
 
 
 @queries.cached

@@ -15,6 +15,7 @@ import polars as pl
 
 from data import queries
 from metrics import registry
+from views import organisations_at
 
 ALL_METRICS = "all"
 
@@ -27,9 +28,13 @@ class Downloads:
     manifest: dict  # what the store says about itself (title, build, inputs, rollups)
     synthetic: bool
     rows: dict[str, int]  # metric id -> rows of its counts file (and of its values file)
-    organisations: pl.DataFrame  # every organisation (file card, mergers, organisations file)
     held: dict[str, dict[str, tuple[str, ...]]]  # metric -> level -> breakdowns held
     england_notes: dict[str, str]  # period -> how England's figure was summed (one metric)
+
+    @property
+    def organisations(self) -> pl.DataFrame:
+        """Every organisation (file card, mergers, organisations file)."""
+        return organisations_at()
 
     @property
     def everything(self) -> bool:
@@ -61,7 +66,7 @@ def downloads(metric: str) -> Downloads:
     store = queries.current()
     return Downloads(
         metric=metric, manifest=store.manifest, synthetic=store.synthetic,
-        rows=queries.download_rows(), organisations=queries.organisations(),
+        rows=queries.download_rows(),
         held=queries.held_by_metric(),
         england_notes={} if metric == ALL_METRICS else queries.england_sum_notes(metric),
     )

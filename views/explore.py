@@ -9,7 +9,7 @@ import polars as pl
 from data import queries
 from metrics import registry
 from metrics.categories import DIMENSIONS, TOTAL
-from views import by_breakdown
+from views import by_breakdown, organisations_at
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,11 @@ class Explore:
     england_note: str | None  # what England's figure is where the store summed it
     periods: tuple[str, ...]  # on offer, newest first within each kind
     dimensions: tuple[str, ...]  # breakdowns on offer here
-    organisations: pl.DataFrame  # those the metric is published for
+
+    @property
+    def organisations(self) -> pl.DataFrame:
+        """Those the metric is published for."""
+        return organisations_at(self.metric.levels)
 
     @property
     def title(self) -> str:
@@ -82,7 +86,6 @@ def explore(org: str, metric_id: str, period: str, dimension: str,
     metric = registry.get(metric_id)
     level = queries.org_level(org)
     breakdown = dimension != TOTAL
-    orgs = queries.organisations()
     return Explore(
         org=org, metric=metric, period=period, dimension=dimension, comparator=comparator,
         org_name=queries.org_name(org), level=level, synthetic=queries.current().synthetic,
@@ -99,5 +102,4 @@ def explore(org: str, metric_id: str, period: str, dimension: str,
         periods=tuple(p for kind in metric.period_kinds
                       for p in reversed(queries.periods(metric_id, kind))),
         dimensions=queries.dimensions_at(metric_id, level),
-        organisations=orgs.filter(pl.col("org_level").is_in(list(metric.levels))),
     )

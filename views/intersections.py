@@ -10,6 +10,7 @@ import polars as pl
 from data import queries
 from metrics import registry
 from metrics.categories import ETHNICITY, ETHNICITY_BY_QUINTILE, QUINTILE
+from views import organisations_at
 
 CROSS = ETHNICITY_BY_QUINTILE
 # Recording that must be good enough for the cells to be relied on, and its name in words.
@@ -32,7 +33,11 @@ class Intersections:
     offered: tuple[registry.Metric, ...]  # metrics in the menu: those with cells, and this one
     periods: tuple[str, ...]  # with cells for the metric at this level, newest first
     breakdowns: dict[str, tuple[str, ...]]  # level -> breakdowns the store holds for it
-    organisations: pl.DataFrame  # those the metric is published for (the menu)
+
+    @property
+    def organisations(self) -> pl.DataFrame:
+        """Those the metric is published for (the menu)."""
+        return organisations_at(self.metric.levels)
 
     @property
     def title(self) -> str:
@@ -63,6 +68,4 @@ def intersections(org: str, metric_id: str, period: str) -> Intersections:
                       if m.id in holding or m.id == metric_id),
         periods=tuple(reversed(queries.dimension_periods(metric_id, level, CROSS))),
         breakdowns=queries.breakdowns_by_level(metric_id),
-        organisations=queries.organisations().filter(
-            pl.col("org_level").is_in(list(metric.levels))),
     )

@@ -12,6 +12,7 @@ import polars as pl
 from data import queries
 from metrics import registry
 from metrics.categories import DIMENSIONS, ETHNICITY, QUINTILE, TOTAL
+from views import organisations_at
 
 # The breakdowns of the headline gaps: as the cards' (deciles would repeat the quintiles).
 GAP_DIMENSIONS = (ETHNICITY, QUINTILE)
@@ -66,9 +67,13 @@ class Overview:
     ethnic_gaps: tuple[EthnicGap, ...]
     since: str | None  # the period a year earlier that changes are measured from
     changes: pl.DataFrame  # metrics.changes.rank_changes, most important first
-    organisations: pl.DataFrame  # every organisation (the menu)
     gaps: pl.DataFrame  # GAP_COLUMNS: each metric's most affected group (see headline_gaps)
     synthetic: bool
+
+    @property
+    def organisations(self) -> pl.DataFrame:
+        """Every organisation (the menu)."""
+        return organisations_at()
 
     @property
     def totals_only(self) -> tuple[registry.Metric, ...]:
@@ -187,6 +192,5 @@ def overview(org: str) -> Overview:
         org=org, org_name=queries.org_name(org), level=level, cards=cards,
         ethnic_gaps=_ethnic_gaps(org, level),
         since=found["since"], changes=found["changes"],
-        organisations=queries.organisations(),
         gaps=headline_gaps(org, cards), synthetic=queries.current().synthetic,
     )

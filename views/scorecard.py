@@ -9,6 +9,7 @@ import polars as pl
 
 from data import queries
 from metrics import registry
+from views import organisations_at
 
 LEVELS = ("england", "trust")  # a trust against England, or England's own values
 
@@ -20,7 +21,11 @@ class Choices:
     offered: tuple[str, ...]  # England and every trust
     default: str  # the first open trust by name (England when there is none)
     names: dict[str, str]  # every organisation's name, by code (for the notice on others)
-    organisations: pl.DataFrame  # England and the trusts, for the menu
+
+    @property
+    def organisations(self) -> pl.DataFrame:
+        """England and the trusts, for the menu."""
+        return organisations_at(LEVELS)
 
 
 @queries.cached
@@ -32,8 +37,7 @@ def choices() -> Choices:
                                  & pl.col("closed").is_null()).sort("name")
     return Choices(offered=tuple(offered["org_code"]),
                    default=open_trusts["org_code"][0] if open_trusts.height else "ENG",
-                   names=dict(orgs.select("org_code", "name").iter_rows()),
-                   organisations=offered)
+                   names=dict(orgs.select("org_code", "name").iter_rows()))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from metrics import registry
 from metrics.categories import ALL_GROUP, DIMENSIONS, TOTAL
 from metrics.gap_trend import MIN_TREND_PERIODS, GapTrend, gap_trend
 from metrics.trend import MIN_SPC_POINTS, spc_valid
-from views import by_breakdown
+from views import by_breakdown, organisations_at
 
 # Periods that overlap (each shares most of its months with the next): no SPC on them.
 OVERLAPPING = ("rolling_12_months",)
@@ -70,11 +70,15 @@ class Trends:
     kinds_with_figures: tuple[str, ...]  # other period kinds with a total series here
     figure_levels: dict[str, bool]  # level -> whether any figure can be shown
     dimensions: tuple[str, ...]  # breakdowns on offer here
-    organisations: pl.DataFrame  # every organisation (menus, merger notes)
     gap: GapTrend | None  # metrics.gap_trend of the points (None: no reference group)
     gap_kinds: tuple[str, ...]  # other kinds giving a gap trend test, when this one does not
     spc_options: SpcOptions | None  # when SPC is not drawn for the group (else None)
     kinds_held: tuple[str, ...]  # period kinds with figures for this organisation
+
+    @property
+    def organisations(self) -> pl.DataFrame:
+        """Every organisation (menus, merger notes)."""
+        return organisations_at()
 
     @property
     def overlapping(self) -> bool:
@@ -255,7 +259,6 @@ def trends(org: str, metric_id: str, dimension: str, kind: str, group: str,
         kinds_with_figures=() if drawn else tuple(k for k in kinds_held if k != kind),
         figure_levels=queries.figure_levels(metric_id),
         dimensions=queries.dimensions_at(metric_id, level),
-        organisations=queries.organisations(),
         gap=gap,
         gap_kinds=() if gap is None or _test_made(gap, kind) else _gap_kinds(
             metric, org, kind, dimension, kinds_held),
