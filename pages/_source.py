@@ -17,9 +17,9 @@ from dash import Input, Output, State, callback, dcc, html
 from components import controls, figures, ids, pagekit, tables, viewstate
 from components import format as fmt
 from data import queries
-from data.schema import PERIOD_KINDS
 from metrics import registry
-from metrics.categories import DIMENSIONS, TOTAL
+from metrics.categories import TOTAL
+from views.source import Source, period_labels, source
 from web import menus
 
 
@@ -41,11 +41,6 @@ class SourcePage:
     def id(self, part: str) -> str:
         """Component id of ``part`` on this page, e.g. ``mortality-metric``."""
         return f"{self.slug}-{part}"
-
-
-def period_labels(metric: registry.Metric) -> list[str]:
-    """Every period the store holds for ``metric``, oldest first, kind by kind."""
-    return [p for kind in metric.period_kinds for p in queries.periods(metric.id, kind)]
 
 
 @dataclass(frozen=True)
@@ -71,7 +66,7 @@ class SourceView:
             notices.append(f"{cls.page.source} does not publish “{metric.title}” for "
                            f"{queries.org_name(org)}; showing England.")
             org, level = "ENG", "england"
-        labels = period_labels(metric)
+        labels = period_labels(metric_id)
         period = viewstate.choose(query, "period", labels, labels[-1] if labels else "",
                                   notices, "period")
         dimension = controls.choose_dimension(
@@ -84,258 +79,203 @@ class SourceView:
         return viewstate.search({"metric": self.metric, "org": self.org,
                                  "period": self.period, "dim": self.dimension})
 
-
-def comparator(view: SourceView) -> tuple[str, str | None]:
-    """(comparator for the query, its label): England unless England is shown."""
-    return ("none", None) if view.org == "ENG" else ("england", "England")
-
-
-def source_line(metric: registry.Metric, period: str) -> str:
-    synthetic = fmt.synthetic_note(queries.current().synthetic)
-    return f"Source: {metric.source}, {period}.{synthetic} Lines: 95% confidence intervals."
+    def model(self) -> Source:
+        """The view's model: what its charts, tables, sentences and downloads show."""
+        return source(self.metric, self.org, self.period, self.dimension)
 
 
 def breakdown_frame(view: SourceView) -> pl.DataFrame:
-    return queries.breakdown(view.metric, view.org, view.period, view.dimension,
-                             comparator(view)[0])
-
-
-def breakdown_title(view: SourceView, metric: registry.Metric) -> str:
-    by = DIMENSIONS[view.dimension].label.lower()
-    return (f"{metric.title}: {queries.org_name(view.org)}, {view.period}" +
-            ("" if view.dimension == TOTAL else f", by {by}"))
+    return view.model().frame
 
 
 def trend_points(view: SourceView) -> pl.DataFrame:
-    return queries.totals_with_england(view.metric, view.org,
-                                       queries.period_kind_of(view.metric, view.period))
+    return view.model().points
 
 
-def trend_title(view: SourceView, metric: registry.Metric,
-                points: pl.DataFrame | None = None) -> str:
+def source_line(m: Source, period: str) -> str:
+    return (f"Source: {m.metric.source}, {period}.{fmt.synthetic_note(m.synthetic)} "
+            "Lines: 95% confidence intervals.")
+
+
+def trend_title(m: Source) -> str:
     """The over-time chart's title, naming the series drawn (England first)."""
-    if points is None:
-        points = trend_points(view)
-    names = points["group"].unique(maintain_order=True).to_list() if not points.is_empty() \
-        else [queries.org_name(view.org)]
-    return f"{metric.title} over time: {fmt.join_words(names)}, all {metric.subject}"
+    return (f"{m.metric.title} over time: {fmt.join_words(m.series)}, "
+            f"all {m.metric.subject}")
 
 
-def level_note(view: SourceView, metric: registry.Metric) -> dbc.Alert | None:
+def level_note(m: Source, page: SourcePage) -> dbc.Alert | None:
     """Which breakdowns the store holds, where some are missing for this organisation, and
     where to find them if another level has them."""
-    level = queries.org_level(view.org)
-    held = queries.breakdowns_by_level(metric.id)
-    note = fmt.breakdowns_note(metric, level, held)
+    note = fmt.breakdowns_note(m.metric, m.level, m.held)
     if not note:
         return None
-    choose = fmt.choose_levels_words(fmt.breakdown_levels(metric, level, held))
-    return dbc.Alert(f"{note} {choose}".strip(), color="info", id=view.page.id("breakdowns"))
+    choose = fmt.choose_levels_words(fmt.breakdown_levels(m.metric, m.level, m.held))
+    return dbc.Alert(f"{note} {choose}".strip(), color="info", id=page.id("breakdowns"))
 
 
-def period_note(view: SourceView, metric: registry.Metric) -> str:
-    kind = queries.period_kind_of(view.metric, view.period)
-    return f"Period: {PERIOD_KINDS.get(kind, kind)}, {view.period}."
-
-
-def has_figures(frame: pl.DataFrame) -> bool:
-    """Whether a breakdown or series has any value to draw."""
-    return not frame.is_empty() and frame["value"].is_not_null().any()
-
-
-def tabulated(frame: pl.DataFrame) -> bool:
-    """Whether a breakdown has a row worth a table: a value, or one marked suppressed (a
-    row of ":" for an organisation the store holds nothing for would repeat the note)."""
-    return has_figures(frame) or (not frame.is_empty()
-                                  and frame["suppressed"].fill_null(False).any())
-
-
-def empty_note(frame: pl.DataFrame, view: SourceView) -> dbc.Alert | None:
+def empty_note(m: Source, page: SourcePage) -> dbc.Alert | None:
     """Why there is no chart: every figure suppressed, or none held for this view."""
-    if has_figures(frame):
+    if m.drawn:
         return None
-    metric = registry.get(view.metric)
-    org_name = queries.org_name(view.org)
-    if not frame.is_empty() and frame["suppressed"].fill_null(False).any():
-        said = fmt.suppressed_note(org_name=org_name, period=view.period, groups=frame.height)
+    if m.withheld:
+        said = fmt.suppressed_note(org_name=m.org_name, period=m.period, groups=m.frame.height)
     else:
-        said = fmt.no_figure_note(metric, org_name=org_name, level=queries.org_level(view.org),
-                                  period=view.period,
-                                  levels=queries.figure_levels(view.metric, view.period),
-                                  left_out=queries.sum_left_out(view.metric, view.org,
-                                                                view.period))
-    return dbc.Alert(said, color="info", id=view.page.id("nothing"))
+        said = fmt.no_figure_note(m.metric, org_name=m.org_name, level=m.level,
+                                  period=m.period, levels=m.figure_levels, left_out=m.left_out)
+    return dbc.Alert(said, color="info", id=page.id("nothing"))
 
 
-def summed_line(view: SourceView, frame: pl.DataFrame) -> html.P | None:
+def summed_line(m: Source, page: SourcePage) -> html.P | None:
     """For an ICB / LMNS, region or England figure the store summed from trusts: how."""
-    if not tabulated(frame):
+    if not m.tabulated or m.summed is None:
         return None
-    level = queries.org_level(view.org)
-    summed = queries.summed_from_trusts(view.metric, level, view.period)
-    if summed is None:
-        return None
-    return html.P(html.Small(fmt.summed_note(level, summed)), className="text-muted",
-                  id=view.page.id("summed"))
+    return html.P(html.Small(fmt.summed_note(m.level, m.summed)), className="text-muted",
+                  id=page.id("summed"))
 
 
-def trend_note(view: SourceView, metric: registry.Metric, points: pl.DataFrame) -> str | None:
+def trend_note(m: Source) -> str | None:
     """What the over-time chart cannot show: every series, or England's."""
-    kind = queries.period_kind_of(view.metric, view.period)
-    england = queries.org_name("ENG")
-    if not has_figures(points):
-        who = fmt.join_words(list(dict.fromkeys([england, queries.org_name(view.org)])))
+    if not m.over_time:
+        who = fmt.join_words(list(dict.fromkeys([m.england_name, m.org_name])))
         return (f"Nothing to draw over time: this data store holds no "
-                f"{fmt.title_words(metric)} figures for {who} "
-                f"({PERIOD_KINDS.get(kind, kind).lower()}).")
-    if not has_figures(points.filter(pl.col("group") == england)):
-        return (f"This data store holds no England figures for {fmt.title_words(metric)}, so "
-                "there is no national series to set beside this one.")
-    summed = [p for p in queries.england_sum_notes(view.metric)
-              if p in set(points["period"].cast(pl.String).to_list())]
-    if summed:
-        return fmt.england_series_note(summed)
+                f"{fmt.title_words(m.metric)} figures for {who} "
+                f"({m.kind_words.lower()}).")
+    if not m.england_series:
+        return (f"This data store holds no England figures for {fmt.title_words(m.metric)}, "
+                "so there is no national series to set beside this one.")
+    if m.summed_periods:
+        return fmt.england_series_note(list(m.summed_periods))
     return None
 
 
-def controls_card(view: SourceView) -> dbc.Card:
-    metric = registry.get(view.metric)
-    level = queries.org_level(view.org)
-    periods = list(reversed(period_labels(metric)))
+def controls_card(view: SourceView, periods: tuple[str, ...], dimensions: tuple[str, ...],
+                  levels: tuple[str, ...]) -> dbc.Card:
+    """The view's controls: ``periods`` and ``dimensions`` on offer, newest period first,
+    organisations of ``levels``."""
+    page = view.page
     return controls.card("Choose a view", dbc.Row([
         controls.labelled("Measure", controls.dropdown(
-            view.page.id("metric"), controls.metric_options(view.page.metrics), view.metric),
-            view.page.id("metric"), 6),
+            page.id("metric"), controls.metric_options(page.metrics), view.metric),
+            page.id("metric"), 6),
         controls.labelled("Organisation", controls.org_menu(
-            view.page.id("org"), *menus.options(metric.levels, view.org), view.org),
-            view.page.id("org"), 6),
+            page.id("org"), *menus.options(levels, view.org), view.org),
+            page.id("org"), 6),
         controls.labelled("Period", controls.dropdown(
-            view.page.id("period"), [{"label": p, "value": p} for p in periods], view.period),
-            view.page.id("period"), 6),
+            page.id("period"), [{"label": p, "value": p} for p in periods], view.period),
+            page.id("period"), 6),
         controls.labelled("Breakdown", controls.dropdown(
-            view.page.id("dimension"),
+            page.id("dimension"),
             # Where the store holds nothing here, the view's own breakdown, not an empty menu.
-            controls.dimension_options(queries.dimensions_at(metric.id, level)
-                                       or (view.dimension,)),
-            view.dimension), view.page.id("dimension"), 6),
+            controls.dimension_options(dimensions or (view.dimension,)),
+            view.dimension), page.id("dimension"), 6),
     ]))
 
 
-def findings(frame: pl.DataFrame, view: SourceView, metric: registry.Metric) -> html.Div:
-    level = queries.org_level(view.org)
-    gaps = fmt.gap_statements(frame, metric, view.dimension)
-    drawn = has_figures(frame)
-    if not drawn:
+def findings(m: Source, page: SourcePage) -> html.Div:
+    gaps = fmt.gap_statements(m.frame, m.metric, m.dimension)
+    if not m.drawn:
         said = None  # the note above the chart's place says why
     elif gaps:
         said = html.Ul([html.Li(s) for s in gaps])
-    elif view.dimension == TOTAL:
-        said = html.P(fmt.total_only_hint(metric, level, queries.breakdowns_by_level(metric.id)))
+    elif m.dimension == TOTAL:
+        said = html.P(fmt.total_only_hint(m.metric, m.level, m.held))
     else:
         said = html.P("No group differs significantly from the reference group at the 95% "
                       "level.")
-    england = view.org != "ENG" and drawn and \
-        "england" not in queries.figure_levels(view.metric, view.period)
-    summed = queries.england_sum_note(view.metric, view.period) \
-        if view.org != "ENG" and drawn and not england else None
+    compared = m.org != "ENG" and m.drawn
+    england = compared and "england" not in m.figure_levels
+    summed = m.england_note if compared and not england else None
     return html.Div([
-        html.H2("What the figures say", className="h5") if drawn else None,
+        html.H2("What the figures say", className="h5") if m.drawn else None,
         said,
-        html.P(fmt.no_england_note(metric, view.period), className="small") if england else None,
+        html.P(fmt.no_england_note(m.metric, m.period), className="small") if england else None,
         html.P(fmt.england_summed_note(summed), className="small",
-               id=view.page.id("england-summed")) if summed else None,
-        summed_line(view, frame),
-        html.P(html.Small([period_note(view, metric), " ", metric.definition, " ",
-                           " ".join(metric.caveats)]), className="text-muted"),
+               id=page.id("england-summed")) if summed else None,
+        summed_line(m, page),
+        html.P(html.Small([f"Period: {m.kind_words}, {m.period}.", " ", m.metric.definition,
+                           " ", " ".join(m.metric.caveats)]), className="text-muted"),
     ])
 
 
 def _nothing_held(view: SourceView, notices: list[str], heading: html.Div) -> html.Div:
     """The page when the store holds no figure for the metric (or for the whole source)."""
     page = view.page
-    if not any(period_labels(m) for m in page.metrics):
+    held = [m.title for m in page.metrics if period_labels(m.id)]
+    if not held:
         return html.Div([heading, controls.notices(notices), dbc.Alert(
             f"This data store holds no {page.source} figures, so there is nothing to show "
             "here.", color="info")])
     metric = registry.get(view.metric)
-    held = [m.title for m in page.metrics if period_labels(m)]
-    return html.Div([heading, controls.notices(notices), controls_card(view), dbc.Alert(
+    return html.Div([heading, controls.notices(notices),
+                     controls_card(view, (), (), metric.levels), dbc.Alert(
         f"This data store holds no figures for {fmt.title_words(metric)}. It holds "
         f"{page.source} figures for {fmt.join_words(held)}: choose one under “Measure”.",
         color="info", id=page.id("nothing"))])
 
 
 def page_layout(view_class: type[SourceView], query: dict) -> html.Div:
-    """The whole page for ``query``: breakdown, findings, table and the context over time.
-    Charts are drawn only where the store holds figures; otherwise a note says what it
-    holds and where."""
+    """The whole page for ``query``: breakdown, findings, table and the context over time,
+    all from the view's model. Charts are drawn only where the store holds figures;
+    otherwise a note says what it holds and where."""
     view, notices = view_class.parse(query)
     page = view.page
     heading = pagekit.heading(page.title, page.lead)
     if not view.period:
         return _nothing_held(view, notices, heading)
-    metric = registry.get(view.metric)
-    frame = breakdown_frame(view)
-    _, label = comparator(view)
-    title = breakdown_title(view, metric)
-    points = trend_points(view)
-    drawn = has_figures(frame)
-    over_time = has_figures(points)
-    england_series = over_time and has_figures(
-        points.filter(pl.col("group") == queries.org_name("ENG")))
-    context_title = trend_title(view, metric, points)
-    note = trend_note(view, metric, points)
+    m = view.model()
+    context_title = trend_title(m)
+    note = trend_note(m)
     return html.Div([
         heading,
         controls.notices(notices),
-        controls_card(view),
-        empty_note(frame, view),
-        level_note(view, metric),
+        controls_card(view, m.periods, m.dimensions, m.metric.levels),
+        empty_note(m, page),
+        level_note(m, page),
         dbc.Row([
             dbc.Col(dcc.Graph(id=page.id("graph"), config=figures.CONFIG,
                               figure=figures.breakdown_bars(
-                                  frame, metric, title=figures.wrap(title, 80),
-                                  source=source_line(metric, view.period),
-                                  comparator_label=label)), lg=8) if drawn else None,
-            dbc.Col(findings(frame, view, metric), lg=4 if drawn else 12),
+                                  m.frame, m.metric, title=figures.wrap(m.title, 80),
+                                  source=source_line(m, m.period),
+                                  comparator_label=m.comparator_label)), lg=8)
+            if m.drawn else None,
+            dbc.Col(findings(m, page), lg=4 if m.drawn else 12),
         ]),
         html.Div([
-            tables.html_table(tables.breakdown_rows(frame, metric, label),
-                              caption=f"{title}.", table_id=page.id("table")),
+            tables.html_table(tables.breakdown_rows(m.frame, m.metric, m.comparator_label),
+                              caption=f"{m.title}.", table_id=page.id("table")),
             pagekit.download_button(page.id("download-button"), page.id("download")),
-        ], className="mt-2 table-responsive") if tabulated(frame) else None,
-        html.H2(page.context_heading if england_series else page.context_heading_local,
+        ], className="mt-2 table-responsive") if m.tabulated else None,
+        html.H2(page.context_heading if m.england_series else page.context_heading_local,
                 className="h4 mt-4"),
         html.P(note, className="small", id=page.id("trend-note")) if note else None,
         dbc.Row(dbc.Col(dcc.Graph(id=page.id("trend-graph"), config=figures.CONFIG,
                                   figure=figures.trend(
-                                      figures.plain_columns(points, "group"), metric,
+                                      figures.plain_columns(m.points, "group"), m.metric,
                                       title=figures.wrap(context_title, 80),
-                                      source=source_line(metric, "all periods"),
-                                      height=400)), lg=8)) if over_time else None,
+                                      source=source_line(m, "all periods"),
+                                      height=400)), lg=8)) if m.over_time else None,
         html.Div([
-            tables.html_table(tables.trend_context_rows(points, metric),
+            tables.html_table(tables.trend_context_rows(m.points, m.metric),
                               caption=f"{context_title}.",
                               table_id=page.id("trend-table")),
             pagekit.download_button(page.id("trend-download-button"),
                                     page.id("trend-download")),
-        ], className="mt-2 table-responsive") if over_time else None,
+        ], className="mt-2 table-responsive") if m.over_time else None,
         pagekit.content_markdown(page.slug, section="About these figures",
                                  class_name="small mt-3"),
     ])
 
 
-def _preamble(metric: registry.Metric, title: str) -> list[str]:
-    return pagekit.preamble(title, metric.source, synthetic=queries.current().synthetic)
+def _preamble(m: Source, title: str) -> list[str]:
+    return pagekit.preamble(title, m.metric.source, synthetic=m.synthetic)
 
 
 def download_csv(view_class: type[SourceView], search: str) -> dict:
     """The breakdown table for the view in ``search`` as a CSV download."""
     view, _ = view_class.parse(viewstate.query_of(search))
-    metric = registry.get(view.metric)
-    rows = tables.breakdown_rows(breakdown_frame(view), metric, comparator(view)[1])
-    note = queries.england_sum_note(view.metric, view.period)
-    preamble = _preamble(metric, breakdown_title(view, metric)) + ([note] if note else [])
+    m = view.model()
+    rows = tables.breakdown_rows(m.frame, m.metric, m.comparator_label)
+    preamble = _preamble(m, m.title) + ([m.england_note] if m.england_note else [])
     return dict(content=pagekit.csv_text(rows, preamble),
                 filename=f"{view.page.slug}-{view.metric}-{view.org}.csv", type="text/csv")
 
@@ -343,13 +283,10 @@ def download_csv(view_class: type[SourceView], search: str) -> dict:
 def download_trend_csv(view_class: type[SourceView], search: str) -> dict:
     """The over-time table for the view in ``search`` as a CSV download."""
     view, _ = view_class.parse(viewstate.query_of(search))
-    metric = registry.get(view.metric)
-    points = trend_points(view)
-    rows = tables.trend_context_rows(points, metric)
-    notes = [note for period, note in queries.england_sum_notes(view.metric).items()
-             if "period" in points.columns and period in set(points["period"].to_list())]
-    return dict(content=pagekit.csv_text(rows, _preamble(metric, trend_title(view, metric))
-                                         + notes),
+    m = view.model()
+    rows = tables.trend_context_rows(m.points, m.metric)
+    return dict(content=pagekit.csv_text(rows, _preamble(m, trend_title(m))
+                                         + list(m.summed_periods.values())),
                 filename=f"{view.page.slug}-{view.metric}-over-time.csv", type="text/csv")
 
 

@@ -157,3 +157,42 @@ def test_links_with_unknown_parameters_share_the_cached_view(page, dash_app):
         # not the canonical view either: its notice must be drawn.
         _, exact = layouts.canonical("pages.mortality", {"org": "SYN118", "dim": "ethnicity"})
         assert not exact
+
+
+@pytest.mark.parametrize("slug", ["mortality", "experience"])
+def test_a_source_page_says_the_models_numbers_everywhere(page, slug):
+    """Mortality and Experience draw their chart, tables and both CSVs from one model."""
+    module = page(slug)
+    view_class = module.MortalityView if slug == "mortality" else module.ExperienceView
+    checked = 0
+    for metric in module.PAGE_METRICS:
+        for org in ("ENG", *[o for o, level in queries.organisations().select(
+                "org_code", "org_level").rows() if level in metric.levels][1:4]):
+            for dim in ("total", "ethnicity", "deprivation_quintile"):
+                query = {"metric": metric.id, "org": org, "dim": dim}
+                view, _ = view_class.parse(query)
+                m = view.model()
+                tree = module.layout(**query)
+                if m.tabulated:
+                    table = table_of(tree, f"{slug}-table")
+                    by_group = {r["Group"].removesuffix(" (reference)"): r
+                                for r in table.records()}
+                    column = f"Value ({m.metric.unit})"
+                    for row in m.frame.iter_rows(named=True):
+                        shown = by_group[row["group"]][column]
+                        assert shown == ("*" if row["suppressed"] else ":") \
+                            if row["value"] is None \
+                            else shown == fmt.number(row["value"], m.metric.decimals)
+                    header, rows = _csv_table(module.download_csv(view.search())["content"])
+                    assert header == table.header
+                    assert [[_cell(c) for c in r] for r in rows] == table.rows
+                    checked += 1
+                assert bool([g for g in graphs(tree) if g.id == f"{slug}-graph"]) == m.drawn
+                if m.over_time:
+                    trend = table_of(tree, f"{slug}-trend-table")
+                    header, rows = _csv_table(
+                        module.download_trend_csv(view.search())["content"])
+                    assert header == trend.header
+                    assert [[_cell(c) for c in r] for r in rows] == trend.rows
+                    assert len(trend.rows) == m.points.height
+    assert checked >= 6
