@@ -24,6 +24,18 @@ def organisations_at(levels: tuple[str, ...] | None = None) -> pl.DataFrame:
     return orgs if levels is None else orgs.filter(pl.col("org_level").is_in(list(levels)))
 
 
+def figure_facts(metric_id: str, org: str, level: str | None, period: str) -> dict:
+    """What a view of one organisation's figure says about where it comes from, as a
+    model's fields: the breakdowns held at each level (``held``), the levels with a figure
+    in the period (``figure_levels``), why no sum of trusts was made here (``left_out``), how
+    this figure was summed from trusts (``summed``) and England's (``england_note``)."""
+    return dict(held=queries.breakdowns_by_level(metric_id),
+                figure_levels=queries.figure_levels(metric_id, period),
+                left_out=queries.sum_left_out(metric_id, org, period),
+                summed=queries.summed_from_trusts(metric_id, level, period),
+                england_note=queries.england_sum_note(metric_id, period))
+
+
 def by_breakdown(dimension: str) -> str:
     """``, by ethnicity`` to end a title (nothing for the total)."""
     return "" if dimension == TOTAL else f", by {DIMENSIONS[dimension].label.lower()}"

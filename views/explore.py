@@ -9,7 +9,7 @@ import polars as pl
 from data import queries
 from metrics import registry
 from metrics.categories import DIMENSIONS, TOTAL
-from views import by_breakdown, organisations_at
+from views import by_breakdown, figure_facts, organisations_at
 
 
 @dataclass(frozen=True)
@@ -94,11 +94,7 @@ def explore(org: str, metric_id: str, period: str, dimension: str,
         inequality=queries.inequality(metric_id, org, period, dimension)
         if DIMENSIONS[dimension].ordered else None,
         completeness=queries.completeness(org, period, dimension),
-        held=queries.breakdowns_by_level(metric_id),
-        figure_levels=queries.figure_levels(metric_id, period),
-        left_out=queries.sum_left_out(metric_id, org, period),
-        summed=queries.summed_from_trusts(metric_id, level, period),
-        england_note=queries.england_sum_note(metric_id, period),
+        **figure_facts(metric_id, org, level, period),
         periods=tuple(p for kind in metric.period_kinds
                       for p in reversed(queries.periods(metric_id, kind))),
         dimensions=queries.dimensions_at(metric_id, level),

@@ -11,7 +11,7 @@ import polars as pl
 from data import queries
 from data.schema import PERIOD_KINDS
 from metrics import registry
-from views import by_breakdown
+from views import by_breakdown, figure_facts
 
 ENGLAND = "ENG"
 
@@ -129,11 +129,7 @@ def source(metric_id: str, org: str, period: str, dimension: str) -> Source:
         frame=queries.breakdown(metric_id, org, period, dimension,
                                 "none" if org == ENGLAND else "england"),
         points=queries.totals_with_england(metric_id, org, kind),
-        held=queries.breakdowns_by_level(metric_id),
-        figure_levels=queries.figure_levels(metric_id, period),
-        left_out=queries.sum_left_out(metric_id, org, period),
-        summed=queries.summed_from_trusts(metric_id, level, period),
-        england_note=queries.england_sum_note(metric_id, period),
+        **figure_facts(metric_id, org, level, period),
         england_notes=queries.england_sum_notes(metric_id),
         dimensions=queries.dimensions_at(metric_id, level),
         periods=tuple(reversed(period_labels(metric_id))),

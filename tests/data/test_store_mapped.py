@@ -133,19 +133,25 @@ def test_a_build_without_arrow_files_gets_them_once(build):
     assert not [p for p in build.iterdir() if p.name.startswith(".")]
 
 
-def test_a_build_that_cannot_be_written_is_read_into_memory(build, monkeypatch):
-    arrow = build / store.ARROW
-    expected = store.as_text(store.read_build(build).counts)
-    shutil.rmtree(arrow)
-
+@pytest.fixture
+def read_only(build, monkeypatch):
+    """Call it to refuse every new folder inside ``build`` from then on (a read-only
+    volume)."""
     make_folder = Path.mkdir
 
-    def read_only(path, *args, **kwargs):
+    def refused(path, *args, **kwargs):
         if path.is_relative_to(build):
             raise OSError(30, "Read-only file system", str(path))
         return make_folder(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "mkdir", read_only)
+    return lambda: monkeypatch.setattr(Path, "mkdir", refused)
+
+
+def test_a_build_that_cannot_be_written_is_read_into_memory(build, read_only):
+    arrow = build / store.ARROW
+    expected = store.as_text(store.read_build(build).counts)
+    shutil.rmtree(arrow)
+    read_only()
     loaded = store.read_build(build)
     assert not arrow.exists()
     assert_frame_equal(store.as_text(loaded.counts), expected)
@@ -229,16 +235,9 @@ def test_a_build_without_rows_by_period_gets_them_once(build):
     assert not [p for p in periods.parent.iterdir() if p.name.startswith(".")]
 
 
-def test_a_build_without_rows_by_period_that_cannot_be_written_filters(build, monkeypatch):
+def test_a_build_without_rows_by_period_that_cannot_be_written_filters(build, read_only):
     shutil.rmtree(build / store.ARROW / store.PERIODS)
-    make_folder = Path.mkdir
-
-    def read_only(path, *args, **kwargs):
-        if path.is_relative_to(build):
-            raise OSError(30, "Read-only file system", str(path))
-        return make_folder(path, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "mkdir", read_only)
+    read_only()
     loaded = store.read_build(build)
     assert loaded.by_period == {}
     part = loaded.by_metric["stillbirth"]
