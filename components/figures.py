@@ -496,7 +496,8 @@ def trend(points: pl.DataFrame, metric: Metric, *, title: str, source: str,
                                 hoverinfo="skip")
             special = part.filter(pl.col("point_type").is_not_null()
                                   & (pl.col("point_type") != "common_cause"))
-            for kind in special["point_type"].unique().to_list():
+            held = set(special["point_type"].to_list())
+            for kind in (k for k in theme.SPC if k in held):  # the same legend order always
                 subset = special.filter(pl.col("point_type") == kind)
                 fig.add_scatter(
                     x=subset["period"].to_list(), y=subset["value"].to_list(), mode="markers",

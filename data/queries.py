@@ -494,7 +494,7 @@ def sum_left_out(metric_id: str, org_code: str, period_label: str) -> str | None
 def _dimension_periods(metric_id: str, level: str, dimension: str) -> list[str]:
     counts = _held(metric_id)
     held = counts.filter((pl.col("org_level") == level) & (pl.col("dimension") == dimension))
-    return held.select("period_label", "period_end").unique().sort("period_end")[
+    return held.select("period_label", "period_end").unique().sort("period_end", "period_label")[
         "period_label"].cast(pl.String).to_list()
 
 

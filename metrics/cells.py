@@ -71,5 +71,6 @@ def periods(counts: pl.DataFrame, *, metric: str, period_kind: str | None = None
         frame.select("period_kind", "period_label", "period_start", "period_end")
         .unique()
         .with_columns(pl.col("period_kind", "period_label").cast(pl.String))
-        .sort("period_end", "period_start")
+        # Ties (a financial year and the rolling year ending with it) in a fixed order.
+        .sort("period_end", "period_start", "period_kind", "period_label")
     )

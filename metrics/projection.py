@@ -343,7 +343,8 @@ def _month_end(index: int) -> date:
 def _timeline(points: pl.DataFrame) -> tuple[dict[date, float], int, str | None]:
     """Period index of each period end, months per period, and why no trend can be fitted
     on these periods (None when one can)."""
-    periods = points.select("period_start", "period_end").unique().sort("period_end")
+    periods = points.select("period_start", "period_end").unique().sort("period_end",
+                                                                        "period_start")
     ends = [_month(d) for d in periods["period_end"]]
     if len(ends) < 2:
         return {}, 0, "only one period is published"
