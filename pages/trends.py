@@ -26,12 +26,14 @@ from dash import Input, Output, State, callback, dcc, html
 
 from components import controls, figures, gaptrend, gapwords, ids, pagekit, tables, viewstate
 from components import format as fmt
+from components.spcwords import kind_noun, kind_words, spc_statement
+from components.trendtables import projection_rows, series_rows, spc_rows, summary_rows
 from data import queries
 from data.schema import PERIOD_KINDS
 from metrics import registry, trend
 from metrics.categories import ALL_GROUP, DIMENSIONS, TOTAL
 from metrics.gap_trend import MIN_TREND_PERIODS
-from metrics.trend import MIN_SPC_POINTS, VARIATION_MEANING
+from metrics.trend import MIN_SPC_POINTS
 from views.trends import (
     CHANGE_GROUP,
     CHANGE_KIND,
@@ -82,37 +84,6 @@ INTRO = Path(__file__).resolve().parents[1] / "content" / "trends.md"
 # Rolling periods share months with their neighbours, so successive points are not
 # independent and XmR limits would be too narrow (metrics.trend.spc_valid).
 NO_PAGE_BREAK = {"breakInside": "avoid"}  # a chart printed whole on one sheet
-TRIAL_LIMIT_POINTS = 13  # NHSRplotthedots: limits from fewer points are trial limits
-# The Making Data Count variation icons, named in words (colour, letter).
-ICON_WORDS = {
-    "common_cause": "Grey, no letter: common cause",
-    "improvement_high": "Blue with H: improvement, high",
-    "improvement_low": "Blue with L: improvement, low",
-    "concern_high": "Orange with H: concern, high",
-    "concern_low": "Orange with L: concern, low",
-    "neutral_high": "Purple with H: unusually high",
-    "neutral_low": "Purple with L: unusually low",
-}
-# What each icon says about the latest point, for someone who has never seen an SPC chart.
-PLAIN_ENGLISH = {
-    "common_cause": "No sign of real change: the figures vary only as much as chance would "
-                    "make them.",
-    "improvement_high": "Improving: recent figures are higher than chance alone would explain, "
-                        "and higher is better.",
-    "improvement_low": "Improving: recent figures are lower than chance alone would explain, "
-                       "and lower is better.",
-    "concern_high": "Getting worse: recent figures are higher than chance alone would explain, "
-                    "and higher is worse.",
-    "concern_low": "Getting worse: recent figures are lower than chance alone would explain, "
-                   "and lower is worse.",
-    "neutral_high": "Changed: recent figures are higher than chance alone would explain "
-                    "(neither better nor worse in itself).",
-    "neutral_low": "Changed: recent figures are lower than chance alone would explain "
-                   "(neither better nor worse in itself).",
-}
-POINT_WORDS = {"common_cause": "Common cause", "special_cause_improvement": "Improvement",
-               "special_cause_concern": "Concern", "special_cause_neutral_high": "Unusually high",
-               "special_cause_neutral_low": "Unusually low"}
 
 
 def default_kind(metric: registry.Metric) -> str:
@@ -202,27 +173,10 @@ def fold_unknown_groups(figure, dimension: str) -> list[str]:
     return list(dict.fromkeys(folded))
 
 
-KIND_TITLES = {"quarter": "by quarter", "financial_year": "by financial year",
-               "calendar_year": "by calendar year", "survey_year": "by survey year",
-               "rolling_12_months": "rolling 12 months", "rolling_3_years": "rolling 3 years",
-               "month": "by month", "half_year": "by half-year"}
-# Periods of a kind, counted: "18 of 21 quarters".
-KIND_NOUNS = {"quarter": "quarters", "financial_year": "financial years",
-              "calendar_year": "calendar years", "survey_year": "survey years",
-              "rolling_12_months": "rolling 12-month periods",
-              "rolling_3_years": "rolling 3-year periods", "month": "months",
-              "half_year": "6-month periods"}
-
-
 def roomy_legend(figure) -> None:
     """Room above the plot for a legend that wraps onto a second or third row on a narrow
     page (A4 portrait), so it never prints over the title."""
     figure.update_layout(margin=dict(t=120), legend=dict(y=1.02))
-
-
-def kind_words(kind: str) -> str:
-    """The period kind for a title: "by quarter", "rolling 12 months"."""
-    return KIND_TITLES.get(kind, PERIOD_KINDS.get(kind, kind).split(" (")[0].lower())
 
 
 def source_line(m: Trends, points: pl.DataFrame, what: str) -> str:
@@ -256,81 +210,6 @@ def merger_note(m: Trends) -> str | None:
              for m in merged.iter_rows(named=True) if m.get("closed")]
     return (f"{row['name']} took over " + "; ".join(parts) + ": figures from then include "
             "its births, so the series changes at that point.") if parts else None
-
-
-# -- tables ----------------------------------------------------------------------------------
-
-
-def _value_cells(row: dict, metric: registry.Metric) -> tuple[str, str]:
-    if row["suppressed"] and fmt.missing(row["value"]):
-        return "*", "*"
-    if fmt.missing(row["value"]):
-        return ":", ":"
-    return (fmt.number(row["value"], metric.decimals),
-            fmt.interval(metric, row["lower95"], row["upper95"]).removeprefix("95% CI ")
-            or ":")
-
-
-def _count(n, suppressed: bool) -> str:
-    if fmt.missing(n):
-        return "*" if suppressed else ":"
-    return "-" if n == 0 else f"{int(n):,}"
-
-
-def series_rows(points: pl.DataFrame, metric: registry.Metric) -> pl.DataFrame:
-    """Every group's series as shown: one row per group and period, DATA.md symbols."""
-    out = []
-    for row in points.iter_rows(named=True):
-        value, ci = _value_cells(row, metric)
-        out.append({"Group": row["group"], "Period": row["period"],
-                    "Numerator": _count(row["numerator"], row["suppressed"]),
-                    "Denominator": _count(row["denominator"], row["suppressed"]),
-                    f"Value ({metric.unit})": value, "95% CI": ci})
-    return pl.DataFrame(out) if out else pl.DataFrame()
-
-
-def spc_rows(points: pl.DataFrame, metric: registry.Metric) -> pl.DataFrame:
-    """The SPC chart's points as a table: value, mean, process limits and special causes."""
-    d = metric.decimals
-    out = []
-    for row in points.iter_rows(named=True):
-        value, _ = _value_cells(row, metric)
-        out.append({"Period": row["period"], f"Value ({metric.unit})": value,
-                    "Mean": fmt.number(row["mean"], d) if not fmt.missing(row["mean"]) else ":",
-                    "Lower process limit": fmt.number(row["lpl"], d)
-                    if not fmt.missing(row["lpl"]) else ":",
-                    "Upper process limit": fmt.number(row["upl"], d)
-                    if not fmt.missing(row["upl"]) else ":",
-                    "Variation": POINT_WORDS.get(row["point_type"] or "", ":"),
-                    "Rule": row["special_cause_rule"] or ":"})
-    return pl.DataFrame(out) if out else pl.DataFrame()
-
-
-def summary_rows(summaries: dict) -> pl.DataFrame:
-    """One row per group: variation, its icon in words, meaning and special-cause counts."""
-    out = []
-    for group, s in summaries.items():
-        if not s["available"]:
-            out.append({"Group": group, "Points": str(s["points"]),
-                        "Variation (icon)": "Not calculated",
-                        "What it means": f"SPC needs at least {MIN_SPC_POINTS} points.",
-                        "In plain English": "Too few published figures to tell.",
-                        "Improvement points": ":", "Concern points": ":",
-                        "Neutral points": ":", "Limits": ":"})
-            continue
-        icon = s["variation_icon"] or "common_cause"
-        out.append({
-            "Group": group, "Points": str(s["n"]),
-            "Variation (icon)": ICON_WORDS.get(icon, icon),
-            "What it means": s["meaning"] or VARIATION_MEANING.get(icon, ""),
-            "In plain English": PLAIN_ENGLISH.get(icon, ""),
-            "Improvement points": str(s["special_cause_improvement"]),
-            "Concern points": str(s["special_cause_concern"]),
-            "Neutral points": str(s["special_cause_neutral"]),
-            "Limits": f"Trial (fewer than {TRIAL_LIMIT_POINTS} points)" if s["trial_limits"]
-            else "Full",
-        })
-    return pl.DataFrame(out) if out else pl.DataFrame()
 
 
 # -- sections --------------------------------------------------------------------------------
@@ -408,29 +287,6 @@ def series_section(m: Trends, title: str) -> html.Section:
     ])
 
 
-def spc_statement(summary: dict, m: Trends) -> str:
-    metric = m.metric
-    icon = summary["variation_icon"] or "common_cause"
-    subject = who(m)
-    counts = [f"{summary[k]} {w}" for k, w in
-              (("special_cause_improvement", "improvement"), ("special_cause_concern",
-                                                              "concern"),
-               ("special_cause_neutral", "neutral")) if summary[k]]
-    special = ("Special-cause points: " + ", ".join(counts) + ".") if counts else \
-        "No special-cause points."
-    trial = (f" These are trial limits (fewer than {TRIAL_LIMIT_POINTS} points): they may "
-             "move as more data arrive.") if summary["trial_limits"] else ""
-    return (f"{subject[0].upper()}{subject[1:]}, latest point: {summary['meaning']} "
-            f"{PLAIN_ENGLISH.get(icon, '')} Mean {fmt.value(metric, summary['mean'])}, process "
-            f"limits {fmt.number(summary['lpl'], metric.decimals)} to "
-            f"{fmt.number(summary['upl'], metric.decimals)}. {special}{trial}")
-
-
-def kind_noun(kind: str) -> str:
-    """Periods of ``kind`` counted: "quarters"."""
-    return KIND_NOUNS.get(kind, "periods")
-
-
 def spc_reason(m: Trends, options: SpcOptions) -> str:
     """Why no SPC chart is drawn for this view, in its own figures."""
     if not trend.spc_valid(m.kind):
@@ -502,7 +358,7 @@ def spc_section(m: Trends) -> html.Section:
     roomy_legend(figure)
     return html.Section([
         heading,
-        html.P(spc_statement(summary, m), id=TRENDS_SPC_STATEMENT),
+        html.P(spc_statement(summary, who(m), metric), id=TRENDS_SPC_STATEMENT),
         html.Div(dcc.Graph(id=TRENDS_SPC_GRAPH, figure=figure, config=figures.CONFIG),
                  style=NO_PAGE_BREAK),
         _table_block(spc_rows(part, metric), f"{title}.",
@@ -616,24 +472,6 @@ def summary_section(m: Trends) -> html.Section | None:
                           "whether the limits are trial limits.",
                           table_id=TRENDS_SUMMARY_TABLE),
     ])
-
-
-def projection_rows(projected: pl.DataFrame, fits: dict,
-                    metric: registry.Metric) -> pl.DataFrame:
-    """The projection as shown: one row per group and period ahead, with the fitted trend
-    a year and what it was fitted on."""
-    d = metric.decimals
-    out = []
-    for row in projected.iter_rows(named=True):
-        fit = fits[row["group"]]
-        basis = f"{fit['points']} periods" + (f" ({fit['suppressed']} suppressed left out)"
-                                              if fit["suppressed"] else "")
-        out.append({"Group": row["group"], "Period": row["period"],
-                    f"Projection ({metric.unit})": fmt.number(row["value"], d),
-                    "95% prediction interval": f"{fmt.number(row['lower95'], d)} to "
-                                               f"{fmt.number(row['upper95'], d)}",
-                    "Trend a year (95% CI)": gapwords.trend_words(fit), "Fitted on": basis})
-    return pl.DataFrame(out) if out else pl.DataFrame()
 
 
 def projection_section(m: Trends) -> html.Section | None:

@@ -12,6 +12,8 @@ import polars as pl
 import pytest
 from dash import dcc
 
+from components import trendtables
+from metrics.trend import VARIATION_MEANING
 from tests.pages.conftest import by_id, find, table_of, tables_of, text_of
 from tests.pages.viewurl import written_search
 
@@ -106,10 +108,10 @@ def test_spc_chart_colours_special_causes_by_making_data_count(trends, stories):
 
 def test_summary_table_for_every_group(trends):
     points, summaries = trends.queries.trend("pph_1500", "ENG", "quarter", "ethnicity")
-    rows = trends.summary_rows(summaries)
+    rows = trendtables.summary_rows(summaries)
     assert rows["Group"].to_list() == list(summaries)
     white = rows.filter(pl.col("Group") == "White").row(0, named=True)
-    meaning = trends.VARIATION_MEANING[summaries["White"]["variation_icon"]]
+    meaning = VARIATION_MEANING[summaries["White"]["variation_icon"]]
     assert white["What it means"] == meaning
     assert white["Improvement points"] == str(summaries["White"]["special_cause_improvement"])
     assert white["Limits"] == "Full"
@@ -123,7 +125,7 @@ def test_trial_limits_are_flagged(trends):
         if trial:
             break
     assert trial, "the demo has an ICB group with trial limits"
-    rows = trends.summary_rows(summaries)
+    rows = trendtables.summary_rows(summaries)
     row = rows.filter(pl.col("Group") == trial[0]).row(0, named=True)
     assert row["Limits"].startswith("Trial")
 

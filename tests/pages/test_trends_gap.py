@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from components import gaptrend
+from components import gaptrend, spcwords
 from data import queries
 from metrics import registry
 from metrics.categories import ALL_GROUP, DIMENSIONS, TOTAL
@@ -262,7 +262,7 @@ def test_the_total_points_to_the_breakdowns(trends):
 
 
 def _named(trends, kind: str, text: str) -> bool:
-    return trends.kind_words(kind) in text or trends.kind_noun(kind) in text
+    return spcwords.kind_words(kind) in text or spcwords.kind_noun(kind) in text
 
 
 def _spc_drawn(trends, m, route) -> bool:
