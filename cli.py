@@ -194,8 +194,6 @@ GAP_TREND_OUTPUT = ("metric", "org_code", "dimension", "period_kind", "group", "
                     "trend_periods", "trend_slope", "trend_slope_lower95",
                     "trend_slope_upper95", "trend_ratio_change_per_year", "trend_p_value",
                     "trend_dispersion", "trend_verdict", "trend_direction")
-# A cell starting with one of these is run as a formula by spreadsheet programs.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -224,8 +222,11 @@ def _quiet_logs() -> Iterator[None]:
 
 
 def _safe_text(text: str) -> str:
-    """Neutralise spreadsheet formula injection: a leading ``'`` makes the cell plain text."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """Neutralise spreadsheet formula injection as every CSV the app serves does: a leading
+    ``'`` makes the cell plain text (imported here: the pages' kit loads Dash)."""
+    from components.pagekit import neutralise
+
+    return neutralise(text)
 
 
 def _plain(value: object) -> object:
