@@ -45,8 +45,9 @@ def cache_config() -> dict:
     if url:
         return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url,
                 "CACHE_DEFAULT_TIMEOUT": CACHE_TIMEOUT, "CACHE_KEY_PREFIX": "equalities:"}
-    return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": CACHE_TIMEOUT,
-            "CACHE_THRESHOLD": 2000}
+    return {"CACHE_TYPE": "data.boundedcache.BoundedCache",
+            "CACHE_DEFAULT_TIMEOUT": CACHE_TIMEOUT, "CACHE_THRESHOLD": 2000,
+            "CACHE_MAX_BYTES": settings.cache_megabytes() * 2**20}
 
 
 def init_cache(server) -> None:

@@ -31,6 +31,21 @@ def redis_url() -> str | None:
     return os.environ.get("REDIS_URL") or None
 
 
+DEFAULT_CACHE_MB = 256
+
+
+def cache_megabytes() -> int:
+    """``EQUALITIES_CACHE_MB``: the most each worker's own cache of results may hold, in
+    MB (without Redis); 256 by default."""
+    given = os.environ.get("EQUALITIES_CACHE_MB", "").strip()
+    if not given:
+        return DEFAULT_CACHE_MB
+    if not given.isdigit() or int(given) < 1:
+        raise ValueError(f"EQUALITIES_CACHE_MB must be a whole number of megabytes (1 or "
+                         f"more), not {given!r}")
+    return int(given)
+
+
 # -- access control (off by default; see README, "Deploying internally") ------------------
 
 
