@@ -38,6 +38,7 @@ PLAIN_ENGLISH = {
 POINT_WORDS = {"common_cause": "Common cause", "special_cause_improvement": "Improvement",
                "special_cause_concern": "Concern", "special_cause_neutral_high": "Unusually high",
                "special_cause_neutral_low": "Unusually low"}
+# The kind of period in a chart's title: "by quarter".
 KIND_TITLES = {"quarter": "by quarter", "financial_year": "by financial year",
                "calendar_year": "by calendar year", "survey_year": "by survey year",
                "rolling_12_months": "rolling 12 months", "rolling_3_years": "rolling 3 years",
