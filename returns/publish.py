@@ -184,8 +184,9 @@ def _national(build: Path, manifest: dict) -> tuple[list[Path], dict[str, list[s
     """The national Arrow files of ``build`` and their enum values (a build published here
     earlier holds local files too, and local values at the end of each enum)."""
     folder = build / store.ARROW
-    if not folder.is_dir():
-        # A build written before the Arrow files existed gets them on its first load.
+    if not (folder / store.PERIODS).is_dir():
+        # A build written before the Arrow files (or their rows by period) existed gets them
+        # on its first load.
         store.read_build(build)
     if not folder.is_dir():
         raise PublishError(f"the current build {build} has no Arrow files and its folder "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import polars as pl
 import pytest
@@ -140,6 +141,19 @@ def test_publishing_again_replaces_the_local_part(published):  # noqa: F811
         publish.publish(published.engine, published.root)
     assert len([m for m in store.load_store(published.root).by_metric
                 if m.startswith("local_")]) == len(indicator_set.indicators)
+
+
+def test_a_build_from_before_the_rows_by_period_gets_them_for_the_new_one(published):  # noqa: F811
+    counts = _local(published.root)
+    indicator_set = service.current_set(published.engine)
+    shutil.rmtree(store.current_build(published.root) / store.ARROW / store.PERIODS)
+    build = publish.write_build(counts, publish.definitions_of(indicator_set), published.root)
+    try:
+        loaded = store.load_store(published.root)
+        assert loaded.path == build
+        assert set(loaded.by_period) == set(loaded.by_metric)
+    finally:
+        publish.publish(published.engine, published.root)
 
 
 def test_a_failed_publish_leaves_the_previous_build(published, monkeypatch):  # noqa: F811
