@@ -32,7 +32,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -445,57 +445,50 @@ def _read_coded(path: Path) -> dict[str, pl.DataFrame]:
 
 def _arrow_folder(build: Path) -> Path | None:
     """The build's Arrow folder, written from its Parquet file first if it has none (as the
-    builds written before it existed); None when the build folder cannot be written (a
-    read-only store)."""
+    builds written before it existed), with its rows by period (the same); None when the
+    build folder cannot be written (a read-only store)."""
     folder = build / ARROW
     if folder.is_dir():
         if not (folder / PERIODS).is_dir():
-            _write_periods(folder)
+            _written_once(folder / PERIODS, lambda into: _write_periods(folder, into),
+                          f"no rows by period for {build.name}")
         return folder
-    staging = build / f".{ARROW}-{uuid.uuid4().hex[:6]}"
+    counts = build / "counts.parquet"
+    written = _written_once(folder, lambda into: _write_arrow(
+        _parquet_parts(counts), _enums(pl.scan_parquet(counts)), into),
+        f"counts of {build.name} read into memory")
+    return folder if written else None
+
+
+def _written_once(target: Path, write: Callable[[Path], None], refused: str) -> bool:
+    """Make the folder ``target`` once: ``write`` fills a staging folder beside it, renamed
+    into place, so no reader sees it half written (and another process may write it first).
+    False, logging ``refused``, when nothing can be written beside it (a read-only store)."""
+    staging = target.parent / f".{target.name}-{uuid.uuid4().hex[:6]}"
     try:
         staging.mkdir()
     except OSError as error:
-        log.warning("counts of %s read into memory: cannot write %s (%s)", build.name, folder,
-                    error.strerror or error)
-        return None
+        log.warning("%s: cannot write %s (%s)", refused, target, error.strerror or error)
+        return False
     try:
-        counts = build / "counts.parquet"
-        _write_arrow(_parquet_parts(counts), _enums(pl.scan_parquet(counts)), staging)
-        staging.rename(folder)
+        write(staging)
+        staging.rename(target)
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(error, OSError) and folder.is_dir():  # another process wrote it first
-            return folder
+        if isinstance(error, OSError) and target.is_dir():  # another process wrote it first
+            return True
         raise
-    log.info("wrote the Arrow files of %s", build.name)
-    return folder
+    log.info("wrote %s", target)
+    return True
 
 
-def _write_periods(folder: Path) -> None:
-    """The rows by period (:data:`PERIODS`) of an Arrow folder written before them, from
-    its metrics' files; left out, with a warning, where the folder cannot be written (its
-    queries across organisations then filter the metric's rows)."""
-    staging = folder / f".{PERIODS}-{uuid.uuid4().hex[:6]}"
-    try:
-        staging.mkdir()
-    except OSError as error:
-        log.warning("no rows by period for %s: cannot write in %s (%s)", folder.parent.name,
-                    folder, error.strerror or error)
-        return
-    try:
-        enums = _read_enums(folder / ENUMS_FILE)
-        for file in sorted(folder.glob("*.arrow")):
-            codes, _ = _mapped(file)
-            write_arrow_part(_decoded(codes, enums), staging / file.name, enums,
-                             by="period_label")
-        staging.rename(folder / PERIODS)
-    except BaseException as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(error, OSError) and (folder / PERIODS).is_dir():  # written meanwhile
-            return
-        raise
-    log.info("wrote the rows by period of %s", folder.parent.name)
+def _write_periods(folder: Path, into: Path) -> None:
+    """The rows by period (:data:`PERIODS`) of an Arrow ``folder`` written before them,
+    from its metrics' files, into the folder ``into``."""
+    enums = _read_enums(folder / ENUMS_FILE)
+    for file in sorted(folder.glob("*.arrow")):
+        codes, _ = _mapped(file)
+        write_arrow_part(_decoded(codes, enums), into / file.name, enums, by="period_label")
 
 
 def _read_enums(file: Path) -> dict[str, pl.Enum]:
