@@ -124,9 +124,6 @@ def trust_table(rows: pl.DataFrame, metric: registry.Metric) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
-DIFFERS = ("better", "worse", "higher", "lower")  # comparisons outside England's limits
-
-
 def shown_trust_rows(rows: pl.DataFrame, differs: set[str]) -> tuple[pl.DataFrame, str]:
     """The trust table's rows for the page and a sentence saying what was left out: up to
     ``tables.PAGE_ROWS_MAX`` show whole; of a longer table (a store of many trusts) the
@@ -146,10 +143,10 @@ def shown_trust_rows(rows: pl.DataFrame, differs: set[str]) -> tuple[pl.DataFram
 
 
 def differing(trusts: pl.DataFrame) -> set[str]:
-    """Codes of the trusts whose figure is outside England's limits."""
+    """Codes of the trusts whose figure is outside England's limits (above or below)."""
     if trusts.is_empty():
         return set()
-    return set(trusts.filter(pl.col("comparison").is_in(DIFFERS))["org_code"])
+    return set(trusts.filter(pl.col("side").is_in(["above", "below"]))["org_code"])
 
 
 def trust_section(trust_frame: pl.DataFrame, differs: set[str], caption: str

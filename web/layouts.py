@@ -112,7 +112,13 @@ def _view(layout: Callable[..., object], query: dict, search: str | None
     except store.StoreError:
         return _render(layout, query)
     encoded, parameters = _view_json(layout.__module__, search)
-    return (orjson.loads(encoded) if _decoded.get() else orjson.Fragment(encoded)), parameters
+    return _as_sent(encoded), parameters
+
+
+def _as_sent(encoded: bytes) -> orjson.Fragment | dict:
+    """Encoded JSON as a response holds it (the text itself), or decoded in a
+    :func:`decoded` block."""
+    return orjson.loads(encoded) if _decoded.get() else orjson.Fragment(encoded)
 
 
 def canonical(module: str, query: dict) -> tuple[str, bool]:
@@ -209,8 +215,7 @@ def frame_json(module: str, search: str, exact: bool) -> tuple[orjson.Fragment |
     except store.StoreError:
         return tuple(_encoded(frame(module, search, exact, generated)))
     parts = _recent_frame(build, generated, settings.public_url(), module, search, exact)
-    return tuple(orjson.loads(part) if _decoded.get() else orjson.Fragment(part)
-                 for part in parts)
+    return tuple(_as_sent(part) for part in parts)
 
 
 @functools.lru_cache(maxsize=CANONICAL_KEPT)
