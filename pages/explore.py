@@ -20,6 +20,7 @@ from components import format as fmt
 from data import queries
 from metrics import registry
 from metrics.categories import ETHNICITY, TOTAL
+from views import has_withheld
 from views.explore import Explore, explore
 from web import layouts, menus
 
@@ -180,7 +181,7 @@ def quality_warning(m: Explore) -> dbc.Alert | None:
 
 def nothing_note(m: Explore) -> str:
     """Why there is no chart: every figure suppressed, or none held for this view."""
-    if not m.frame.is_empty() and m.frame["suppressed"].fill_null(False).any():
+    if has_withheld(m.frame):
         return fmt.suppressed_note(org_name=m.org_name, period=m.period,
                                    groups=m.frame.height)
     return fmt.no_figure_note(m.metric, org_name=m.org_name, level=m.level, period=m.period,

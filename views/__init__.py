@@ -36,6 +36,16 @@ def figure_facts(metric_id: str, org: str, level: str | None, period: str) -> di
                 england_note=queries.england_sum_note(metric_id, period))
 
 
+def has_figures(frame: pl.DataFrame) -> bool:
+    """Whether a breakdown or series has any value to draw."""
+    return not frame.is_empty() and frame["value"].is_not_null().any()
+
+
+def has_withheld(frame: pl.DataFrame) -> bool:
+    """Whether a breakdown has a row marked suppressed (small numbers)."""
+    return not frame.is_empty() and frame["suppressed"].fill_null(False).any()
+
+
 def by_breakdown(dimension: str) -> str:
     """``, by ethnicity`` to end a title (nothing for the total)."""
     return "" if dimension == TOTAL else f", by {DIMENSIONS[dimension].label.lower()}"

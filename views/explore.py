@@ -9,7 +9,7 @@ import polars as pl
 from data import queries
 from metrics import registry
 from metrics.categories import DIMENSIONS, TOTAL
-from views import by_breakdown, figure_facts, organisations_at
+from views import by_breakdown, figure_facts, has_figures, has_withheld, organisations_at
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,12 @@ class Explore:
     @property
     def drawn(self) -> bool:
         """Whether there is a value to draw."""
-        return not self.frame.is_empty() and self.frame["value"].is_not_null().any()
+        return has_figures(self.frame)
 
     @property
     def tabulated(self) -> bool:
         """Whether there is a row worth a table: a value, or one marked suppressed."""
-        return self.drawn or (not self.frame.is_empty()
-                              and self.frame["suppressed"].fill_null(False).any())
+        return self.drawn or has_withheld(self.frame)
 
     @property
     def england_shown(self) -> bool:

@@ -11,7 +11,7 @@ import polars as pl
 from data import queries
 from data.schema import PERIOD_KINDS
 from metrics import registry
-from views import by_breakdown, figure_facts
+from views import by_breakdown, figure_facts, has_figures, has_withheld
 
 ENGLAND = "ENG"
 
@@ -71,8 +71,7 @@ class Source:
         """Whether the breakdown has a row worth a table: a value, or one marked
         suppressed (a row of ":" for an organisation the store holds nothing for would
         repeat the note)."""
-        return self.drawn or (not self.frame.is_empty()
-                              and self.frame["suppressed"].fill_null(False).any())
+        return self.drawn or has_withheld(self.frame)
 
     @property
     def over_time(self) -> bool:
@@ -88,8 +87,7 @@ class Source:
     @property
     def withheld(self) -> bool:
         """Whether every figure of the breakdown is withheld (small numbers)."""
-        return not self.drawn and not self.frame.is_empty() \
-            and self.frame["suppressed"].fill_null(False).any()
+        return not self.drawn and has_withheld(self.frame)
 
     @property
     def kind_words(self) -> str:
@@ -102,11 +100,6 @@ class Source:
         shown = set(self.points["period"].cast(pl.String).to_list()) \
             if "period" in self.points.columns else set()
         return {period: note for period, note in self.england_notes.items() if period in shown}
-
-
-def has_figures(frame: pl.DataFrame) -> bool:
-    """Whether a breakdown or series has any value to draw."""
-    return not frame.is_empty() and frame["value"].is_not_null().any()
 
 
 def period_labels(metric_id: str) -> list[str]:

@@ -13,7 +13,7 @@ from metrics import registry
 from metrics.categories import ALL_GROUP, DIMENSIONS, TOTAL
 from metrics.gap_trend import MIN_TREND_PERIODS, GapTrend, gap_trend
 from metrics.trend import MIN_SPC_POINTS, spc_valid
-from views import by_breakdown, organisations_at
+from views import by_breakdown, has_figures, organisations_at
 
 # Periods that overlap (each shares most of its months with the next): no SPC on them.
 OVERLAPPING = ("rolling_12_months",)
@@ -87,7 +87,7 @@ class Trends:
 
     @property
     def drawn(self) -> bool:
-        return not self.points.is_empty() and self.points["value"].is_not_null().any()
+        return has_figures(self.points)
 
     @property
     def title(self) -> str:
@@ -245,7 +245,7 @@ def trends(org: str, metric_id: str, dimension: str, kind: str, group: str,
         projected, fits, gaps = queries.projection(metric_id, org, kind, dimension)
         if not projected.is_empty():
             projected = projected.filter(pl.col("period").is_not_null())
-    drawn = not points.is_empty() and points["value"].is_not_null().any()
+    drawn = has_figures(points)
     level = queries.org_level(org)
     kinds_held = tuple(k for k in queries.period_kinds(metric_id)
                        if not queries.trend(metric_id, org, k, TOTAL)[0].is_empty())
