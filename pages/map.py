@@ -193,10 +193,9 @@ def summary(rows: pl.DataFrame, trusts: pl.DataFrame, view: MapView,
             f"No region showed a significant gap between {who} and {ref}")
     text += "".join(f"; {r}" for r in rest) + "."
     if not trusts.is_empty():
-        beyond = trusts.filter(~pl.col("comparison").is_in(["similar", "not compared"]))
         who_trusts = fmt.subject(view.trust_group, view.trust_dimension, metric)
-        text += (f" For {who_trusts}, {beyond.height} of {trusts.height} trusts lie beyond "
-                 "England's 95% limits.")
+        text += (f" For {who_trusts}, {len(differing(trusts)):,} of {trusts.height:,} trusts "
+                 "lie beyond England's 95% limits.")
     return text
 
 
